@@ -1,0 +1,58 @@
+# logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
+.PHONY: help test lint validate unit integration demo bench build size deploy delete clean
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SAM := $(VENV)/bin/sam
+# sam build needs a python3.13 on PATH for the python3.13 runtime; pyenv provides it here.
+export PYENV_VERSION ?= 3.11.7:3.13.0:3.12.1
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+SIZE_LIMIT_MB ?= 10
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+	@echo "==> creating $(VENV) from requirements-dev.txt (first run only)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt
+	@touch $@
+
+test: lint validate  ## ruff, sam validate --lint, then every test
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed  ## ruff
+	$(PY) -m ruff check .
+
+validate: $(VENV)/.installed  ## sam validate --lint on template.yaml
+	$(SAM) validate --lint
+
+unit: $(VENV)/.installed  ## unit tests only (no servers)
+	$(PY) -m pytest tests/unit
+
+integration: $(VENV)/.installed  ## tests against osmem-server and moto
+	$(PY) -m pytest tests/integration
+
+demo: $(VENV)/.installed  ## the whole flow on local stand-ins, no AWS account needed
+	PYTHONPATH=shared:. $(PY) scripts/demo.py
+
+bench: $(VENV)/.installed  ## events/second, cold start and package size figures
+	PYTHONPATH=shared:. $(PY) scripts/bench.py
+
+build: $(VENV)/.installed  ## sam build (layer + functions for python3.13 on arm64)
+	$(SAM) build
+
+size: build  ## print the deployment package size; fail over SIZE_LIMIT_MB
+	$(PY) scripts/package_size.py .aws-sam/build --limit-mb $(SIZE_LIMIT_MB)
+
+deploy: build  ## sam deploy --guided (asks for the parameters the first time)
+	$(SAM) deploy --guided
+
+delete:  ## remove the stack
+	$(SAM) delete
+
+clean:  ## remove build output and the virtualenv
+	rm -rf .aws-sam $(VENV) .pytest_cache .ruff_cache

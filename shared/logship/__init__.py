@@ -1,0 +1,4 @@
+"""logship: the code every logship Lambda function shares (deployed as a Lambda layer).
+
+Modules are imported where used, never here, to keep cold starts short.
+"""

@@ -1,0 +1,57 @@
+"""Build the opensearch-py client the shipper and installers use, from :class:`ShipperConfig`."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+
+from logship.config import ShipperConfig
+from logship.secrets import BasicAuthHeader, CachedSecret
+
+
+def sigv4_service(host: str) -> str:
+    """``aoss`` for OpenSearch Serverless collections, ``es`` for domains (and custom domain names)."""
+    return "aoss" if host.endswith(".aoss.amazonaws.com") else "es"
+
+
+def sigv4_region(host: str, default: str) -> str:
+    """The region named in an AWS endpoint (``search-x.eu-west-1.es.amazonaws.com``), else ``default``."""
+    labels = host.split(".")
+    if host.endswith(".amazonaws.com") and len(labels) >= 5:
+        return labels[-4]
+    return default
+
+
+def _auth(config: ShipperConfig, host: str) -> Any:
+    if config.auth == "none":
+        return None
+    import boto3  # in the Lambda runtime; imported here so `none` never pays for it
+
+    session = boto3.session.Session()
+    if config.auth == "basic":
+        client = session.client("secretsmanager", region_name=config.region)
+        return BasicAuthHeader(CachedSecret(client, config.secret_arn, config.secret_ttl_seconds))
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise RuntimeError("OPENSEARCH_AUTH=sigv4 but no AWS credentials were found for the function")
+    return Urllib3AWSV4SignerAuth(credentials, sigv4_region(host, config.region), sigv4_service(host))
+
+
+def build_client(config: ShipperConfig, *, timeout_s: float = 30.0) -> OpenSearch:
+    """One client per cold start. Retries are the sink's job (it knows the time budget), so none here."""
+    parts = urlsplit(config.endpoint)
+    host = parts.hostname or ""
+    use_ssl = parts.scheme == "https"
+    return OpenSearch(
+        hosts=[{"host": host, "port": parts.port or (443 if use_ssl else 80), "url_prefix": parts.path}],
+        http_auth=_auth(config, host),
+        use_ssl=use_ssl,
+        verify_certs=use_ssl,
+        connection_class=Urllib3HttpConnection,
+        timeout=timeout_s,
+        max_retries=0,
+        retry_on_timeout=False,
+        pool_maxsize=4,
+    )

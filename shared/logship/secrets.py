@@ -1,0 +1,67 @@
+"""Basic-auth credentials fetched from Secrets Manager at runtime and cached with an expiry.
+
+Never from an environment variable: a rotated password is picked up within the TTL, and a 401
+forces a fresh read (see :meth:`CachedSecret.invalidate`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class SecretError(RuntimeError):
+    """The secret is missing, unreadable or lacks ``username``/``password``."""
+
+
+class CachedSecret:
+    """``username``/``password`` from one secret, re-read after ``ttl_seconds``."""
+
+    def __init__(self, client: Any, secret_arn: str, ttl_seconds: int = 300,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._arn = secret_arn
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._value: tuple[str, str] | None = None
+        self._expires = 0.0
+
+    def credentials(self) -> tuple[str, str]:
+        if self._value is None or self._clock() >= self._expires:
+            self._value = self._fetch()
+            self._expires = self._clock() + self._ttl
+        return self._value
+
+    def invalidate(self) -> None:
+        self._value = None
+
+    def _fetch(self) -> tuple[str, str]:
+        try:
+            response = self._client.get_secret_value(SecretId=self._arn)
+        except Exception as exc:
+            raise SecretError(
+                f"cannot read secret {self._arn}: {exc}. Check OPENSEARCH_SECRET_ARN and that the "
+                "function's role has secretsmanager:GetSecretValue on it"
+            ) from exc
+        try:
+            value = json.loads(response["SecretString"])
+            return str(value["username"]), str(value["password"])
+        except (KeyError, TypeError, ValueError):
+            raise SecretError(
+                f'secret {self._arn} must be a JSON string {{"username": ..., "password": ...}}'
+            ) from None
+
+
+class BasicAuthHeader:
+    """An ``http_auth`` callable for opensearch-py's urllib3 connection: a fresh header per request."""
+
+    def __init__(self, secret: CachedSecret) -> None:
+        self._secret = secret
+
+    def __call__(self, method: str, url: str, body: Any, headers: Any = None) -> dict[str, str]:
+        username, password = self._secret.credentials()
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return {"authorization": f"Basic {token}"}

@@ -1,0 +1,231 @@
+"""Bulk-write documents to OpenSearch and give every one exactly one outcome.
+
+Outcomes: indexed, duplicate (409 on create: written before), degraded/failed (rejected for its
+content, kept by a fallback), or pending (still retryable when time ran out). The caller raises on
+pending, so Lambda's retries and then the dead-letter queue take over; ``_id`` keeps that idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+from opensearchpy.exceptions import TransportError
+
+if TYPE_CHECKING:
+    from logship.documents import Document
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Deadline(Protocol):
+    def remaining_ms(self) -> int: ...
+
+
+class BulkClient(Protocol):
+    def bulk(self, body: Any, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class OpenSearchRefusedError(RuntimeError):
+    """OpenSearch refused the whole request for a reason retrying cannot fix (auth, bad endpoint)."""
+
+
+# A fallback turns a document rejected for its content into the next thing to try, or None when
+# nothing is left. Stages: 0 = the document itself, then one per fallback.
+Fallback = Callable[["Document", dict[str, Any]], "Document | None"]
+
+
+@dataclass
+class Ledger:
+    """The per-invocation account: ``events_in == indexed + duplicates + degraded + failed + pending``."""
+
+    events_in: int = 0
+    indexed: int = 0
+    duplicates: int = 0
+    degraded: int = 0
+    failed: int = 0
+    pending: int = 0
+    retried: int = 0
+    requests: int = 0
+    bytes: int = 0
+    pending_reasons: list[str] = field(default_factory=list)
+
+    def add_reason(self, reason: str) -> None:
+        if len(self.pending_reasons) < 5 and reason not in self.pending_reasons:
+            self.pending_reasons.append(reason)
+
+
+@dataclass(slots=True)
+class _Entry:
+    document: Document
+    body: bytes
+    stage: int = 0
+
+
+def encode(document: Document) -> bytes:
+    """The two NDJSON lines of a ``create`` action; ``create`` makes a replay a 409, never a copy."""
+    action = _dumps({"create": {"_index": document.index, "_id": document.id}})
+    return f"{action}\n{_dumps(document.source)}\n".encode()
+
+
+def _reason(error: Any) -> dict[str, Any]:
+    if isinstance(error, dict):
+        return {"type": error.get("type", "unknown"), "reason": error.get("reason", "")}
+    return {"type": "unknown", "reason": str(error)}
+
+
+class BulkSink:
+    """Sends documents in bulk requests bounded by bytes and count, retrying within a time budget."""
+
+    def __init__(
+        self,
+        client: BulkClient,
+        *,
+        fallbacks: Sequence[Fallback] = (),
+        max_bytes: int = 5 * 1024 * 1024,
+        max_docs: int = 5000,
+        margin_ms: int = 1500,
+        request_timeout_s: float = 30.0,
+        backoff_base_s: float = 0.2,
+        backoff_cap_s: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._fallbacks = tuple(fallbacks)
+        self._max_bytes = max_bytes
+        self._max_docs = max_docs
+        self._margin_ms = margin_ms
+        self._request_timeout_s = request_timeout_s
+        self._backoff_base_s = backoff_base_s
+        self._backoff_cap_s = backoff_cap_s
+        self._sleep = sleep
+
+    def write(self, documents: Sequence[Document], deadline: Deadline) -> Ledger:
+        """Write every document or leave it counted as pending; never drops one silently."""
+        ledger = Ledger(events_in=len(documents))
+        queue = [_Entry(doc, encode(doc)) for doc in documents]
+        attempt = 0
+        while queue:
+            if attempt:
+                if not self._wait(attempt, deadline):
+                    break
+                ledger.retried += len(queue)
+            queue = self._send_all(queue, deadline, ledger)
+            attempt += 1
+        ledger.pending += len(queue)
+        return ledger
+
+    def _wait(self, attempt: int, deadline: Deadline) -> bool:
+        """Full-jitter exponential backoff, never sleeping past the time budget."""
+        budget_s = (deadline.remaining_ms() - self._margin_ms) / 1000
+        if budget_s <= 0.5:
+            return False
+        delay = random.random() * min(self._backoff_cap_s, self._backoff_base_s * 2 ** attempt)
+        self._sleep(min(delay, budget_s - 0.5))
+        return True
+
+    def _chunks(self, queue: list[_Entry]) -> Iterator[list[_Entry]]:
+        chunk: list[_Entry] = []
+        size = 0
+        for entry in queue:
+            if chunk and (size + len(entry.body) > self._max_bytes or len(chunk) >= self._max_docs):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(entry)
+            size += len(entry.body)
+        if chunk:
+            yield chunk
+
+    def _send_all(self, queue: list[_Entry], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
+        """One pass over the queue; returns what is worth trying again."""
+        retry: list[_Entry] = []
+        for chunk in self._chunks(queue):
+            timeout_s = min(self._request_timeout_s, (deadline.remaining_ms() - self._margin_ms) / 1000)
+            if timeout_s < 1:
+                retry.extend(chunk)
+                ledger.add_reason("time ran out before the request could be sent")
+                continue
+            retry.extend(self._send(chunk, timeout_s, ledger))
+        return retry
+
+    def _send(self, chunk: list[_Entry], timeout_s: float, ledger: Ledger) -> list[_Entry]:
+        body = b"".join(entry.body for entry in chunk)
+        ledger.requests += 1
+        ledger.bytes += len(body)
+        try:
+            response = self._client.bulk(body=body, request_timeout=timeout_s)
+        except TransportConnectionError as exc:
+            ledger.add_reason(f"OpenSearch unreachable: {exc.error}")
+            return chunk
+        except TransportError as exc:
+            return self._request_failed(chunk, exc, ledger)
+        retry: list[_Entry] = []
+        for entry, item in zip(chunk, response["items"], strict=True):
+            result = next(iter(item.values()))
+            retry.extend(self._settle(entry, int(result.get("status", 0)), result.get("error"), ledger))
+        return retry
+
+    def _request_failed(self, chunk: list[_Entry], exc: TransportError, ledger: Ledger) -> list[_Entry]:
+        status = exc.status_code
+        if status in RETRYABLE_STATUSES:
+            ledger.add_reason(f"OpenSearch answered {status} to the whole request")
+            return chunk
+        if status == 413 and len(chunk) > 1:
+            # Smaller requests than the domain accepts; halve and retry right away.
+            self._max_bytes = max(1024, self._max_bytes // 2)
+            ledger.add_reason(f"request too large (413); bulk size lowered to {self._max_bytes} bytes")
+            return chunk
+        if status in (401, 403):
+            raise OpenSearchRefusedError(
+                f"OpenSearch refused the bulk request ({status}: {exc.error}). Check that the shipper's role "
+                "may write (es:ESHttpPost, the collection's data access policy, or the domain's role "
+                "mapping) and that OPENSEARCH_AUTH matches the endpoint"
+            ) from exc
+        # Anything else (413 for one document, 400 for a malformed request) is about the content.
+        retry: list[_Entry] = []
+        for entry in chunk:
+            retry.extend(self._settle(entry, status if isinstance(status, int) else 400,
+                                      {"type": str(exc.error), "reason": str(exc.info)[:500]}, ledger))
+        return retry
+
+    def _settle(self, entry: _Entry, status: int, error: Any, ledger: Ledger) -> list[_Entry]:
+        """Record one item's outcome; return what to try next (the same entry, its fallback, or nothing)."""
+        if status in (200, 201):
+            if entry.stage == 0:
+                ledger.indexed += 1
+            elif entry.stage < len(self._fallbacks):
+                ledger.degraded += 1
+            else:
+                ledger.failed += 1
+            return []
+        if status == 409:
+            # Written by an earlier attempt or delivery: at stage 0 a duplicate, later it was kept before.
+            if entry.stage == 0:
+                ledger.duplicates += 1
+            elif entry.stage < len(self._fallbacks):
+                ledger.degraded += 1
+            else:
+                ledger.failed += 1
+            return []
+        if status in RETRYABLE_STATUSES:
+            ledger.add_reason(f"item rejected with {status}: {_reason(error)['type']}")
+            return [entry]
+        return self._fall_back(entry, _reason(error), ledger)
+
+    def _fall_back(self, entry: _Entry, reason: dict[str, Any], ledger: Ledger) -> list[_Entry]:
+        while entry.stage < len(self._fallbacks):
+            replacement = self._fallbacks[entry.stage](entry.document, reason)
+            entry = _Entry(entry.document, b"", entry.stage + 1)
+            if replacement is not None:
+                entry.document = replacement
+                entry.body = encode(replacement)
+                return [entry]
+        ledger.pending += 1
+        ledger.add_reason(f"rejected and no fallback left: {reason['type']}: {reason['reason']}"[:300])
+        return []

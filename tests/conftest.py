@@ -1,0 +1,76 @@
+"""Shared fixtures: a real OpenSearch-compatible server (osmem-server clones) and the shipper's config."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from logship.config import ShipperConfig
+
+
+class LambdaContext:
+    """Stand-in for the context object Lambda passes (not our code): a budget that runs down in real time."""
+
+    def __init__(self, remaining_ms: int = 60_000, function_name: str = "logship-ship-logs") -> None:
+        self.function_name = function_name
+        self._deadline = time.monotonic() + remaining_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@pytest.fixture
+def opensearch(osmem_clone: Any) -> OpenSearch:
+    """A client on a fresh, empty osmem-server clone, for assertions about what users can search."""
+    return OpenSearch(hosts=[osmem_clone.url])
+
+
+def shipper_env(endpoint: str, **overrides: str) -> dict[str, str]:
+    env = {"OPENSEARCH_ENDPOINT": endpoint, "OPENSEARCH_AUTH": "none", "INDEX_PREFIX": "cwl",
+           "AWS_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "logship-ship-logs"}
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def shipper_config(osmem_clone: Any) -> ShipperConfig:
+    return ShipperConfig.from_env(shipper_env(osmem_clone.url))
+
+
+class Captured(io.StringIO):
+    """Stdout of a shipper run, read back as the JSON lines it printed."""
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.getvalue().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def captured() -> Captured:
+    return Captured()
+
+
+def search_all(client: OpenSearch, index: str = "cwl-*", **query: Any) -> list[dict[str, Any]]:
+    """Every document a user would find in ``index`` (after a refresh), sorted by time."""
+    client.indices.refresh(index=index)
+    body = {"query": query or {"match_all": {}}, "size": 1000, "sort": [{"@timestamp": "asc"}]}
+    return [hit["_source"] | {"_index": hit["_index"], "_id": hit["_id"]}
+            for hit in client.search(index=index, body=body)["hits"]["hits"]]
+
+
+def load_handler(function: str) -> Any:
+    """Import ``functions/<function>/app.py`` by path, fresh each time, as Lambda would on a cold start."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_app", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,108 @@
+"""Authentication as it reaches the wire: SigV4-signed requests, basic auth read from Secrets Manager."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from logship.client import sigv4_region, sigv4_service
+from logship.secrets import CachedSecret, SecretError
+from tests.integration.fault_proxy import FaultProxy
+from tests.integration.test_ship_logs import run_shipper
+from tests.payloads import load
+
+
+@pytest.fixture
+def credentials(monkeypatch):
+    """The function role's credentials, as Lambda puts them in the environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws(credentials):
+    with mock_aws():
+        yield
+
+
+def _auth_headers(proxy: FaultProxy) -> list[str]:
+    return [h.get("authorization") or h.get("Authorization") or "" for h in proxy.faults.seen_headers]
+
+
+def test_basic_auth_comes_from_secrets_manager(aws, osmem_clone, monkeypatch, capsys, opensearch):
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="logship/opensearch", SecretString=json.dumps({"username": "shipper", "password": "s3cr3t"}))["ARN"]
+    with FaultProxy(osmem_clone.url) as proxy:
+        summary = run_shipper(monkeypatch, capsys, proxy.url, load("cwl_node_runtime"),
+                              OPENSEARCH_AUTH="basic", OPENSEARCH_SECRET_ARN=arn)
+
+    assert summary["indexed"] == 6
+    expected = "Basic " + base64.b64encode(b"shipper:s3cr3t").decode()
+    assert set(_auth_headers(proxy)) == {expected}
+
+
+def test_sigv4_signs_every_request_for_the_right_service_and_region(credentials, osmem_clone, monkeypatch, capsys):
+    with FaultProxy(osmem_clone.url) as proxy:
+        summary = run_shipper(monkeypatch, capsys, proxy.url, load("cwl_node_runtime"), OPENSEARCH_AUTH="sigv4")
+
+    assert summary["indexed"] == 6
+    headers = proxy.faults.seen_headers[0]
+    assert _auth_headers(proxy)[0].startswith(
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/")
+    assert "/eu-west-1/es/aws4_request" in _auth_headers(proxy)[0]
+    assert {k.lower(): v for k, v in headers.items()}["x-amz-security-token"] == "session-token"
+    assert {k.lower() for k in headers} >= {"x-amz-date", "x-amz-content-sha256"}
+
+
+@pytest.mark.parametrize(("host", "service", "region"), [
+    ("search-logs-abc123.eu-west-1.es.amazonaws.com", "es", "eu-west-1"),
+    ("vpc-logs-abc123.us-east-2.es.amazonaws.com", "es", "us-east-2"),
+    ("0a1b2c3d4e5f.us-west-2.aoss.amazonaws.com", "aoss", "us-west-2"),
+    ("logs.example.com", "es", "ap-south-1"),
+])
+def test_sigv4_service_and_region_follow_the_endpoint(host, service, region):
+    assert sigv4_service(host) == service
+    assert sigv4_region(host, "ap-south-1") == region
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_secret_is_cached_until_its_ttl_then_rotation_is_picked_up(aws):
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="s", SecretString='{"username": "a", "password": "1"}')["ARN"]
+    clock = Clock()
+    secret = CachedSecret(client, arn, ttl_seconds=300, clock=clock)
+    assert secret.credentials() == ("a", "1")
+
+    client.put_secret_value(SecretId=arn, SecretString='{"username": "a", "password": "2"}')
+    clock.now = 299
+    assert secret.credentials() == ("a", "1")
+    clock.now = 301
+    assert secret.credentials() == ("a", "2")
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    (None, "cannot read secret"),
+    ('{"user": "a"}', 'must be a JSON string {"username": ..., "password": ...}'),
+])
+def test_unusable_secret_says_how_to_fix_it(aws, value, says):
+    client = boto3.client("secretsmanager")
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-AbCdEf"
+    if value is not None:
+        arn = client.create_secret(Name="bad", SecretString=value)["ARN"]
+    with pytest.raises(SecretError) as error:
+        CachedSecret(client, arn).credentials()
+    assert says in str(error.value)

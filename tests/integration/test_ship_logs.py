@@ -1,0 +1,186 @@
+"""ship-logs against a real OpenSearch-compatible server: what a user can search after each payload."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from logship.shipper import ShipError
+from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
+from tests.integration.fault_proxy import FaultProxy
+from tests.payloads import data_payloads, encode, load, subscription_names
+
+
+def run_shipper(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint: str,
+                payload: dict[str, Any], context: LambdaContext | None = None, **env: str) -> dict[str, Any]:
+    """Invoke the real handler on a cold start and return the summary line it printed."""
+    for key, value in shipper_env(endpoint, **env).items():
+        monkeypatch.setenv(key, value)
+    app = load_handler("ship_logs")
+    try:
+        app.handler(encode(payload), context or LambdaContext())
+    finally:
+        out = capsys.readouterr().out
+    return [json.loads(line) for line in out.splitlines() if '"logship"' in line][-1]
+
+
+@pytest.mark.parametrize("name", data_payloads())
+def test_every_event_becomes_one_searchable_document(name, opensearch, osmem_clone, monkeypatch, capsys):
+    payload = load(name)
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    docs = search_all(opensearch)
+    assert summary["indexed"] == len(payload["logEvents"]) == len(docs)
+    by_id = {doc["_id"]: doc for doc in docs}
+    for event in payload["logEvents"]:
+        doc = by_id[event["id"]]
+        assert doc["message"] == event["message"].rstrip("\n")
+        assert doc["aws"]["cloudwatch"] == {"log_group": payload["logGroup"],
+                                            "log_stream": payload["logStream"], "event_id": event["id"]}
+        assert doc["cloud"] == {"provider": "aws", "account": {"id": payload["owner"]}, "region": "eu-west-1"}
+
+
+def test_fields_timestamp_and_function_identity(opensearch, osmem_clone, monkeypatch, capsys):
+    run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_python_runtime"))
+
+    first = search_all(opensearch)[0]
+    assert first["@timestamp"] == "2025-11-22T10:00:00.000Z"
+    assert first["_index"] == "cwl-2025.11.22"
+    assert first["faas"]["name"] == "orders-api"
+    assert first["faas"]["version"] == "$LATEST"
+
+
+def test_index_follows_each_events_own_utc_day(opensearch, osmem_clone, monkeypatch, capsys):
+    run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_node_runtime"))
+
+    docs = search_all(opensearch)
+    assert {doc["_index"] for doc in docs} == {"cwl-2025.11.22", "cwl-2025.11.23"}
+    assert [doc["_index"] for doc in docs if doc["@timestamp"] < "2025-11-23"] == ["cwl-2025.11.22"] * 3
+    assert {doc["faas"]["version"] for doc in docs} == {"7"}
+
+
+def test_function_logging_to_custom_group_is_named_from_its_stream(opensearch, osmem_clone, monkeypatch, capsys):
+    run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_json_format"))
+
+    assert {doc["faas"]["name"] for doc in search_all(opensearch)} == {"billing"}
+
+
+def test_replaying_every_payload_twice_leaves_counts_unchanged(opensearch, osmem_clone, monkeypatch, capsys):
+    names = subscription_names()
+    for name in names:
+        run_shipper(monkeypatch, capsys, osmem_clone.url, load(name))
+    first_count = len(search_all(opensearch))
+
+    replays = [run_shipper(monkeypatch, capsys, osmem_clone.url, load(name)) for name in names]
+
+    assert len(search_all(opensearch)) == first_count == sum(len(load(n)["logEvents"]) for n in data_payloads())
+    assert sum(r["duplicates"] for r in replays) == first_count
+    assert sum(r["indexed"] for r in replays) == 0
+
+
+def test_control_message_indexes_nothing_and_succeeds(opensearch, osmem_clone, monkeypatch, capsys):
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_control_message"))
+
+    assert summary["message_type"] == "CONTROL_MESSAGE"
+    assert summary["events_in"] == 0
+    assert opensearch.indices.get(index="cwl-*") == {}
+
+
+def test_items_rejected_with_429_are_retried_until_indexed(opensearch, osmem_clone, monkeypatch, capsys):
+    payload = load("cwl_python_runtime")
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.item_status = 429
+        proxy.faults.item_fault_requests = 2
+        summary = run_shipper(monkeypatch, capsys, proxy.url, payload)
+
+    assert len(search_all(opensearch)) == len(payload["logEvents"]) == summary["indexed"]
+    assert summary["retried"] >= len(payload["logEvents"]) // 2
+    assert proxy.faults.bulk_requests == 3
+
+
+def test_whole_request_503s_are_retried(opensearch, osmem_clone, monkeypatch, capsys):
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.request_status = 503
+        proxy.faults.request_fault_count = 2
+        summary = run_shipper(monkeypatch, capsys, proxy.url, load("cwl_node_runtime"))
+
+    assert summary["indexed"] == len(search_all(opensearch)) == 6
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_opensearch_raises_so_lambda_retries(monkeypatch, capsys):
+    payload = load("cwl_python_runtime")
+    with pytest.raises(ShipError, match="7 of 7 events from /aws/lambda/orders-api are not indexed"):
+        run_shipper(monkeypatch, capsys, f"http://127.0.0.1:{_closed_port()}", payload,
+                    context=LambdaContext(remaining_ms=4000))
+
+
+def test_unreachable_summary_still_accounts_for_every_event(monkeypatch, capsys):
+    monkeypatch.setattr("time.sleep", lambda _s: None)
+    for key, value in shipper_env(f"http://127.0.0.1:{_closed_port()}").items():
+        monkeypatch.setenv(key, value)
+    app = load_handler("ship_logs")
+    with pytest.raises(ShipError):
+        app.handler(encode(load("cwl_node_runtime")), LambdaContext(remaining_ms=3000))
+
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["pending"] == summary["events_in"] == 6
+    assert "OpenSearch unreachable" in summary["pending_reasons"][0]
+
+
+def _strict_index(client: OpenSearch, index: str, field: str) -> None:
+    """An index whose mapping makes ``field`` numeric, so text values are rejected (a 400)."""
+    properties: dict[str, Any] = {}
+    node = properties
+    *parents, leaf = field.split(".")
+    for part in parents:
+        node[part] = {"properties": {}}
+        node = node[part]["properties"]
+    node[leaf] = {"type": "long"}
+    client.indices.create(index=index, body={"mappings": {"properties": properties}})
+
+
+def test_document_rejected_for_its_content_is_kept_in_the_failed_index(opensearch, osmem_clone, monkeypatch, capsys):
+    _strict_index(opensearch, "cwl-2025.11.22", "faas.version")  # "$LATEST" cannot be a long
+    payload = load("cwl_python_runtime")
+
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    failed = search_all(opensearch, "cwl-failed-*")
+    assert summary["failed"] == len(failed) == len(payload["logEvents"])
+    assert failed[0]["_index"] == "cwl-failed-2025.11.22"
+    assert failed[0]["message"] == payload["logEvents"][0]["message"]
+    assert failed[0]["error"]["type"] == "mapper_parsing_exception"
+    assert "faas.version" in failed[0]["error"]["message"]
+    assert failed[0]["logship"]["failed_index"] == "cwl-2025.11.22"
+
+
+def test_when_even_the_failed_index_refuses_the_handler_raises(opensearch, osmem_clone, monkeypatch, capsys):
+    _strict_index(opensearch, "cwl-2025.11.22", "faas.version")
+    _strict_index(opensearch, "cwl-failed-2025.11.22", "message")
+
+    with pytest.raises(ShipError, match="rejected and no fallback left: mapper_parsing_exception"):
+        run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_python_runtime"))
+
+
+def test_bulk_requests_are_split_by_count_and_bytes(opensearch, osmem_clone, monkeypatch, capsys):
+    payload = load("cwl_python_runtime")  # 7 events
+    with FaultProxy(osmem_clone.url) as proxy:
+        run_shipper(monkeypatch, capsys, proxy.url, payload, BULK_MAX_DOCS="3")
+        by_count = proxy.faults.bulk_requests
+        opensearch.indices.delete(index="cwl-*")
+        run_shipper(monkeypatch, capsys, proxy.url, payload, BULK_MAX_BYTES="1024")
+        by_bytes = proxy.faults.bulk_requests - by_count
+
+    assert by_count == 3
+    assert by_bytes >= 3
+    assert len(search_all(opensearch)) == 7

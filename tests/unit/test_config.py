@@ -1,0 +1,32 @@
+"""Configuration: defaults that work, and errors that name the variable and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from logship.config import ConfigError, ShipperConfig
+
+
+def test_defaults():
+    config = ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": "https://search-x.eu-west-1.es.amazonaws.com/",
+                                     "AWS_REGION": "eu-west-1"})
+    assert config.auth == "sigv4"
+    assert config.index_prefix == "cwl"
+    assert config.endpoint == "https://search-x.eu-west-1.es.amazonaws.com"
+    assert config.bulk_max_bytes == 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({}, "OPENSEARCH_ENDPOINT='' is not an http(s) URL"),
+    ({"OPENSEARCH_ENDPOINT": "search-x.es.amazonaws.com"}, "is not an http(s) URL"),
+    ({"OPENSEARCH_AUTH": "iam"}, "must be one of sigv4, basic, none"),
+    ({"OPENSEARCH_AUTH": "basic"}, "needs OPENSEARCH_SECRET_ARN"),
+    ({"INDEX_PREFIX": "Logs"}, "must be lowercase"),
+    ({"BULK_MAX_DOCS": "many"}, "BULK_MAX_DOCS='many' is not a whole number"),
+    ({"BULK_MAX_BYTES": "10"}, "must be at least 1024"),
+])
+def test_bad_settings_are_explained(env, says):
+    base = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200"} if "OPENSEARCH_ENDPOINT" not in env and env else {}
+    with pytest.raises(ConfigError) as error:
+        ShipperConfig.from_env(base | env)
+    assert says in str(error.value)

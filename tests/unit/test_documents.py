@@ -1,0 +1,41 @@
+"""Documents: timestamps, daily index names and function identity derived from the payload."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from logship.documents import build_documents, faas_fields
+from logship.payload import parse_batch
+from logship.timefmt import index_day, iso_millis
+from tests.payloads import encode, load
+
+
+def test_iso_millis_and_index_day_agree_with_datetime():
+    rng = random.Random(42)
+    for epoch_ms in [0, 1763855999999, 1763856000000, *(rng.randrange(0, 4_102_444_800_000) for _ in range(500))]:
+        moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+        assert iso_millis(epoch_ms) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+        assert index_day(epoch_ms) == moment.strftime("%Y.%m.%d")
+
+
+@pytest.mark.parametrize(("group", "stream", "expected"), [
+    ("/aws/lambda/orders", "2025/11/22/[$LATEST]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "orders", "version": "$LATEST"}),
+    ("/aws/lambda/orders", "2025/11/22/[12]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "orders", "version": "12"}),
+    ("/shared/app", "2025/11/22/billing[$LATEST]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "billing", "version": "$LATEST"}),
+    ("/ecs/web", "web/web/0123456789abcdef", {}),
+    ("/aws/lambda/edge", "not-a-lambda-stream", {"name": "edge"}),
+])
+def test_faas_fields_from_group_and_stream(group, stream, expected):
+    assert faas_fields(group, stream) == expected
+
+
+def test_each_event_gets_its_own_id_index_and_trimmed_message():
+    docs = build_documents(parse_batch(encode(load("cwl_node_runtime"))), index_prefix="logs", region="us-east-2")
+
+    assert [d.index for d in docs] == ["logs-2025.11.22"] * 3 + ["logs-2025.11.23"] * 3
+    assert docs[3].source["message"].endswith("Task timed out after 3.00 seconds")
+    assert docs[3].line.endswith("seconds\n\n")
+    assert len({d.id for d in docs}) == 6
