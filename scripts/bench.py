@@ -20,7 +20,7 @@ from pathlib import Path
 
 from osmem_server import OsmemServer
 
-from logship.documents import build_documents
+from logship.documents import DocumentBuilder
 from logship.payload import parse_batch
 from logship.sink import encode as encode_action
 from tests.payloads import encode, load
@@ -41,9 +41,10 @@ def synthetic_payload(events: int) -> dict:
 
 def bench_hot_path(events: int, rounds: int) -> float:
     event = encode(synthetic_payload(events))
+    builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
     started = time.perf_counter()
     for _ in range(rounds):
-        for document in build_documents(parse_batch(event), index_prefix="cwl", region="eu-west-1"):
+        for document in builder.build(parse_batch(event)):
             encode_action(document)
     return events * rounds / (time.perf_counter() - started)
 

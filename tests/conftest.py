@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
 
-from logship.config import ShipperConfig
+from logship.index_template import install
 
 
 class LambdaContext:
@@ -25,9 +23,16 @@ class LambdaContext:
 
 
 @pytest.fixture
-def opensearch(osmem_clone: Any) -> OpenSearch:
-    """A client on a fresh, empty osmem-server clone, for assertions about what users can search."""
+def bare_opensearch(osmem_clone: Any) -> OpenSearch:
+    """A client on a fresh, empty osmem-server clone: no index template, as before logship's installer ran."""
     return OpenSearch(hosts=[osmem_clone.url])
+
+
+@pytest.fixture
+def opensearch(bare_opensearch: OpenSearch) -> OpenSearch:
+    """A fresh cluster with logship's index template installed, as a deployed stack has it."""
+    install(bare_opensearch, index_prefix="cwl")
+    return bare_opensearch
 
 
 def shipper_env(endpoint: str, **overrides: str) -> dict[str, str]:
@@ -35,23 +40,6 @@ def shipper_env(endpoint: str, **overrides: str) -> dict[str, str]:
            "AWS_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "logship-ship-logs"}
     env.update(overrides)
     return env
-
-
-@pytest.fixture
-def shipper_config(osmem_clone: Any) -> ShipperConfig:
-    return ShipperConfig.from_env(shipper_env(osmem_clone.url))
-
-
-class Captured(io.StringIO):
-    """Stdout of a shipper run, read back as the JSON lines it printed."""
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.getvalue().splitlines() if line.strip()]
-
-
-@pytest.fixture
-def captured() -> Captured:
-    return Captured()
 
 
 def search_all(client: OpenSearch, index: str = "cwl-*", **query: Any) -> list[dict[str, Any]]:

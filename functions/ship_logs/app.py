@@ -6,15 +6,14 @@ from typing import Any
 
 from logship.client import build_client
 from logship.config import ShipperConfig
-from logship.shipper import LambdaDeadline, make_sink, ship
+from logship.shipper import LambdaDeadline, Shipper
 
-_config: ShipperConfig | None = None
-_sink: Any = None
+_shipper: Shipper | None = None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _config, _sink
-    if _sink is None:  # once per cold start
-        _config = ShipperConfig.from_env()
-        _sink = make_sink(build_client(_config), _config)
-    return ship(event, _sink, _config, LambdaDeadline(context))
+    global _shipper
+    if _shipper is None:  # once per cold start
+        config = ShipperConfig.from_env()
+        _shipper = Shipper(config, build_client(config))
+    return _shipper.ship(event, LambdaDeadline(context))

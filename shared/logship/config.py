@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -27,6 +29,51 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _list(env: Mapping[str, str], name: str, default: str = "") -> tuple[str, ...]:
+    """A comma-separated setting, blanks dropped."""
+    return tuple(item.strip() for item in env.get(name, default).split(",") if item.strip())
+
+
+def _patterns(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Regular expressions: a JSON array (commas are common in regexes), or one per line."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    if raw.startswith("["):
+        try:
+            items = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} looks like a JSON array but is not valid JSON: {exc}") from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f'{name} must be a JSON array of strings, e.g. ["sku=\\\\w+"]')
+        return tuple(items)
+    return tuple(line.strip() for line in raw.splitlines() if line.strip())
+
+
+def _regex(env: Mapping[str, str], name: str) -> re.Pattern[str] | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return re.compile(raw)
+    except re.error as exc:
+        raise ConfigError(f"{name}={raw!r} is not a valid regular expression: {exc}") from None
+
+
+REDACT_BUILTINS = ("email", "card", "aws_secret", "bearer")
+
+
+def _redact_builtins(env: Mapping[str, str]) -> tuple[str, ...]:
+    names = _list(env, "REDACT_BUILTINS")
+    if names == ("all",):
+        return REDACT_BUILTINS
+    unknown = [name for name in names if name not in REDACT_BUILTINS]
+    if unknown:
+        raise ConfigError(f"REDACT_BUILTINS: unknown {', '.join(unknown)}; "
+                          f"use 'all' or any of {', '.join(REDACT_BUILTINS)}")
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class ShipperConfig:
     """Settings of the ship-logs function."""
@@ -41,6 +88,11 @@ class ShipperConfig:
     secret_ttl_seconds: int = 300
     metrics_namespace: str = "logship"
     function_name: str = "ship-logs"
+    function_metrics_namespace: str = "logship/functions"
+    correlation_keys: tuple[str, ...] = ("correlation_id", "correlationId")
+    function_name_pattern: re.Pattern[str] | None = None
+    redact_builtins: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ShipperConfig:
@@ -77,4 +129,9 @@ class ShipperConfig:
             secret_ttl_seconds=_int(env, "SECRET_TTL_SECONDS", 300, minimum=0),
             metrics_namespace=env.get("METRICS_NAMESPACE", "logship").strip() or "logship",
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "ship-logs"),
+            function_metrics_namespace=env.get("FUNCTION_METRICS_NAMESPACE", "").strip() or "logship/functions",
+            correlation_keys=_list(env, "CORRELATION_KEYS", "correlation_id,correlationId"),
+            function_name_pattern=_regex(env, "FUNCTION_NAME_PATTERN"),
+            redact_builtins=_redact_builtins(env),
+            redact_patterns=_patterns(env, "REDACT_PATTERNS"),
         )

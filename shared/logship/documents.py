@@ -6,13 +6,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from logship.lines import parse_line
+from logship.lines import LineParser
 from logship.payload import LogBatch
+from logship.redaction import Redactor
 from logship.timefmt import index_day, iso_millis
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 # YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
 _STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")
+# Fields a document keeps when it is re-indexed after a mapping rejection: all derived from the payload.
+_SAFE_FIELDS = ("@timestamp", "message", "aws", "cloud")
+MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception",
+                            "strict_dynamic_mapping_exception", "illegal_argument_exception"})
 
 
 @dataclass(slots=True)
@@ -39,26 +44,93 @@ def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
     return faas
 
 
-def build_documents(batch: LogBatch, *, index_prefix: str, region: str) -> list[Document]:
-    """One document per event; fields shared by the batch are computed once."""
-    cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": region}
-    faas = faas_fields(batch.log_group, batch.log_stream)
-    documents = []
-    for event in batch.events:
-        message, fields = parse_line(event.message)
-        source: dict[str, Any] = {
-            "@timestamp": iso_millis(event.timestamp),
-            "message": message,
-            "aws": {"cloudwatch": {"log_group": batch.log_group, "log_stream": batch.log_stream,
-                                   "event_id": event.id}},
-            "cloud": cloud,
-        }
+def naming_fields(function_name: str | None, pattern: re.Pattern[str] | None) -> dict[str, Any]:
+    """A team's naming convention as filters: ``(?P<service>..)-(?P<environment>..)-..`` over the name."""
+    if not function_name or pattern is None:
+        return {}
+    match = pattern.fullmatch(function_name) or pattern.match(function_name)
+    if not match:
+        return {}
+    fields: dict[str, Any] = {}
+    for group, value in match.groupdict().items():
+        if value is None:
+            continue
+        if group == "service":
+            fields.setdefault("service", {})["name"] = value
+        elif group == "environment":
+            fields.setdefault("service", {})["environment"] = value
+        else:
+            fields.setdefault("labels", {})[group] = value
+    return fields
+
+
+def _merge(source: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Line fields over batch fields, one level deep (``faas.execution`` joins ``faas.name``)."""
+    for key, value in fields.items():
+        current = source.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            source[key] = {**current, **value}
+        else:
+            source[key] = value
+
+
+class DocumentBuilder:
+    """Turns batches into documents with one configuration; build once per cold start."""
+
+    def __init__(self, *, index_prefix: str, region: str, parser: LineParser | None = None,
+                 redactor: Redactor | None = None, function_name_pattern: re.Pattern[str] | None = None) -> None:
+        self.index_prefix = index_prefix
+        self._region = region
+        self._parser = parser or LineParser()
+        self._redactor = redactor if redactor else None
+        self._pattern = function_name_pattern
+
+    def build(self, batch: LogBatch) -> list[Document]:
+        """One document per event; fields shared by the batch are computed once."""
+        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": self._region}
+        faas = faas_fields(batch.log_group, batch.log_stream)
+        shared: dict[str, Any] = {"cloud": cloud}
         if faas:
-            source["faas"] = dict(faas)
-        source.update(fields)
-        documents.append(Document(f"{index_prefix}-{index_day(event.timestamp)}", event.id, source,
-                                  event.message, event.timestamp))
-    return documents
+            shared["faas"] = faas
+        _merge(shared, naming_fields(faas.get("name"), self._pattern))
+        parse, redact, prefix = self._parser.parse, self._redactor, self.index_prefix
+        documents = []
+        for event in batch.events:
+            line = redact(event.message) if redact else event.message
+            message, fields = parse(line)
+            source: dict[str, Any] = {
+                "@timestamp": iso_millis(event.timestamp),
+                "message": message,
+                "aws": {"cloudwatch": {"log_group": batch.log_group, "log_stream": batch.log_stream,
+                                       "event_id": event.id}},
+                **shared,
+            }
+            _merge(source, fields)
+            documents.append(Document(f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
+                                      event.timestamp))
+        return documents
+
+
+def _payload_fields(document: Document) -> dict[str, Any]:
+    source = {key: document.source[key] for key in _SAFE_FIELDS if key in document.source}
+    faas = document.source.get("faas")
+    if isinstance(faas, dict):
+        source["faas"] = {k: v for k, v in faas.items() if k in ("name", "version")}
+    return source
+
+
+def degraded_document(document: Document, reason: dict[str, Any]) -> Document | None:
+    """After a mapping rejection: the same document without its structured fields, in the same index.
+
+    The full line stays searchable where users look; ``logship.degraded`` marks it. Rejections that are
+    not about mappings return None (nothing to gain by dropping fields).
+    """
+    if reason.get("type") not in MAPPING_ERRORS:
+        return None
+    source = _payload_fields(document)
+    source["message"] = document.line.rstrip("\r\n")
+    source["logship"] = {"degraded": True, "reason": f"{reason.get('type')}: {reason.get('reason', '')}"[:1000]}
+    return Document(document.index, document.id, source, document.line, document.timestamp)
 
 
 def failed_document(document: Document, index_prefix: str, reason: dict[str, Any]) -> Document:
@@ -67,15 +139,9 @@ def failed_document(document: Document, index_prefix: str, reason: dict[str, Any
     It carries only fields whose types cannot clash (the original line as text, the reason), so the
     failed index accepts it whatever was wrong with the original.
     """
-    source = {
-        "@timestamp": document.source["@timestamp"],
-        "message": document.line,
-        "aws": document.source["aws"],
-        "cloud": document.source["cloud"],
-        "error": {"type": str(reason.get("type", "unknown")), "message": str(reason.get("reason", reason))},
-        "logship": {"failed_index": document.index},
-    }
-    if "faas" in document.source:
-        source["faas"] = {k: v for k, v in document.source["faas"].items() if k in ("name", "version")}
+    source = _payload_fields(document)
+    source["message"] = document.line
+    source["error"] = {"type": str(reason.get("type", "unknown")), "message": str(reason.get("reason", reason))}
+    source["logship"] = {"failed_index": document.index}
     return Document(f"{index_prefix}-failed-{index_day(document.timestamp)}", document.id, source,
                     document.line, document.timestamp)

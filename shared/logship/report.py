@@ -29,12 +29,12 @@ SHIPPER_METRICS = {
 def emf_record(
     namespace: str,
     dimensions: Mapping[str, str],
-    metrics: Mapping[str, tuple[float, str]],
+    metrics: Mapping[str, tuple[float | list[float], str]],
     *,
     timestamp_ms: int | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An EMF root object: ``metrics`` maps name -> (value, unit); at most 100 metrics per record."""
+    """An EMF root object: ``metrics`` maps name -> (value or up to 100 values, unit); at most 100 metrics."""
     if len(metrics) > 100:
         raise ValueError("an EMF record holds at most 100 metrics; split them")
     record: dict[str, Any] = dict(extra or {})

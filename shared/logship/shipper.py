@@ -7,8 +7,11 @@ from dataclasses import asdict
 from typing import IO, Any
 
 from logship.config import ShipperConfig
-from logship.documents import build_documents, failed_document
+from logship.documents import Document, DocumentBuilder, degraded_document, failed_document
+from logship.function_metrics import metric_records
+from logship.lines import LineParser
 from logship.payload import parse_batch
+from logship.redaction import Redactor
 from logship.report import emit, shipper_summary
 from logship.sink import BulkSink, Deadline, Ledger
 
@@ -27,36 +30,45 @@ class LambdaDeadline:
         return int(self._context.get_remaining_time_in_millis())
 
 
-def make_sink(client: Any, config: ShipperConfig) -> BulkSink:
-    def to_failed_index(document: Any, reason: dict[str, Any]) -> Any:
-        return failed_document(document, config.index_prefix, reason)
+class Shipper:
+    """Everything one cold start builds once: the document builder and the sink with its fallbacks."""
 
-    return BulkSink(client, fallbacks=(to_failed_index,), max_bytes=config.bulk_max_bytes,
-                    max_docs=config.bulk_max_docs)
+    def __init__(self, config: ShipperConfig, client: Any) -> None:
+        self.config = config
+        self.builder = DocumentBuilder(
+            index_prefix=config.index_prefix, region=config.region,
+            parser=LineParser(config.correlation_keys),
+            redactor=Redactor(config.redact_builtins, config.redact_patterns),
+            function_name_pattern=config.function_name_pattern)
 
+        def to_failed_index(document: Document, reason: dict[str, Any]) -> Document:
+            return failed_document(document, config.index_prefix, reason)
 
-def ship(event: Any, sink: BulkSink, config: ShipperConfig, deadline: Deadline,
-         stream: IO[str] | None = None) -> dict[str, Any]:
-    """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending."""
-    started = time.perf_counter()
-    batch = parse_batch(event)
-    if batch.is_control:
-        ledger = Ledger()
-    else:
-        documents = build_documents(batch, index_prefix=config.index_prefix, region=config.region)
-        ledger = sink.write(documents, deadline)
-    figures = asdict(ledger)
-    reasons = figures.pop("pending_reasons")
-    figures.pop("requests")
-    figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
-    summary = shipper_summary(figures, namespace=config.metrics_namespace, function_name=config.function_name)
-    summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type)
-    if reasons:
-        summary["pending_reasons"] = reasons
-    emit(summary, stream)
-    if ledger.pending:
-        raise ShipError(
-            f"{ledger.pending} of {ledger.events_in} events from {batch.log_group} are not indexed yet "
-            f"({'; '.join(reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
-        )
-    return summary
+        self.sink = BulkSink(client, fallbacks=(degraded_document, to_failed_index),
+                             max_bytes=config.bulk_max_bytes, max_docs=config.bulk_max_docs)
+
+    def ship(self, event: Any, deadline: Deadline, stream: IO[str] | None = None) -> dict[str, Any]:
+        """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending."""
+        started = time.perf_counter()
+        batch = parse_batch(event)
+        documents = [] if batch.is_control else self.builder.build(batch)
+        ledger = self.sink.write(documents, deadline) if documents else Ledger()
+        figures = asdict(ledger)
+        reasons = figures.pop("pending_reasons")
+        figures.pop("requests")
+        figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
+                                  function_name=self.config.function_name)
+        summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type)
+        if reasons:
+            summary["pending_reasons"] = reasons
+        emit(summary, stream)
+        if ledger.pending:
+            raise ShipError(
+                f"{ledger.pending} of {ledger.events_in} events from {batch.log_group} are not indexed yet "
+                f"({'; '.join(reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
+            )
+        # Only once the batch is settled: a retried batch must not count its metrics twice.
+        for record in metric_records(documents, self.config.function_metrics_namespace):
+            emit(record, stream)
+        return summary

@@ -38,7 +38,7 @@ def test_every_event_becomes_one_searchable_document(name, opensearch, osmem_clo
     by_id = {doc["_id"]: doc for doc in docs}
     for event in payload["logEvents"]:
         doc = by_id[event["id"]]
-        assert doc["message"] == event["message"].rstrip("\n")
+        assert doc.get("event", {}).get("original", doc["message"]) == event["message"].rstrip("\n")
         assert doc["aws"]["cloudwatch"] == {"log_group": payload["logGroup"],
                                             "log_stream": payload["logStream"], "event_id": event["id"]}
         assert doc["cloud"] == {"provider": "aws", "account": {"id": payload["owner"]}, "region": "eu-west-1"}

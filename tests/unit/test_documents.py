@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from logship.documents import build_documents, faas_fields
+from logship.documents import DocumentBuilder, faas_fields
 from logship.payload import parse_batch
 from logship.timefmt import index_day, iso_millis
 from tests.payloads import encode, load
@@ -33,7 +33,7 @@ def test_faas_fields_from_group_and_stream(group, stream, expected):
 
 
 def test_each_event_gets_its_own_id_index_and_trimmed_message():
-    docs = build_documents(parse_batch(encode(load("cwl_node_runtime"))), index_prefix="logs", region="us-east-2")
+    docs = DocumentBuilder(index_prefix="logs", region="us-east-2").build(parse_batch(encode(load("cwl_node_runtime"))))
 
     assert [d.index for d in docs] == ["logs-2025.11.22"] * 3 + ["logs-2025.11.23"] * 3
     assert docs[3].source["message"].endswith("Task timed out after 3.00 seconds")

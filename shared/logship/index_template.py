@@ -1,0 +1,197 @@
+"""The index template for ``<prefix>-*`` and the retention policy, installed idempotently.
+
+Explicit mappings for every field logship writes, ``dynamic: false`` at the root so nothing unexpected
+can create a conflicting mapping, and ``json`` as one ``flat_object`` (OpenSearch 2.7+) or ``flattened``
+(Elasticsearch 7.3+) field, so two functions logging the same key with different types never clash.
+Where neither exists, ``json`` is stored but not searchable (``enabled: false``): documents still index.
+
+Run locally: ``python -m logship.index_template --endpoint http://127.0.0.1:9200 --auth none``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+
+KEYWORD = {"type": "keyword", "ignore_above": 1024}
+FLOAT = {"type": "float"}
+TEXT = {"type": "text"}
+
+
+def _props(**fields: Any) -> dict[str, Any]:
+    return {"properties": fields}
+
+
+def mappings(json_type: dict[str, Any]) -> dict[str, Any]:
+    """Every field of the README's field reference, typed."""
+    return {
+        "dynamic": False,
+        "dynamic_templates": [
+            {"correlation_ids": {"path_match": "correlation.*", "mapping": KEYWORD}},
+            {"labels": {"path_match": "labels.*", "mapping": KEYWORD}},
+        ],
+        "properties": {
+            "@timestamp": {"type": "date"},
+            "message": TEXT,
+            "event": _props(action=KEYWORD, outcome=KEYWORD,
+                            original={"type": "keyword", "index": False, "doc_values": False}),
+            "log": _props(level=KEYWORD),
+            "aws": _props(cloudwatch=_props(log_group=KEYWORD, log_stream=KEYWORD, event_id=KEYWORD)),
+            "cloud": _props(provider=KEYWORD, region=KEYWORD, account=_props(id=KEYWORD)),
+            "faas": _props(name=KEYWORD, version=KEYWORD, execution=KEYWORD, coldstart={"type": "boolean"},
+                           runtime=_props(version=KEYWORD)),
+            "lambda": _props(duration_ms=FLOAT, billed_duration_ms=FLOAT, memory_size_mb={"type": "integer"},
+                             max_memory_used_mb={"type": "integer"}, memory_used_ratio=FLOAT,
+                             init_duration_ms=FLOAT, restore_duration_ms=FLOAT, billed_restore_duration_ms=FLOAT),
+            "trace": _props(id=KEYWORD),
+            "error": _props(type=KEYWORD, message=TEXT, stack_trace=TEXT, code=KEYWORD),
+            "service": _props(name=KEYWORD, environment=KEYWORD),
+            "correlation": {"type": "object", "dynamic": True},
+            "labels": {"type": "object", "dynamic": True},
+            "metric": _props(name=KEYWORD, value={"type": "double"}, unit=KEYWORD,
+                             timestamp_ms={"type": "date", "format": "epoch_millis"}),
+            "json": json_type,
+            "logship": _props(degraded={"type": "boolean"}, reason=TEXT, failed_index=KEYWORD),
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """What the cluster is, as far as mappings and retention differ."""
+
+    distribution: str  # "opensearch", "elasticsearch" or "serverless"
+    version: tuple[int, ...] = ()
+
+    @property
+    def json_type(self) -> dict[str, Any]:
+        if self.distribution == "elasticsearch" and self.version >= (7, 3):
+            return {"type": "flattened"}
+        if self.distribution == "serverless" or (self.distribution == "opensearch" and self.version >= (2, 7)):
+            return {"type": "flat_object"}
+        return {"type": "object", "enabled": False}
+
+
+def detect(client: Any, serverless: bool = False) -> Flavor:
+    """OpenSearch Serverless has no ``GET /``; domains and Elasticsearch say what they are there."""
+    if serverless:
+        return Flavor("serverless")
+    version = client.info()["version"]
+    number = tuple(int(part) for part in version["number"].split("-")[0].split(".")[:2] if part.isdigit())
+    return Flavor(version.get("distribution", "elasticsearch"), number)
+
+
+def template_body(index_prefix: str, flavor: Flavor, policy_name: str | None = None) -> dict[str, Any]:
+    settings: dict[str, Any] = {"index.mapping.total_fields.limit": 2000}
+    if flavor.distribution == "elasticsearch" and policy_name:
+        settings["index.lifecycle.name"] = policy_name
+    if flavor.distribution == "serverless":
+        settings = {}
+    return {"index_patterns": [f"{index_prefix}-*"], "priority": 100,
+            "template": {"settings": settings, "mappings": mappings(flavor.json_type)},
+            "_meta": {"managed_by": "logship"}}
+
+
+def ism_policy(index_prefix: str, retention_days: int) -> dict[str, Any]:
+    return {"policy": {
+        "description": f"logship: delete {index_prefix}-* indices {retention_days} days after creation",
+        "default_state": "hot",
+        "states": [
+            {"name": "hot", "actions": [],
+             "transitions": [{"state_name": "delete", "conditions": {"min_index_age": f"{retention_days}d"}}]},
+            {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
+        ],
+        "ism_template": [{"index_patterns": [f"{index_prefix}-*"], "priority": 100}],
+    }}
+
+
+def ilm_policy(retention_days: int) -> dict[str, Any]:
+    return {"policy": {"phases": {"hot": {"actions": {}},
+                                  "delete": {"min_age": f"{retention_days}d", "actions": {"delete": {}}}}}}
+
+
+@dataclass
+class InstallReport:
+    """What was installed and what was skipped, with the reason (printed by the CLI, logged by the resource)."""
+
+    flavor: Flavor
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _put_ism(client: Any, name: str, body: dict[str, Any]) -> None:
+    """ISM policies are versioned: updating one needs its current seq_no and primary_term."""
+    path = f"/_plugins/_ism/policies/{name}"
+    try:
+        current = client.transport.perform_request("GET", path)
+    except NotFoundError:
+        client.transport.perform_request("PUT", path, body=body)
+        return
+    params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
+    client.transport.perform_request("PUT", path, params=params, body=body)
+
+
+def install(client: Any, *, index_prefix: str, retention_days: int = 30, serverless: bool = False) -> InstallReport:
+    """Install (or update) the retention policy and the index template; safe to run any number of times."""
+    flavor = detect(client, serverless)
+    report = InstallReport(flavor)
+    policy = f"logship-{index_prefix}"
+    if flavor.distribution == "serverless":
+        report.skipped.append("retention: OpenSearch Serverless has no ISM; set a data lifecycle policy "
+                              "on the collection instead")
+    else:
+        try:
+            if flavor.distribution == "opensearch":
+                _put_ism(client, policy, ism_policy(index_prefix, retention_days))
+                report.done.append(f"ISM policy {policy}: delete after {retention_days} days")
+            else:
+                client.transport.perform_request("PUT", f"/_ilm/policy/{policy}", body=ilm_policy(retention_days))
+                report.done.append(f"ILM policy {policy}: delete after {retention_days} days")
+        except (NotFoundError, RequestError) as exc:
+            report.skipped.append(f"retention: this cluster has no lifecycle API ({exc.status_code}: "
+                                  f"{str(exc.error)[:120]}); delete old {index_prefix}-* indices yourself")
+            policy = ""
+    client.indices.put_index_template(name=f"logship-{index_prefix}",
+                                      body=template_body(index_prefix, flavor, policy or None))
+    report.done.append(f"index template logship-{index_prefix} for {index_prefix}-* (json as "
+                       f"{flavor.json_type['type']})")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from logship.client import build_client
+    from logship.config import ConfigError, ShipperConfig
+
+    parser = argparse.ArgumentParser(prog="python -m logship.index_template", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint", required=True, help="OpenSearch/Elasticsearch URL")
+    parser.add_argument("--auth", default="sigv4", choices=["sigv4", "basic", "none"], help="default: sigv4")
+    parser.add_argument("--secret-arn", default="", help="Secrets Manager secret for --auth basic")
+    parser.add_argument("--prefix", default="cwl", help="index prefix (default: cwl)")
+    parser.add_argument("--retention-days", type=int, default=30, help="delete indices after N days (default: 30)")
+    args = parser.parse_args(argv)
+    try:
+        config = ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": args.endpoint, "OPENSEARCH_AUTH": args.auth,
+                                         "OPENSEARCH_SECRET_ARN": args.secret_arn, "INDEX_PREFIX": args.prefix})
+    except ConfigError as exc:
+        parser.error(str(exc))
+    print(f"==> installing index template for {args.prefix}-* on {args.endpoint}", flush=True)
+    try:
+        report = install(build_client(config), index_prefix=args.prefix, retention_days=args.retention_days,
+                         serverless=".aoss." in args.endpoint)
+    except TransportError as exc:
+        print(f"failed: {exc}. Check the endpoint and that your credentials may write templates.", file=sys.stderr)
+        return 1
+    for line in report.done:
+        print(f"    done:    {line}")
+    for line in report.skipped:
+        print(f"    skipped: {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
