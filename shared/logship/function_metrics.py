@@ -29,9 +29,10 @@ def cloudwatch_unit(unit: str) -> str:
 
 
 def _is_timeout(source: dict[str, Any]) -> bool:
-    event, error = source.get("event", {}), source.get("error", {})
+    """A ``Task timed out`` line, or a report whose status says timeout (``Timeout``, ``Sandbox.Timedout``)."""
+    event, error_type = source.get("event", {}), str(source.get("error", {}).get("type", "")).lower()
     return event.get("action") == "timeout" or (
-        event.get("action") == "report" and "time" in str(error.get("type", "")).lower())
+        event.get("action") == "report" and ("timeout" in error_type or "timedout" in error_type))
 
 
 def _counts(sources: list[dict[str, Any]]) -> dict[str, float]:

@@ -104,7 +104,9 @@ class LineParser:
     def _runtime_body(self, text: str, body: str, level: str, request_id: str | None) -> tuple[str, Fields]:
         """The part after the runtime's prefix: plain text, an error, or a JSON object."""
         message, fields = self._json_line(body, text) if body[:1] == "{" else (body, {})
-        if "json" not in fields:
+        if body.startswith("MONITORING|"):
+            fields.update(_monitoring(body))
+        elif "json" not in fields:
             _error_from_text(body, fields)
         fields.setdefault("event", {}).setdefault("original", text)
         normalized = normalize_level(level)

@@ -15,9 +15,9 @@ from tests.integration.fault_proxy import FaultProxy
 from tests.payloads import data_payloads, encode, load, subscription_names
 
 
-def run_shipper(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint: str,
-                payload: dict[str, Any], context: LambdaContext | None = None, **env: str) -> dict[str, Any]:
-    """Invoke the real handler on a cold start and return the summary line it printed."""
+def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint: str,
+           payload: dict[str, Any], context: LambdaContext | None = None, **env: str) -> list[dict[str, Any]]:
+    """Invoke the real handler on a cold start; return the JSON lines it printed (summary first)."""
     for key, value in shipper_env(endpoint, **env).items():
         monkeypatch.setenv(key, value)
     app = load_handler("ship_logs")
@@ -25,7 +25,14 @@ def run_shipper(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         app.handler(encode(payload), context or LambdaContext())
     finally:
         out = capsys.readouterr().out
-    return [json.loads(line) for line in out.splitlines() if '"logship"' in line][-1]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def run_shipper(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint: str,
+                payload: dict[str, Any], context: LambdaContext | None = None, **env: str) -> dict[str, Any]:
+    """Invoke the real handler and return its per-invocation summary line."""
+    records = invoke(monkeypatch, capsys, endpoint, payload, context, **env)
+    return next(record for record in records if record.get("logship") == "ship-logs")
 
 
 @pytest.mark.parametrize("name", data_payloads())

@@ -30,3 +30,25 @@ def test_bad_settings_are_explained(env, says):
     with pytest.raises(ConfigError) as error:
         ShipperConfig.from_env(base | env)
     assert says in str(error.value)
+
+
+def test_issue_four_settings():
+    config = ShipperConfig.from_env({
+        "OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "CORRELATION_KEYS": "tenant, trace_ref",
+        "FUNCTION_NAME_PATTERN": "(?P<service>[^-]+)-.+", "REDACT_BUILTINS": "all",
+        "REDACT_PATTERNS": '["sku=\\\\w{2,4}", "id=\\\\d+"]'})
+    assert config.correlation_keys == ("tenant", "trace_ref")
+    assert config.function_name_pattern.match("orders-api")["service"] == "orders"
+    assert config.redact_builtins == ("email", "card", "aws_secret", "bearer")
+    assert config.redact_patterns == (r"sku=\w{2,4}", r"id=\d+")
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"FUNCTION_NAME_PATTERN": "(?P<x"}, "FUNCTION_NAME_PATTERN='(?P<x' is not a valid regular expression"),
+    ({"REDACT_BUILTINS": "email,phone"}, "REDACT_BUILTINS: unknown phone"),
+    ({"REDACT_PATTERNS": "[broken"}, "REDACT_PATTERNS looks like a JSON array but is not valid JSON"),
+])
+def test_bad_parsing_settings_are_explained(env, says):
+    with pytest.raises(ConfigError) as error:
+        ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200"} | env)
+    assert says in str(error.value)

@@ -39,3 +39,28 @@ def test_each_event_gets_its_own_id_index_and_trimmed_message():
     assert docs[3].source["message"].endswith("Task timed out after 3.00 seconds")
     assert docs[3].line.endswith("seconds\n\n")
     assert len({d.id for d in docs}) == 6
+
+
+def test_function_name_pattern_fills_service_environment_and_labels():
+    import re
+
+    from logship.documents import naming_fields
+
+    pattern = re.compile(r"(?P<service>[^-]+)-(?P<environment>[^-]+)-(?P<component>.+)")
+    assert naming_fields("orders-prod-api", pattern) == {
+        "service": {"name": "orders", "environment": "prod"}, "labels": {"component": "api"}}
+    assert naming_fields("legacy", pattern) == {}
+    assert naming_fields("orders-prod-api", None) == {}
+
+
+def test_a_lines_own_service_wins_over_the_naming_convention():
+    import re
+
+    payload = load("cwl_json_format")
+    payload["logGroup"] = "/aws/lambda/billing-prod-worker"
+    builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1",
+                              function_name_pattern=re.compile(r"(?P<service>[^-]+)-(?P<environment>[^-]+)-.+"))
+    docs = builder.build(parse_batch(encode(payload)))
+    assert docs[0].source["service"] == {"name": "billing", "environment": "prod"}
+    powertools = docs[3].source  # logs "service": "billing" itself: its name wins, the environment stays
+    assert powertools["service"] == {"name": "billing", "environment": "prod"}

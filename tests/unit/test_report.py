@@ -13,7 +13,7 @@ FIGURES = {"events_in": 7, "indexed": 5, "duplicates": 1, "degraded": 0, "failed
 
 
 def assert_valid_emf(record: dict) -> None:
-    """The specification's rules: _aws.Timestamp in epoch ms, each metric and dimension a root member."""
+    """The specification's rules: _aws.Timestamp in epoch ms, each metric (a number or up to 100) and dimension a root member."""
     meta = record["_aws"]
     assert isinstance(meta["Timestamp"], int)
     assert meta["Timestamp"] > 1_600_000_000_000
@@ -24,7 +24,10 @@ def assert_valid_emf(record: dict) -> None:
             assert len(dimension_set) <= 30
             assert all(isinstance(record[key], str) for key in dimension_set)
         for metric in directive["Metrics"]:
-            assert isinstance(record[metric["Name"]], int | float)
+            value = record[metric["Name"]]
+            values = value if isinstance(value, list) else [value]
+            assert 1 <= len(values) <= 100
+            assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
             assert metric["Unit"] in {"Count", "Bytes", "Milliseconds", "Seconds", "None", "Percent"}
 
 

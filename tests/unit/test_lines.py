@@ -1,0 +1,185 @@
+"""Every Lambda line format becomes the fields the README's field reference promises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from logship.lines import LineParser, normalize_level
+
+RID = "3f1c2a9e-6b1d-4f7a-9a7e-2d5b8c1e0f42"
+parse = LineParser().parse
+
+
+def fields_of(line: str) -> dict:
+    return parse(line)[1]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("INIT_START Runtime Version: python:3.13.v21\tRuntime Version ARN: arn:aws:lambda:eu-west-1::runtime:0d3e\n",
+     {"event": {"action": "init_start"}, "faas": {"runtime": {"version": "python:3.13.v21"}}}),
+    (f"START RequestId: {RID} Version: $LATEST\n",
+     {"event": {"action": "start"}, "faas": {"execution": RID, "version": "$LATEST"}}),
+    (f"START RequestId: {RID} Version: 12\n", {"event": {"action": "start"}, "faas": {"execution": RID, "version": "12"}}),
+    (f"END RequestId: {RID}\n", {"event": {"action": "end"}, "faas": {"execution": RID}}),
+    ("EXTENSION\tName: LambdaInsightsExtension\tState: Ready\tEvents: [INVOKE, SHUTDOWN]\n", {"event": {"action": "extension"}}),
+    ("TELEMETRY\tName: my-ext\tState: Subscribed\tTypes: [Platform]\n", {"event": {"action": "telemetry"}}),
+    (f"2025-11-23T00:00:02.001Z {RID} Task timed out after 3.00 seconds\n\n",
+     {"event": {"action": "timeout", "outcome": "failure"}, "log": {"level": "ERROR"}, "faas": {"execution": RID},
+      "error": {"type": "Timeout", "message": "Task timed out after 3.00 seconds"}}),
+    (f"RequestId: {RID} Error: Runtime exited with error: signal: killed\nRuntime.ExitError\n",
+     {"event": {"action": "runtime_exit", "outcome": "failure"}, "log": {"level": "ERROR"}, "faas": {"execution": RID},
+      "error": {"type": "Runtime.OutOfMemory", "message": "signal: killed"}}),
+    (f"RequestId: {RID} Error: Runtime exited with error: exit status 1\nRuntime.ExitError\n",
+     {"event": {"action": "runtime_exit", "outcome": "failure"}, "log": {"level": "ERROR"}, "faas": {"execution": RID},
+      "error": {"type": "Runtime.ExitError", "message": "exit status 1", "code": "1"}}),
+    ("MONITORING|1763812800|48.5|milliseconds|payment.latency\n",
+     {"event": {"action": "metric"},
+      "metric": {"name": "payment.latency", "value": 48.5, "unit": "milliseconds", "timestamp_ms": 1763812800000}}),
+])
+def test_platform_and_metric_lines(line, expected):
+    assert fields_of(line) == expected
+
+
+COLD_REPORT = (f"REPORT RequestId: {RID}\tDuration: 21.84 ms\tBilled Duration: 22 ms\tMemory Size: 256 MB\t"
+               "Max Memory Used: 72 MB\tInit Duration: 412.37 ms\t\n"
+               "XRAY TraceId: 1-6741a5e0-5f0c2b7d9e1a3c4b5d6e7f80\tSegmentId: 2b3c4d5e6f708192\tSampled: true\t\n")
+
+
+def test_cold_report_line():
+    assert fields_of(COLD_REPORT) == {
+        "event": {"action": "report"},
+        "faas": {"execution": RID, "coldstart": True},
+        "trace": {"id": "1-6741a5e0-5f0c2b7d9e1a3c4b5d6e7f80"},
+        "lambda": {"duration_ms": 21.84, "billed_duration_ms": 22, "memory_size_mb": 256, "max_memory_used_mb": 72,
+                   "init_duration_ms": 412.37, "memory_used_ratio": 0.2812},
+    }
+
+
+def test_warm_report_with_odd_spacing_is_not_a_cold_start():
+    fields = fields_of(f"REPORT RequestId: {RID}\tDuration: 46.84 ms\tBilled Duration: 47 ms \tMemory Size: 192 MB\t"
+                       "Max Memory Used: 72 MB\t\n")
+    assert fields["faas"]["coldstart"] is False
+    assert fields["lambda"]["billed_duration_ms"] == 47
+    assert "init_duration_ms" not in fields["lambda"]
+
+
+@pytest.mark.parametrize(("status", "error_type", "outcome", "expected_type"), [
+    ("timeout", None, "failure", "Timeout"),
+    ("error", "Runtime.ExitError", "failure", "Runtime.ExitError"),
+    ("timeout", "Sandbox.Timedout", "failure", "Sandbox.Timedout"),
+])
+def test_report_and_platform_report_give_identical_fields(status, error_type, outcome, expected_type):
+    text = (f"REPORT RequestId: {RID}\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\t"
+            f"Max Memory Used: 91 MB\tInit Duration: 150.5 ms\tStatus: {status}"
+            + (f"\tError Type: {error_type}" if error_type else "") + "\n")
+    record = {"requestId": RID, "status": status,
+              "metrics": {"durationMs": 3000.0, "billedDurationMs": 3000, "memorySizeMB": 128, "maxMemoryUsedMB": 91,
+                          "initDurationMs": 150.5}}
+    if error_type:
+        record["errorType"] = error_type
+    json_line = json.dumps({"time": "2025-11-22T11:00:03.000Z", "type": "platform.report", "record": record})
+
+    from_text, from_json = fields_of(text), fields_of(json_line)
+    from_json["event"].pop("original")
+    assert from_text == from_json
+    assert from_text["event"] == {"action": "report", "outcome": outcome}
+    assert from_text["error"]["type"] == expected_type
+    assert from_text["faas"]["coldstart"] is True
+
+
+def test_successful_platform_report_without_billed_duration():
+    record = {"requestId": RID, "status": "success", "metrics": {"durationMs": 30.5, "memorySizeMB": 512,
+                                                                 "maxMemoryUsedMB": 88}}
+    fields = fields_of(json.dumps({"time": "t", "type": "platform.report", "record": record}))
+    assert fields["event"]["outcome"] == "success"
+    assert fields["faas"] == {"execution": RID, "coldstart": False}
+    assert fields["lambda"] == {"duration_ms": 30.5, "memory_size_mb": 512, "max_memory_used_mb": 88,
+                                "memory_used_ratio": 0.1719}
+
+
+@pytest.mark.parametrize(("line", "level", "message"), [
+    (f"[INFO]\t2025-11-22T10:00:00.151Z\t{RID}\tReceived order 1042\n", "INFO", "Received order 1042"),
+    (f"[WARNING]\t2025-11-22T10:00:00.160Z\t{RID}\tInventory low\n", "WARN", "Inventory low"),
+    (f"[CRITICAL]\t2025-11-22T10:00:00.160Z\t{RID}\tdisk gone\n", "FATAL", "disk gone"),
+    (f"2025-11-22T23:59:59.200Z\t{RID}\tINFO\tcart total computed\n", "INFO", "cart total computed"),
+    (f"2025-11-22T23:59:59.200Z\t{RID}\tWARN\tslow downstream\n", "WARN", "slow downstream"),
+])
+def test_runtime_lines_give_level_request_id_and_text(line, level, message):
+    text, fields = parse(line)
+    assert text == message
+    assert fields["log"]["level"] == level
+    assert fields["faas"]["execution"] == RID
+    assert fields["event"]["original"] == line.rstrip("\n")
+
+
+def test_python_traceback_becomes_error_fields():
+    line = (f"[ERROR]\t2025-11-22T10:00:00.171Z\t{RID}\tPayment declined\nTraceback (most recent call last):\n"
+            '  File "/var/task/app.py", line 42, in handler\n    charge(order)\nPaymentError: card expired\n')
+    error = fields_of(line)["error"]
+    assert error["type"] == "PaymentError"
+    assert error["message"] == "card expired"
+    assert error["stack_trace"].startswith("Traceback (most recent call last):")
+
+
+def test_node_invoke_error_becomes_error_fields():
+    line = (f'2025-11-22T23:59:59.900Z\t{RID}\tERROR\tInvoke Error \t{{"errorType":"TypeError","errorMessage":"x is '
+            'undefined","stack":["TypeError: x is undefined","    at handler (index.mjs:12:20)"]}\n')
+    assert fields_of(line)["error"] == {"type": "TypeError", "message": "x is undefined",
+                                        "stack_trace": "TypeError: x is undefined\n    at handler (index.mjs:12:20)"}
+
+
+@pytest.mark.parametrize(("raw", "level"), [
+    ("warning", "WARN"), ("WARN", "WARN"), ("critical", "FATAL"), ("Error", "ERROR"), ("debug", "DEBUG"),
+    ("trace", "TRACE"), ("fatal", "FATAL"), (30, "INFO"), (50, "ERROR"), ("verbose", None), (True, None), (None, None),
+])
+def test_levels_are_normalised(raw, level):
+    assert normalize_level(raw) == level
+
+
+def test_json_line_promotes_well_known_keys_and_keeps_the_object():
+    record = {"level": "ERROR", "location": "app.charge:31", "message": "charge failed", "service": "billing",
+              "cold_start": True, "function_request_id": RID, "xray_trace_id": "1-abc-def",
+              "exception_name": "ValueError", "exception": "Traceback (most recent call last):\n  ...\nValueError: bad"}
+    line = json.dumps(record)
+    message, fields = parse(line)
+    assert message == "charge failed"
+    assert fields["json"] == record
+    assert fields["event"]["original"] == line
+    assert fields["log"] == {"level": "ERROR"}
+    assert fields["faas"] == {"execution": RID, "coldstart": True}
+    assert fields["service"] == {"name": "billing"}
+    assert fields["trace"] == {"id": "1-abc-def"}
+    assert fields["error"]["type"] == "ValueError"
+    assert fields["error"]["message"] == "bad"
+
+
+def test_json_text_after_a_runtime_prefix_is_parsed():
+    line = f'[INFO]\t2025-11-22T12:00:00.100Z\t{RID}\t{{"message": "stock reserved", "data": 1}}\n'
+    message, fields = parse(line)
+    assert message == "stock reserved"
+    assert fields["json"] == {"message": "stock reserved", "data": 1}
+    assert fields["faas"]["execution"] == RID
+    assert fields["log"]["level"] == "INFO"
+
+
+@pytest.mark.parametrize("line", ["[1, 2, 3]", "42", '"just a string"', "null", "{not json", "[", "{", "", "\n", "🚀"])
+def test_json_that_is_not_an_object_stays_plain_text(line):
+    message, fields = parse(line)
+    assert message == line.rstrip("\n")
+    assert "json" not in fields
+
+
+def test_correlation_ids_from_the_seed_convention_and_configured_keys():
+    line = json.dumps({"message": "m", "x-correlation-id": "abc", "x-correlation-user-id": 7,
+                       "correlation_id": "c1", "tenant": "t1", "x-correlation-flag": True})
+    assert fields_of(line)["correlation"] == {"x-correlation-id": "abc", "x-correlation-user-id": "7",
+                                              "correlation_id": "c1"}
+    assert LineParser(["tenant"]).parse(line)[1]["correlation"] == {
+        "x-correlation-id": "abc", "x-correlation-user-id": "7", "tenant": "t1"}
+
+
+def test_json_message_that_is_not_text_leaves_the_line_as_message():
+    line = json.dumps({"level": "info", "message": {"nested": True}})
+    assert parse(line)[0] == line
