@@ -1,0 +1,66 @@
+"""The index template per cluster flavor: the json field type and retention that each one supports."""
+
+from __future__ import annotations
+
+import pytest
+
+from logship.index_template import Flavor, ilm_policy, ism_policy, template_body
+
+
+@pytest.mark.parametrize(("flavor", "json_type"), [
+    (Flavor("opensearch", (2, 7)), {"type": "flat_object"}),
+    (Flavor("opensearch", (3, 8)), {"type": "flat_object"}),
+    (Flavor("opensearch", (2, 5)), {"type": "object", "enabled": False}),  # stored, not searchable
+    (Flavor("opensearch", (1, 3)), {"type": "object", "enabled": False}),
+    (Flavor("elasticsearch", (8, 15)), {"type": "flattened"}),
+    (Flavor("elasticsearch", (7, 10)), {"type": "flattened"}),
+    (Flavor("elasticsearch", (7, 2)), {"type": "object", "enabled": False}),
+    (Flavor("serverless"), {"type": "flat_object"}),
+])
+def test_json_field_type_by_flavor(flavor, json_type):
+    body = template_body("cwl", flavor, "logship-cwl")
+    assert body["template"]["mappings"]["properties"]["json"] == json_type
+    assert body["index_patterns"] == ["cwl-*"]
+    assert body["template"]["mappings"]["dynamic"] is False
+
+
+def test_elasticsearch_indices_follow_the_ilm_policy_and_opensearch_uses_ism_templates():
+    assert template_body("cwl", Flavor("elasticsearch", (8, 15)), "logship-cwl")["template"]["settings"][
+        "index.lifecycle.name"] == "logship-cwl"
+    assert "index.lifecycle.name" not in template_body("cwl", Flavor("opensearch", (2, 11)), "logship-cwl")[
+        "template"]["settings"]
+    assert template_body("cwl", Flavor("serverless"))["template"]["settings"] == {}
+    ism = ism_policy("cwl", 30)["policy"]
+    assert ism["ism_template"] == [{"index_patterns": ["cwl-*"], "priority": 100}]
+    assert ism["states"][0]["transitions"][0]["conditions"] == {"min_index_age": "30d"}
+    assert ism["states"][1]["actions"] == [{"delete": {}}]
+    assert ilm_policy(7)["policy"]["phases"]["delete"] == {"min_age": "7d", "actions": {"delete": {}}}
+
+
+def test_every_field_the_parser_writes_is_mapped():
+    from logship.documents import DocumentBuilder
+    from logship.payload import parse_batch
+    from tests.payloads import data_payloads, encode, load
+
+    mapped = template_body("cwl", Flavor("opensearch", (2, 11)))["template"]["mappings"]["properties"]
+
+    def paths(source: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for key, value in source.items():
+            if isinstance(value, dict) and key not in ("json", "correlation", "labels"):
+                out |= paths(value, f"{prefix}{key}.")
+            else:
+                out.add(f"{prefix}{key}")
+        return out
+
+    def is_mapped(path: str) -> bool:
+        node: dict = {"properties": mapped}
+        for part in path.split("."):
+            node = node.get("properties", {}).get(part)
+            if node is None:
+                return False
+        return True
+
+    builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
+    written = set().union(*(paths(d.source) for n in data_payloads() for d in builder.build(parse_batch(encode(load(n))))))
+    assert {p for p in written if not is_mapped(p)} == set()
