@@ -70,7 +70,10 @@ class _Entry:
 
 def encode(document: Document) -> bytes:
     """The two NDJSON lines of a ``create`` action; ``create`` makes a replay a 409, never a copy."""
-    action = _dumps({"create": {"_index": document.index, "_id": document.id}})
+    if document.id.isalnum():  # CloudWatch ids are digits; index names are validated: no escaping needed
+        action = f'{{"create":{{"_index":"{document.index}","_id":"{document.id}"}}}}'
+    else:
+        action = _dumps({"create": {"_index": document.index, "_id": document.id}})
     return f"{action}\n{_dumps(document.source)}\n".encode()
 
 

@@ -64,3 +64,16 @@ def test_a_lines_own_service_wins_over_the_naming_convention():
     assert docs[0].source["service"] == {"name": "billing", "environment": "prod"}
     powertools = docs[3].source  # logs "service": "billing" itself: its name wins, the environment stays
     assert powertools["service"] == {"name": "billing", "environment": "prod"}
+
+
+@pytest.mark.parametrize("event_id", ["37638056005260181590830166131860913909960308246281948219", 'odd"id\\with\nbytes'])
+def test_bulk_action_lines_are_valid_json_for_any_id(event_id):
+    import json
+
+    from logship.documents import Document
+    from logship.sink import encode as encode_action
+
+    action, source, end = encode_action(Document("cwl-2025.11.22", event_id, {"message": "é"}, "é", 0)).split(b"\n")
+    assert json.loads(action) == {"create": {"_index": "cwl-2025.11.22", "_id": event_id}}
+    assert json.loads(source) == {"message": "é"}
+    assert end == b""
