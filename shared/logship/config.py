@@ -93,6 +93,7 @@ class ShipperConfig:
     function_name_pattern: re.Pattern[str] | None = None
     redact_builtins: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
+    index_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ShipperConfig:
@@ -134,4 +135,71 @@ class ShipperConfig:
             function_name_pattern=_regex(env, "FUNCTION_NAME_PATTERN"),
             redact_builtins=_redact_builtins(env),
             redact_patterns=_patterns(env, "REDACT_PATTERNS"),
+            index_retention_days=_int(env, "INDEX_RETENTION_DAYS", 30),
+        )
+
+
+# Values PutRetentionPolicy accepts (days).
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberConfig:
+    """Settings of subscribe-log-group and reconcile-subscriptions: what to subscribe, and to where."""
+
+    destination_arn: str
+    region: str
+    filter_name: str = "logship"
+    filter_pattern: str = ""
+    include_prefixes: tuple[str, ...] = ("/aws/lambda/",)
+    exclude: tuple[str, ...] = ()
+    shipper_log_group: str = ""
+    stack_log_groups: tuple[str, ...] = ()
+    retention_days: int | None = None
+    metrics_namespace: str = "logship"
+    function_name: str = "subscribe-log-group"
+
+    @property
+    def own_log_groups(self) -> frozenset[str]:
+        """The stack's own groups: subscribing any of them would make the shipper feed on its own logs.
+
+        The shipper's default group is derived from its ARN too, so a missing setting cannot open a loop.
+        """
+        default_group = "/aws/lambda/" + self.destination_arn.rsplit(":", 1)[-1]
+        return frozenset((default_group, self.shipper_log_group, *self.stack_log_groups)) - {""}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SubscriberConfig:
+        """Read and validate the subscriber's environment, e.g. ``SubscriberConfig.from_env(os.environ)``."""
+        env = os.environ if env is None else env
+        destination = env.get("DESTINATION_ARN", "").strip()
+        if not _LAMBDA_ARN.match(destination):
+            raise ConfigError(
+                f"DESTINATION_ARN={destination!r} is not a Lambda function ARN; set it to the stack's "
+                "ShipLogsFunctionArn output (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+            )
+        filter_name = env.get("FILTER_NAME", "logship").strip() or "logship"
+        if len(filter_name) > 512 or any(c in filter_name for c in ":*"):
+            raise ConfigError(f"FILTER_NAME={filter_name!r} must be at most 512 characters without ':' or '*'")
+        pattern = env.get("FILTER_PATTERN", "")
+        if len(pattern) > 1024:
+            raise ConfigError(f"FILTER_PATTERN is {len(pattern)} characters; CloudWatch Logs accepts at most 1024")
+        retention = _int(env, "RETENTION_DAYS", 0, minimum=0) or None
+        if retention is not None and retention not in RETENTION_DAYS:
+            raise ConfigError(f"RETENTION_DAYS={retention} is not a retention CloudWatch Logs accepts; use one of "
+                              f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
+        return cls(
+            destination_arn=destination,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            filter_name=filter_name,
+            filter_pattern=pattern,
+            include_prefixes=_list(env, "INCLUDE_PREFIXES") or ("/aws/lambda/",),
+            exclude=_list(env, "EXCLUDE"),
+            shipper_log_group=env.get("SHIPPER_LOG_GROUP", "").strip(),
+            stack_log_groups=_list(env, "STACK_LOG_GROUPS"),
+            retention_days=retention,
+            metrics_namespace=env.get("METRICS_NAMESPACE", "logship").strip() or "logship",
+            function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "subscribe-log-group"),
         )

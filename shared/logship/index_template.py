@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +161,33 @@ def install(client: Any, *, index_prefix: str, retention_days: int = 30, serverl
     report.done.append(f"index template logship-{index_prefix} for {index_prefix}-* (json as "
                        f"{flavor.json_type['type']})")
     return report
+
+
+def handle_install_request(request: dict[str, Any], env: Mapping[str, str]) -> tuple[str, str, str]:
+    """A CloudFormation request -> (status, reason, physical id); never raises, so CloudFormation is answered.
+
+    Delete keeps the template and the indices: they hold the user's logs, which outlive the stack.
+    """
+    from logship.client import build_client
+    from logship.config import ShipperConfig
+
+    try:
+        config = ShipperConfig.from_env(env)
+    except ValueError as exc:
+        return "FAILED", f"bad configuration: {exc}", "logship-index-template"
+    physical_id = f"logship-index-template-{config.index_prefix}"
+    if request.get("RequestType") == "Delete":
+        return ("SUCCESS", f"kept index template logship-{config.index_prefix} and the {config.index_prefix}-* "
+                "indices: they hold your logs", physical_id)
+    try:
+        report = install(build_client(config), index_prefix=config.index_prefix,
+                         retention_days=config.index_retention_days, serverless=".aoss." in config.endpoint)
+    except Exception as exc:  # any failure must reach CloudFormation as a readable reason
+        return ("FAILED", f"could not install the index template on {config.endpoint}: {exc}. Check that the "
+                "endpoint is reachable from Lambda and that the installer's role may write templates (domain "
+                "access policy or role mapping); or deploy with InstallIndexTemplate=false and run "
+                "`python -m logship.index_template` yourself", physical_id)
+    return "SUCCESS", "; ".join(report.done + report.skipped), physical_id
 
 
 def main(argv: list[str] | None = None) -> int:

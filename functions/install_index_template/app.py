@@ -1,0 +1,19 @@
+"""install-index-template: CloudFormation custom resource that installs the index template at deploy.
+
+Invoked by hand (any other event), it installs and returns the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from logship.custom_resource import answer, is_request
+from logship.index_template import handle_install_request
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    status, reason, physical_id = handle_install_request(event, os.environ)
+    if is_request(event):
+        answer(event, status, reason, physical_id)
+    return {"status": status, "reason": reason}
