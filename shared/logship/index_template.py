@@ -179,6 +179,8 @@ def handle_install_request(request: dict[str, Any], env: Mapping[str, str]) -> t
     if request.get("RequestType") == "Delete":
         return ("SUCCESS", f"kept index template logship-{config.index_prefix} and the {config.index_prefix}-* "
                 "indices: they hold your logs", physical_id)
+    if str(request.get("ResourceProperties", {}).get("Install", "true")).lower() == "false":
+        return "SUCCESS", "skipped (InstallIndexTemplate=false)", physical_id
     try:
         report = install(build_client(config), index_prefix=config.index_prefix,
                          retention_days=config.index_retention_days, serverless=".aoss." in config.endpoint)

@@ -84,3 +84,12 @@ def test_bad_configuration_still_answers_cloudformation(cloudformation, monkeypa
 
     assert answers[0]["Status"] == "FAILED"
     assert "OPENSEARCH_ENDPOINT='not-a-url' is not an http(s) URL" in answers[0]["Reason"]
+
+
+def test_install_can_be_switched_off(bare_opensearch, osmem_clone, cloudformation, monkeypatch):
+    url, answers = cloudformation
+    event = request("Create", url) | {"ResourceProperties": {"Install": "false"}}
+    run(monkeypatch, osmem_clone.url, event)
+
+    assert (answers[0]["Status"], answers[0]["Reason"]) == ("SUCCESS", "skipped (InstallIndexTemplate=false)")
+    assert bare_opensearch.indices.get_index_template()["index_templates"] == []
