@@ -31,7 +31,7 @@ _REPORT = re.compile(r"REPORT RequestId: (\S+)(.*)", re.S)
 _PAIR = re.compile(r"([A-Za-z][A-Za-z ]*?):\s*([^\t\n]*)")
 _XRAY = re.compile(r"XRAY TraceId: (\S+)")
 _INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
-_EXITED = re.compile(r"(?:RequestId: (\S+) )?Error: Runtime exited with error: (.*?)(?:\n|$)(?:(\S+))?", re.S)
+_EXITED = re.compile(r"(?:RequestId: (\S+) )?Error: Runtime exited with error: ([^\n]*)")
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
 _MONITORING = re.compile(r"MONITORING\|(\d+(?:\.\d+)?)\|([-+]?[\d.]+(?:[eE][-+]?\d+)?)\|([^|]*)\|([^|\s]+)")
 _EXCEPTION = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Timeout|Interrupt)\w*): ?(.*)")
@@ -212,9 +212,10 @@ def _report_fields(metrics: dict[str, float | int], request_id: str, fields: Fie
     return fields
 
 
-def _outcome(status: str | None, error_type: str | None, fields: Fields) -> None:
-    if status:
+def _outcome(status: Any, error_type: Any, fields: Fields) -> None:
+    if isinstance(status, str) and status.strip():
         status = status.strip().lower()
+        error_type = error_type if isinstance(error_type, str) and error_type else None
         fields["event"] = {"outcome": "success" if status == "success" else "failure"}
         if status != "success":
             fields["log"] = {"level": "ERROR"}
@@ -298,8 +299,12 @@ def _monitoring(text: str) -> Fields:
     if not match:
         return {}
     epoch, value, unit, name = match.groups()
+    try:
+        number = float(value)
+    except ValueError:  # "1.2.3" passes the pattern
+        return {}
     return {"event": {"action": "metric"},
-            "metric": {"name": name, "value": float(value), "unit": unit.strip() or "None",
+            "metric": {"name": name, "value": number, "unit": unit.strip() or "None",
                        "timestamp_ms": int(float(epoch) * 1000)}}
 
 

@@ -183,3 +183,26 @@ def test_correlation_ids_from_the_seed_convention_and_configured_keys():
 def test_json_message_that_is_not_text_leaves_the_line_as_message():
     line = json.dumps({"level": "info", "message": {"nested": True}})
     assert parse(line)[0] == line
+
+
+def _sample_lines() -> list[str]:
+    from tests.payloads import load, subscription_names
+    return [e["message"] for n in subscription_names() for e in load(n)["logEvents"]]
+
+
+def test_no_line_can_crash_the_parser():
+    """Every prefix of every sample line, and odd shapes of the formats, parse without raising."""
+    import random
+
+    odd = ['{"type": "platform.report", "record": {"requestId": 1, "status": 5, "metrics": [1]}}',
+           '{"type": "platform.report", "record": {"requestId": "r", "status": "error", "errorType": 3}}',
+           '{"type": "platform.start", "record": "x"}', "MONITORING|1|1.2.3|count|m", "MONITORING|x|1|count|m",
+           "REPORT RequestId:", "START RequestId:", "[ERROR]", "[ERROR]\t\t\t", '{"level": {"a": 1}, "message": 5}',
+           '{"errorType": ["a"], "stackTrace": {"a": 1}, "exception": 5}', "\x00\ud800", "RequestId: x Error:"]
+    rng = random.Random(3)
+    alphabet = "[]{}\t\n :|\"0123456789RequestId:REPORTSTARTMONITORING{}Duration ms"
+    garbage = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(2000)]
+    for line in [*odd, *garbage, *(s[:i] for s in _sample_lines() for i in range(0, len(s), 3))]:
+        message, fields = parse(line)
+        assert isinstance(message, str)
+        assert isinstance(fields, dict)
