@@ -1,0 +1,118 @@
+"""Which groups logship subscribes, from the settings and from each CloudTrail event: one answer for every path."""
+
+from __future__ import annotations
+
+import pytest
+
+from logship.config import ConfigError, SubscriberConfig
+from logship.selection import Selection, Verdict, created_log_group
+from tests.payloads import load
+
+SHIPPER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:logship-ship-logs"
+OWN = frozenset({"/aws/lambda/logship-ship-logs", "/aws/lambda/logship-subscribe-log-group"})
+SELECTION = Selection(("/aws/lambda/", "/ecs/"), ("/aws/lambda/legacy-*", "*-dev"), OWN)
+
+
+@pytest.mark.parametrize(("name", "verdict"), [
+    ("/aws/lambda/orders-api", Verdict.INCLUDED),
+    ("/ecs/web", Verdict.INCLUDED),
+    ("/aws/lambda/legacy-reports", Verdict.EXCLUDED),
+    ("/aws/lambda/orders-dev", Verdict.EXCLUDED),
+    ("/aws/lambda/legacy", Verdict.INCLUDED),  # the glob wants the dash
+    ("/aws/lambda/Legacy-reports", Verdict.INCLUDED),  # log group names are case-sensitive
+    ("/aws/lambda/logship-ship-logs", Verdict.OWN),
+    ("/aws/lambda/logship-subscribe-log-group", Verdict.OWN),
+    ("/aws/rds/instance/db/error", Verdict.NOT_INCLUDED),
+    ("aws/lambda/no-leading-slash", Verdict.NOT_INCLUDED),
+])
+def test_verdicts(name, verdict):
+    assert SELECTION.verdict(name) is verdict
+    assert SELECTION.selects(name) is (verdict is Verdict.INCLUDED)
+
+
+def test_own_groups_stay_out_even_when_the_settings_name_them():
+    selection = Selection(("/aws/lambda/logship-",), (), OWN)
+
+    assert not selection.selects("/aws/lambda/logship-ship-logs")
+    assert selection.selects("/aws/lambda/logship-demo")
+
+
+@pytest.mark.parametrize(("prefixes", "listed"), [
+    (("/aws/lambda/",), ("/aws/lambda/",)),
+    (("/aws/lambda/orders", "/aws/lambda/"), ("/aws/lambda/",)),  # each group is listed once
+    (("/ecs/", "/aws/lambda/", "/ecs/"), ("/aws/lambda/", "/ecs/")),
+])
+def test_listing_prefixes_never_overlap(prefixes, listed):
+    assert Selection(prefixes).listing_prefixes() == listed
+
+
+# Every CloudTrail sample: the group it names, or the reason there is nothing to do.
+@pytest.mark.parametrize(("sample", "name", "skipped"), [
+    ("cloudtrail_create_lambda_group", "/aws/lambda/orders-api", None),
+    ("cloudtrail_create_group_cloudformation", "/aws/lambda/billing-worker", None),
+    ("cloudtrail_create_excluded_group", "/aws/lambda/legacy-reports", None),
+    ("cloudtrail_create_non_lambda_group", "/ecs/web-frontend", None),
+    ("cloudtrail_create_shipper_group", "/aws/lambda/logship-ship-logs", None),
+    ("cloudtrail_create_failed_already_exists", "/aws/lambda/payments",
+     "CreateLogGroup failed with ResourceAlreadyExistsException: The specified log group already exists"),
+    ("cloudtrail_delete_log_group", None, "not a CreateLogGroup call: logs.amazonaws.com DeleteLogGroup"),
+    ("cloudtrail_missing_detail", None, "no 'detail' object"),
+    ("cloudtrail_lambda_create_function", None, "not a CreateLogGroup call: lambda.amazonaws.com CreateFunction"),
+])
+def test_created_log_group_from_each_sample(sample, name, skipped):
+    created = created_log_group(load(sample))
+
+    assert created.name == name
+    if skipped is None:
+        assert created.skipped is None
+    else:
+        assert skipped in created.skipped
+
+
+@pytest.mark.parametrize("event", [None, [], "CreateLogGroup", {"detail": "x"},
+                                   {"detail": {"eventSource": "logs.amazonaws.com", "eventName": "CreateLogGroup"}},
+                                   {"detail": {"eventSource": "logs.amazonaws.com", "eventName": "CreateLogGroup",
+                                               "requestParameters": {"logGroupName": ""}}}])
+def test_malformed_events_are_skipped_not_raised(event):
+    created = created_log_group(event)
+
+    assert created.name is None
+    assert created.skipped
+
+
+def test_settings_default_to_every_lambda_group_with_an_empty_pattern():
+    config = SubscriberConfig.from_env({"DESTINATION_ARN": SHIPPER_ARN, "AWS_REGION": "eu-west-1"})
+
+    assert (config.filter_name, config.filter_pattern) == ("logship", "")
+    assert config.include_prefixes == ("/aws/lambda/",)
+    assert config.exclude == ()
+    assert config.retention_days is None
+    assert config.own_log_groups == {"/aws/lambda/logship-ship-logs"}  # known from the ARN alone
+
+
+def test_settings_are_read_as_lists():
+    config = SubscriberConfig.from_env({
+        "DESTINATION_ARN": SHIPPER_ARN, "INCLUDE_PREFIXES": " /aws/lambda/ , /ecs/,", "EXCLUDE": "/aws/lambda/a-*,*-dev",
+        "SHIPPER_LOG_GROUP": "/custom/shipper", "STACK_LOG_GROUPS": "/aws/lambda/x,/aws/lambda/y", "RETENTION_DAYS": "30"})
+
+    assert config.include_prefixes == ("/aws/lambda/", "/ecs/")
+    assert config.exclude == ("/aws/lambda/a-*", "*-dev")
+    assert config.retention_days == 30
+    assert config.own_log_groups == {"/aws/lambda/logship-ship-logs", "/custom/shipper", "/aws/lambda/x",
+                                     "/aws/lambda/y"}
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"DESTINATION_ARN": ""}, "DESTINATION_ARN='' is not a Lambda function ARN; set it to the stack's ShipLogsFunctionArn"),
+    ({"DESTINATION_ARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/logs"}, "is not a Lambda function ARN"),
+    ({"DESTINATION_ARN": SHIPPER_ARN + ":live"}, "is not a Lambda function ARN"),
+    ({"FILTER_NAME": "log:ship"}, "FILTER_NAME='log:ship' must be at most 512 characters without ':' or '*'"),
+    ({"FILTER_PATTERN": "x" * 1025}, "FILTER_PATTERN is 1025 characters"),
+    ({"RETENTION_DAYS": "2"}, "RETENTION_DAYS=2 is not a retention CloudWatch Logs accepts; use one of 1, 3, 5"),
+    ({"RETENTION_DAYS": "a week"}, "RETENTION_DAYS='a week' is not a whole number"),
+])
+def test_bad_settings_are_explained(env, says):
+    with pytest.raises(ConfigError) as error:
+        SubscriberConfig.from_env({"DESTINATION_ARN": SHIPPER_ARN} | env)
+
+    assert says in str(error.value)
