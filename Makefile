@@ -1,5 +1,5 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help test lint validate unit integration demo bench build size deploy delete clean
+.PHONY: help test lint validate unit integration demo bench build size deploy delete clean index-template redrive
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 SIZE_LIMIT_MB ?= 10
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt shared/requirements.txt
 	@echo "==> creating $(VENV) from requirements-dev.txt (first run only)"
@@ -47,6 +47,21 @@ build: $(VENV)/.installed  ## sam build (layer + functions for python3.13 on arm
 
 size: build  ## print the deployment package size; fail over SIZE_LIMIT_MB
 	$(PY) scripts/package_size.py .aws-sam/build --limit-mb $(SIZE_LIMIT_MB)
+
+ENDPOINT ?=
+AUTH ?= sigv4
+PREFIX ?= cwl
+RETENTION_DAYS ?= 30
+QUEUE_URL ?=
+LAYER_RUN := PYTHONPATH=shared $(PY) -m
+
+index-template: $(VENV)/.installed  ## install the index template + retention policy: make index-template ENDPOINT=https://...
+	@test -n "$(ENDPOINT)" || { echo "set ENDPOINT=https://... (and AUTH=sigv4|basic|none)"; exit 2; }
+	$(LAYER_RUN) logship.index_template --endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX) --retention-days $(RETENTION_DAYS)
+
+redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive QUEUE_URL=... ENDPOINT=... (DRY_RUN=1 lists only)
+	@test -n "$(QUEUE_URL)" || { echo "set QUEUE_URL to the stack's DeadLetterQueueUrl output"; exit 2; }
+	$(LAYER_RUN) logship.redrive --queue-url $(QUEUE_URL) $(if $(DRY_RUN),--dry-run,--endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX))
 
 deploy: build  ## sam deploy --guided (asks for the parameters the first time)
 	$(SAM) deploy --guided
