@@ -1,0 +1,14 @@
+"""subscribe-log-group: a CloudTrail CreateLogGroup event -> logship's subscription filter on the new group."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from logship.subscriptions import Subscriber, subscribe_created_group
+
+_subscriber = cache(Subscriber.from_env)  # settings and clients once per cold start, on first use
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return subscribe_created_group(event, _subscriber())

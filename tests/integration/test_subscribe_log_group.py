@@ -1,0 +1,341 @@
+"""subscribe-log-group against moto: which filters exist after each CloudTrail CreateLogGroup event.
+
+The shipper is a real (moto) Lambda function, because CloudWatch Logs only accepts a destination that exists.
+``Account`` and ``aws`` are shared with the reconcile tests.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from logship.subscriptions import SubscribeError
+from tests.conftest import LambdaContext, load_handler
+from tests.payloads import load
+
+ACCOUNT = "123456789012"  # moto's account
+REGION = "eu-west-1"
+SHIPPER = "logship-ship-logs"
+SHIPPER_GROUP = f"/aws/lambda/{SHIPPER}"
+STACK_GROUPS = (SHIPPER_GROUP, "/aws/lambda/logship-subscribe-log-group", "/aws/lambda/logship-reconcile-subscriptions")
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+class Account:
+    """A moto account with logship's shipper deployed; reads filters back as a user would (the CLI's calls)."""
+
+    def __init__(self) -> None:
+        self.logs = boto3.client("logs", region_name=REGION)
+        self.lambda_ = boto3.client("lambda", region_name=REGION)
+        self._role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        self.shipper_arn = self.function(SHIPPER)
+
+    def function(self, name: str) -> str:
+        return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self._role,
+                                            Handler="app.handler", Code={"ZipFile": _zip()})["FunctionArn"]
+
+    def groups(self, *names: str, retention: int | None = None) -> None:
+        for name in names:
+            self.logs.create_log_group(logGroupName=name)
+            if retention:
+                self.logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+
+    def many_groups(self, names: list[str]) -> None:
+        """Thousands of groups, created in moto's backend directly: setup, not behaviour under test."""
+        from moto.logs.models import logs_backends
+
+        backend = logs_backends[ACCOUNT][REGION]
+        for name in names:
+            backend.create_log_group(name, tags={})
+
+    def subscribe(self, group: str, destination: str, name: str = "logship", pattern: str = "") -> None:
+        self.logs.put_subscription_filter(logGroupName=group, filterName=name, filterPattern=pattern,
+                                          destinationArn=destination)
+
+    def filters(self, group: str) -> dict[str, str]:
+        """``{filter name: destination}`` on ``group``."""
+        found = self.logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+        return {f["filterName"]: f["destinationArn"] for f in found}
+
+    def all_group_names(self) -> list[str]:
+        pages = self.logs.get_paginator("describe_log_groups").paginate()
+        return [group["logGroupName"] for page in pages for group in page["logGroups"]]
+
+    def shipped(self) -> set[str]:
+        """Every group whose logs reach the shipper."""
+        return {name for name in self.all_group_names() if SHIPPER_ARN in self.filters(name).values()}
+
+    def retention(self, group: str) -> int | None:
+        return self.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays")
+
+
+SHIPPER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SHIPPER}"
+
+
+@pytest.fixture(name="aws")
+def aws_account(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fresh moto account; Lambda without Docker (nothing is executed, functions just exist)."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        boto3.setup_default_session(region_name=REGION)  # the session the functions' clients come from
+        account = Account()
+        assert account.shipper_arn == SHIPPER_ARN
+        yield account
+
+
+def subscriber_env(**overrides: str) -> dict[str, str]:
+    """The environment template.yaml gives both subscription functions (stack name ``logship``)."""
+    env = {"DESTINATION_ARN": SHIPPER_ARN, "FILTER_NAME": "logship", "FILTER_PATTERN": "",
+           "INCLUDE_PREFIXES": "/aws/lambda/", "EXCLUDE": "/aws/lambda/legacy-*",
+           "SHIPPER_LOG_GROUP": SHIPPER_GROUP, "STACK_LOG_GROUPS": ",".join(STACK_GROUPS),
+           "RETENTION_DAYS": "", "METRICS_NAMESPACE": "logship", "AWS_REGION": REGION}
+    env.update(overrides)
+    return env
+
+
+def printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def run_subscriber(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], event: Any,
+                   **env: str) -> list[dict[str, Any]]:
+    """Invoke the real handler on a cold start; return every JSON line it printed (the summary last)."""
+    for key, value in subscriber_env(AWS_LAMBDA_FUNCTION_NAME="logship-subscribe-log-group", **env).items():
+        monkeypatch.setenv(key, value)
+    app = load_handler("subscribe_log_group")
+    try:
+        app.handler(event, LambdaContext(function_name="logship-subscribe-log-group"))
+    finally:
+        lines = printed(capsys)
+    return lines
+
+
+def created(name: str) -> dict[str, Any]:
+    """The CloudTrail sample for a Lambda-created group, renamed."""
+    event = load("cloudtrail_create_lambda_group")
+    event["detail"]["requestParameters"]["logGroupName"] = name
+    return event
+
+
+# Every sample, the group that exists when it arrives, and the outcome a user should see.
+REPLAYS = [
+    ("cloudtrail_create_lambda_group", "/aws/lambda/orders-api", "subscribed"),
+    ("cloudtrail_create_group_cloudformation", "/aws/lambda/billing-worker", "subscribed"),
+    ("cloudtrail_create_excluded_group", "/aws/lambda/legacy-reports", "excluded"),
+    ("cloudtrail_create_non_lambda_group", "/ecs/web-frontend", "excluded"),
+    ("cloudtrail_create_shipper_group", SHIPPER_GROUP, "excluded"),
+    ("cloudtrail_create_failed_already_exists", "/aws/lambda/payments", None),
+    ("cloudtrail_delete_log_group", "/aws/lambda/inventory", None),
+    ("cloudtrail_missing_detail", None, None),
+    ("cloudtrail_lambda_create_function", "/aws/lambda/inventory-sync", None),
+]
+BYSTANDERS = ("/aws/lambda/untouched", "/aws/lambda/legacy-old", "/ecs/other")
+
+
+@pytest.mark.parametrize(("sample", "group", "outcome"), REPLAYS)
+def test_each_sample_subscribes_exactly_the_groups_it_should(sample, group, outcome, aws, monkeypatch, capsys):
+    aws.groups(*BYSTANDERS, *([group] if group else []))
+
+    summary = run_subscriber(monkeypatch, capsys, load(sample))[-1]
+
+    expected = {group} if outcome == "subscribed" else set()
+    assert aws.shipped() == expected
+    assert all(aws.filters(name) == {} for name in aws.all_group_names() if name not in expected)
+    assert summary.get("outcome") == outcome
+    assert summary["subscribed"] == (1 if outcome == "subscribed" else 0)
+    if outcome is None:
+        assert summary["skipped"]
+
+
+def test_replaying_every_sample_subscribes_only_the_new_lambda_groups(aws, monkeypatch, capsys):
+    aws.groups(*BYSTANDERS, *(group for _, group, _ in REPLAYS if group))
+
+    for sample, _, _ in REPLAYS:
+        run_subscriber(monkeypatch, capsys, load(sample))
+
+    assert aws.shipped() == {"/aws/lambda/orders-api", "/aws/lambda/billing-worker"}
+    assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
+
+
+def test_failed_create_is_logged_as_a_warning_and_skipped(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/payments")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_failed_already_exists"))[-1]
+
+    assert summary["level"] == "warning"
+    assert "ResourceAlreadyExistsException" in summary["skipped"]
+    assert summary["seen"] == 0
+
+
+def test_the_same_event_twice_leaves_one_filter(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+    event = load("cloudtrail_create_lambda_group")
+
+    first = run_subscriber(monkeypatch, capsys, event)[-1]
+    second = run_subscriber(monkeypatch, capsys, event)[-1]
+
+    assert (first["outcome"], second["outcome"]) == ("subscribed", "already_subscribed")
+    assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
+
+
+def test_a_filter_left_by_an_older_deployment_is_pointed_at_this_shipper(aws, monkeypatch, capsys):
+    old = aws.function("old-logship-ship-logs")
+    aws.groups("/aws/lambda/orders-api")
+    aws.subscribe("/aws/lambda/orders-api", old)
+
+    lines = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))
+
+    assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
+    assert lines[-1]["updated"] == lines[-1]["Updated"] == 1
+    assert old in lines[0]["detail"]
+
+
+def test_a_changed_filter_pattern_is_applied(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+    aws.subscribe("/aws/lambda/orders-api", SHIPPER_ARN)
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"),
+                             FILTER_PATTERN='{ $.level = "ERROR" }')[-1]
+
+    assert summary["outcome"] == "updated"
+    found = aws.logs.describe_subscription_filters(logGroupName="/aws/lambda/orders-api")["subscriptionFilters"]
+    assert found[0]["filterPattern"] == '{ $.level = "ERROR" }'
+
+
+def test_a_group_with_two_other_filters_is_a_warning_and_a_metric_not_a_failure(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+    others = {"audit": aws.function("audit-forwarder"), "siem": aws.function("siem-forwarder")}
+    for name, arn in others.items():
+        aws.subscribe("/aws/lambda/orders-api", arn, name=name)
+
+    lines = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))
+
+    warning, summary = lines[0], lines[-1]
+    assert warning["level"] == "warning"
+    assert warning["log_group"] == "/aws/lambda/orders-api"
+    assert "audit -> " in warning["detail"]
+    assert "siem -> " in warning["detail"]
+    assert summary["limit_blocked"] == summary["LimitBlocked"] == 1
+    assert summary["failed"] == 0
+    assert aws.filters("/aws/lambda/orders-api") == others
+
+
+def test_a_filter_added_between_our_look_and_our_put_is_still_limit_blocked(aws, monkeypatch, capsys):
+    """Describe shows one other filter; by the time of our Put a second one exists and AWS says LimitExceeded."""
+    aws.groups("/aws/lambda/orders-api")
+    aws.subscribe("/aws/lambda/orders-api", aws.function("audit-forwarder"), name="audit")
+    monkeypatch.setattr("time.sleep", lambda _s: None)
+    answer_with(monkeypatch, "PutSubscriptionFilter", "LimitExceededException", "Resource limit exceeded.")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))[-1]
+
+    assert summary["outcome"] == "limit_blocked"
+    assert summary["failed"] == 0
+
+
+def test_a_group_deleted_meanwhile_is_skipped(aws, monkeypatch, capsys):
+    summary = run_subscriber(monkeypatch, capsys, created("/aws/lambda/short-lived"))[-1]
+
+    assert summary["outcome"] == "gone"
+    assert summary["gone"] == 1
+    assert summary["failed"] == 0
+
+
+def test_a_refused_subscription_fails_the_invocation_so_lambda_retries(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+    missing = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:deleted-shipper"
+
+    with pytest.raises(SubscribeError, match=r"could not subscribe /aws/lambda/orders-api: .*InvalidParameter"):
+        run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"), DESTINATION_ARN=missing)
+
+
+@pytest.mark.parametrize(("existing", "expected"), [(None, 30), (7, 7)])
+def test_new_groups_get_the_retention_unless_their_creator_chose_one(existing, expected, aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api", retention=existing)
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"), RETENTION_DAYS="30")[-1]
+
+    assert aws.retention("/aws/lambda/orders-api") == expected
+    assert summary["retention"] == (f"set {expected} days" if existing is None else f"kept {expected} days")
+
+
+def test_without_retention_days_groups_keep_theirs(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+
+    run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))
+
+    assert aws.retention("/aws/lambda/orders-api") is None
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_kwargs: Any) -> Any:
+        yield self._body
+
+
+def answer_with(monkeypatch: pytest.MonkeyPatch, operation: str, code: str, message: str,
+                times: int | None = None, service: str = "cloudwatch-logs") -> list[str]:
+    """Make AWS answer ``operation`` with error ``code`` (a 400 on the wire) ``times`` times, then normally.
+
+    Registered on the session the functions' clients come from, ahead of moto; returns the attempts seen.
+    """
+    attempts: list[str] = []
+
+    def refuse(request: Any, **_kwargs: Any) -> AWSResponse | None:
+        attempts.append(request.url)
+        if times is not None and len(attempts) > times:
+            return None  # on to moto
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "refused",
+                                              "Content-Type": "application/x-amz-json-1.1"}, _Body(body))
+
+    boto3.DEFAULT_SESSION.events.register_first(f"before-send.{service}.{operation}", refuse)
+    return attempts
+
+
+def test_throttling_is_retried_with_backoff_until_it_succeeds(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+    sleeps: list[float] = []
+    monkeypatch.setattr("time.sleep", sleeps.append)
+    attempts = answer_with(monkeypatch, "PutSubscriptionFilter", "ThrottlingException", "Rate exceeded", times=2)
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))[-1]
+
+    assert len(attempts) == 3
+    assert len(sleeps) >= 2  # botocore's backoff between attempts (jittered, so no exact values)
+    assert summary["outcome"] == "subscribed"
+    assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
+
+
+def test_summary_is_embedded_metric_format(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/orders-api")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))[-1]
+
+    directive = summary["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "logship"
+    assert directive["Dimensions"] == [["FunctionName"]]
+    assert summary["FunctionName"] == "logship-subscribe-log-group"
+    names = {metric["Name"] for metric in directive["Metrics"]}
+    assert {"Seen", "Subscribed", "AlreadySubscribed", "Updated", "Excluded", "LimitBlocked", "Failed"} <= names
+    assert all(isinstance(summary[name], int | float) for name in names)
+    assert summary["Subscribed"] == summary["Seen"] == 1
