@@ -54,14 +54,14 @@ class Shipper:
         documents = [] if batch.is_control else self.builder.build(batch)
         ledger = self.sink.write(documents, deadline) if documents else Ledger()
         figures = asdict(ledger)
-        reasons = figures.pop("pending_reasons")
+        reasons = figures.pop("reasons")
         figures.pop("requests")
         figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
         summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
                                   function_name=self.config.function_name)
         summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type)
         if reasons:
-            summary["pending_reasons"] = reasons
+            summary["reasons"] = reasons
         emit(summary, stream)
         if ledger.pending:
             raise ShipError(

@@ -54,11 +54,11 @@ class Ledger:
     retried: int = 0
     requests: int = 0
     bytes: int = 0
-    pending_reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # what went wrong on the way, retried or not (first 5)
 
     def add_reason(self, reason: str) -> None:
-        if len(self.pending_reasons) < 5 and reason not in self.pending_reasons:
-            self.pending_reasons.append(reason)
+        if len(self.reasons) < 5 and reason not in self.reasons:
+            self.reasons.append(reason)
 
 
 @dataclass(slots=True)
@@ -167,21 +167,21 @@ class BulkSink:
             ledger.add_reason(f"OpenSearch unreachable: {exc.error}")
             return chunk
         except TransportError as exc:
-            return self._request_failed(chunk, exc, ledger)
+            return self._request_failed(chunk, exc, len(body), ledger)
         retry: list[_Entry] = []
         for entry, item in zip(chunk, response["items"], strict=True):
             result = next(iter(item.values()))
             retry.extend(self._settle(entry, int(result.get("status", 0)), result.get("error"), ledger))
         return retry
 
-    def _request_failed(self, chunk: list[_Entry], exc: TransportError, ledger: Ledger) -> list[_Entry]:
+    def _request_failed(self, chunk: list[_Entry], exc: TransportError, size: int, ledger: Ledger) -> list[_Entry]:
         status = exc.status_code
         if status in RETRYABLE_STATUSES:
             ledger.add_reason(f"OpenSearch answered {status} to the whole request")
             return chunk
         if status == 413 and len(chunk) > 1:
-            # Smaller requests than the domain accepts; halve and retry right away.
-            self._max_bytes = max(1024, self._max_bytes // 2)
+            # The domain accepts less than we sent (its http.max_content_length): halve what was refused.
+            self._max_bytes = max(1024, min(self._max_bytes, size) // 2)
             ledger.add_reason(f"request too large (413); bulk size lowered to {self._max_bytes} bytes")
             return chunk
         if status in (401, 403):

@@ -21,6 +21,7 @@ class Faults:
     item_fault_requests: int = 0  # ... for this many bulk requests
     request_status: int = 0       # answer whole requests with this status
     request_fault_count: int = 0  # ... this many times
+    max_body_bytes: int = 0       # answer larger requests 413, as a domain's http.max_content_length does
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     bulk_requests: int = 0
 
@@ -84,6 +85,8 @@ class FaultProxy:
                 faults.request_fault_count -= 1
                 error = {"error": {"type": "injected", "reason": "injected by FaultProxy"}, "status": faults.request_status}
                 return faults.request_status, json.dumps(error).encode()
+            if faults.max_body_bytes and body and len(body) > faults.max_body_bytes:
+                return 413, b'{"error": {"type": "content_too_long", "reason": "request entity too large"}}'
             item_faults = is_bulk and faults.item_fault_requests > 0
             if item_faults:
                 faults.item_fault_requests -= 1

@@ -141,7 +141,7 @@ def test_unreachable_summary_still_accounts_for_every_event(monkeypatch, capsys)
 
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["pending"] == summary["events_in"] == 6
-    assert "OpenSearch unreachable" in summary["pending_reasons"][0]
+    assert "OpenSearch unreachable" in summary["reasons"][0]
 
 
 def _strict_index(client: OpenSearch, index: str, field: str) -> None:
@@ -191,3 +191,14 @@ def test_bulk_requests_are_split_by_count_and_bytes(opensearch, osmem_clone, mon
     assert by_count == 3
     assert by_bytes >= 3
     assert len(search_all(opensearch)) == 7
+
+
+def test_request_too_large_for_the_domain_is_split_until_it_fits(opensearch, osmem_clone, monkeypatch, capsys):
+    payload = load("cwl_python_runtime")
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.max_body_bytes = 2500
+        summary = run_shipper(monkeypatch, capsys, proxy.url, payload)
+
+    assert summary["indexed"] == len(search_all(opensearch)) == 7
+    assert all(reason.startswith("request too large (413); bulk size lowered to ") for reason in summary["reasons"])
+    assert int(summary["reasons"][-1].split()[-2]) <= 2500
