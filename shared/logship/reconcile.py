@@ -1,0 +1,157 @@
+"""reconcile-subscriptions: which sweep an event asks for, running it within the time left, continuing it.
+
+Triggers: the stack's custom resource (Create/Update: subscribe sweep after answering at once;
+Delete: remove every filter of ours, then answer), the schedule, any other event (subscribe sweep),
+and our own continuations. A sweep that runs short of time invokes the function again, asynchronously,
+with the cursor; the last part of an uninstall answers CloudFormation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
+
+from logship import custom_resource
+from logship.report import emit
+from logship.subscriptions import Subscriber, Tally, summary
+from logship.sweep import Cursor, Mode, sweep
+
+CONTINUATION = "reconcile-continuation"
+PHYSICAL_ID = "logship-subscriptions"
+# Time kept back for the group in hand (with retries), the self-invocation and the summary line.
+CONTINUE_MARGIN_MS = 60_000
+# CloudFormation waits an hour for an answer; an uninstall chain answers well before, done or not.
+REMOVAL_BUDGET_S = 45 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One sweep, possibly spread over several invocations (``part``); serialised into each continuation."""
+
+    mode: Mode
+    trigger: str
+    run_id: str
+    started_at: float
+    part: int = 1
+    cursor: Cursor = field(default_factory=Cursor)
+    totals: Mapping[str, int] = field(default_factory=dict)
+    request: dict[str, Any] | None = None  # the CloudFormation Delete request, answered by the last part
+
+    @classmethod
+    def start(cls, mode: Mode, trigger: str, context: Any, request: dict[str, Any] | None = None) -> Job:
+        run_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+        return cls(mode, trigger, run_id, time.time(), request=request)
+
+    def then(self, cursor: Cursor, tally: Tally) -> Job:
+        return replace(self, part=self.part + 1, cursor=cursor, totals=tally.merged(self.totals))
+
+    def to_event(self) -> dict[str, Any]:
+        return {"logship": CONTINUATION, "mode": self.mode.value, "trigger": self.trigger, "run_id": self.run_id,
+                "started_at": self.started_at, "part": self.part, "cursor": self.cursor.to_dict(),
+                "totals": dict(self.totals), "request": self.request}
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Job:
+        return cls(Mode(event["mode"]), str(event["trigger"]), str(event["run_id"]), float(event["started_at"]),
+                   int(event["part"]), Cursor.from_dict(event.get("cursor") or {}), dict(event.get("totals") or {}),
+                   event.get("request"))
+
+
+def continue_in_new_invocation(job: Job, lambda_client: Any, function_name: str) -> None:
+    """Invoke ourselves asynchronously with the job's cursor (Lambda queues it; this invocation ends)."""
+    lambda_client.invoke(FunctionName=function_name, InvocationType="Event",
+                         Payload=json.dumps(job.to_event()).encode())
+
+
+def _hand_over(job: Job, subscriber: Subscriber, context: Any) -> tuple[Job | None, str | None]:
+    """Start the next part, or say why the run stops here."""
+    if job.request is not None and time.time() - job.started_at > REMOVAL_BUDGET_S:
+        return None, (f"stopped after {REMOVAL_BUDGET_S // 60} minutes so CloudFormation gets its answer; groups "
+                      f"from {job.cursor.to_dict()} on were not checked")
+    continue_in_new_invocation(job, subscriber.lambda_client(), context.function_name)
+    return job, None
+
+
+def _reason(tally: Tally, totals: Mapping[str, int], stopped: str | None) -> str:
+    figures = tally.merged(totals)
+    text = (f"removed logship's filter from {figures['removed']} of {figures['seen']} log groups checked; "
+            f"{figures['failed']} failed")
+    if tally.problems:
+        text += f" ({'; '.join(tally.problems[:3])})"
+    return f"{text}; {stopped}" if stopped else text
+
+
+def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
+        stream: IO[str] | None = None) -> dict[str, Any]:
+    """Run one part of ``job``; continue it, or finish it (answering CloudFormation if it waits on this run)."""
+    started = time.perf_counter()
+    tally = Tally()
+    subscriber: Subscriber | None = None
+    next_job: Job | None = None
+    stopped: str | None = None
+    error: Exception | None = None
+    try:
+        subscriber = make_subscriber()
+        cursor = sweep(subscriber, job.mode, tally, remaining_ms=context.get_remaining_time_in_millis,
+                       margin_ms=CONTINUE_MARGIN_MS, cursor=job.cursor, stream=stream)
+        if cursor is not None:
+            next_job, stopped = _hand_over(job.then(cursor, tally), subscriber, context)
+    except Exception as exc:  # reported below; raised after CloudFormation, if waiting, has its answer
+        error, stopped = exc, f"{type(exc).__name__}: {exc}"
+    extra: dict[str, Any] = {"mode": job.mode.value, "trigger": job.trigger, "run_id": job.run_id, "part": job.part,
+                             "complete": next_job is None and stopped is None,
+                             "level": "error" if stopped else "info"}
+    if next_job is not None:
+        extra["continues_at"] = next_job.cursor.to_dict()
+    else:
+        extra["run_totals"] = tally.merged(job.totals)
+    if stopped:
+        extra["stopped"] = stopped
+    namespace = subscriber.config.metrics_namespace if subscriber else "logship"
+    record = summary("reconcile-subscriptions", tally, namespace=namespace, function_name=context.function_name,
+                     started=started, extra=extra)
+    emit(record, stream)
+    if job.request is not None and next_job is None:
+        # A stuck stack delete is worse than a filter left behind: the answer is always SUCCESS, with the reason.
+        custom_resource.answer(job.request, custom_resource.SUCCESS, _reason(tally, job.totals, stopped),
+                               job.request.get("PhysicalResourceId") or PHYSICAL_ID, stream=stream)
+    elif error is not None:
+        raise error
+    return record
+
+
+def _custom_resource(request: dict[str, Any], context: Any, make_subscriber: Callable[[], Subscriber],
+                     stream: IO[str] | None) -> dict[str, Any]:
+    kind = request["RequestType"]
+    if kind == "Delete":
+        return run(Job.start(Mode.REMOVE, "custom-resource-delete", context, request), context, make_subscriber,
+                   stream)
+    # Keep the id CloudFormation knows: a new one on Update would make it delete the "old" resource: uninstall.
+    physical_id = request.get("PhysicalResourceId") or PHYSICAL_ID
+    try:
+        make_subscriber()
+    except Exception as exc:  # bad settings: fail the deployment with the reason, while it can be fixed
+        custom_resource.answer(request, custom_resource.FAILED, f"{type(exc).__name__}: {exc}", physical_id,
+                               stream=stream)
+        return {"logship": "reconcile-subscriptions", "failed": str(exc)}
+    custom_resource.answer(request, custom_resource.SUCCESS,
+                           "subscription sweep started; its summary is in the reconcile-subscriptions log group",
+                           physical_id, stream=stream)
+    return run(Job.start(Mode.SUBSCRIBE, f"custom-resource-{kind.lower()}", context), context, make_subscriber,
+               stream)
+
+
+def handle(event: Any, context: Any, make_subscriber: Callable[[], Subscriber],
+           stream: IO[str] | None = None) -> dict[str, Any]:
+    """Dispatch one invocation of reconcile-subscriptions; ``make_subscriber`` is called (once) when needed."""
+    if custom_resource.is_request(event):
+        return _custom_resource(event, context, make_subscriber, stream)
+    if isinstance(event, dict) and event.get("logship") == CONTINUATION:
+        return run(Job.from_event(event), context, make_subscriber, stream)
+    scheduled = isinstance(event, dict) and event.get("detail-type") == "Scheduled Event"
+    return run(Job.start(Mode.SUBSCRIBE, "schedule" if scheduled else "invoke", context), context, make_subscriber,
+               stream)

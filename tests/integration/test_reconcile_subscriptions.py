@@ -1,0 +1,378 @@
+"""reconcile-subscriptions against moto: sweeps of existing groups, continuations, install and uninstall.
+
+CloudFormation's side of the custom resource is a local HTTP server receiving the real PUT.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from logship.config import SubscriberConfig
+from logship.selection import Selection
+from logship.subscriptions import Subscriber, SubscriptionFilters, Tally
+from logship.sweep import Mode, sweep
+from tests.conftest import load_handler
+from tests.integration.test_subscribe_log_group import (
+    ACCOUNT,
+    REGION,
+    SHIPPER_ARN,
+    STACK_GROUPS,
+    answer_with,
+    aws_account,  # noqa: F401 - the shared moto account fixture, ``aws``
+    printed,
+    subscriber_env,
+)
+
+RECONCILER = "logship-reconcile-subscriptions"
+SCHEDULED = {"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+             "source": "aws.events", "account": ACCOUNT, "time": "2025-11-22T12:00:00Z", "region": REGION,
+             "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/logship-ReconcileScheduleRule-1A2B3C"],
+             "detail": {}}
+
+
+class Countdown:
+    """A Lambda context whose remaining time drops by ``step_ms`` each time it is read: deterministic deadlines."""
+
+    def __init__(self, remaining_ms: int, step_ms: int = 1000, function_name: str = RECONCILER) -> None:
+        self.function_name = function_name
+        self.aws_request_id = "0e5f7d3c-run"
+        self._remaining = remaining_ms
+        self._step = step_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        self._remaining -= self._step
+        return self._remaining
+
+
+PLENTY = 10**9  # ms: a sweep that never runs short
+
+
+@pytest.fixture
+def account(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The moto account with the reconciler deployed too (it invokes itself), pacing waits skipped."""
+    aws.function(RECONCILER)
+    monkeypatch.setattr("time.sleep", lambda _s: None)
+    for key, value in subscriber_env(AWS_LAMBDA_FUNCTION_NAME=RECONCILER).items():
+        monkeypatch.setenv(key, value)
+    return aws
+
+
+@pytest.fixture
+def timeline() -> Iterator[list[tuple[str, Any]]]:
+    """Every AWS call the functions make, in order, as ``("Operation", params)``; CloudFormation answers join it."""
+    calls: list[tuple[str, Any]] = []
+
+    def record(params: Any, model: Any, **_kwargs: Any) -> None:
+        calls.append((model.name, params))
+
+    boto3.DEFAULT_SESSION.events.register("provide-client-params", record)
+    return calls
+
+
+def invocations(timeline: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The asynchronous self-invocations, as Lambda would deliver them."""
+    found = [params for operation, params in timeline if operation == "Invoke"]
+    assert all(p["InvocationType"] == "Event" and p["FunctionName"] == RECONCILER for p in found)
+    return [json.loads(p["Payload"]) for p in found]
+
+
+def reconcile(capsys: pytest.CaptureFixture[str], event: Any, context: Any = None) -> list[dict[str, Any]]:
+    """One invocation of the real handler on a cold start; every JSON line it printed."""
+    app = load_handler("reconcile_subscriptions")
+    try:
+        app.handler(event, context or Countdown(PLENTY))
+    finally:
+        lines = printed(capsys)
+    return lines
+
+
+def summaries(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if line.get("logship") == "reconcile-subscriptions"]
+
+
+# ---------------------------------------------------------------------------------------------- sweeps
+
+class VirtualClock:
+    """Time that passes only when the pacer sleeps, so 2,000 groups at 5 calls/second take no real seconds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_sweep_over_2000_groups_subscribes_every_selected_one_and_paces_listing(aws):
+    lambda_groups = [f"/aws/lambda/fn-{i:04d}" for i in range(1500)]
+    legacy = [f"/aws/lambda/legacy-{i:03d}" for i in range(200)]
+    elsewhere = [f"/ecs/svc-{i:03d}" for i in range(150)] + [f"/aws/rds/db-{i:03d}" for i in range(147)]
+    aws.many_groups(lambda_groups + legacy + elsewhere + list(STACK_GROUPS))
+    assert len(aws.all_group_names()) == 2000
+    config = SubscriberConfig.from_env(subscriber_env())
+    clock = VirtualClock()
+    filters = SubscriptionFilters(aws.logs, config, clock=clock, sleep=clock.sleep)
+    listed_at: list[float] = []
+    aws.logs.meta.events.register("before-call.cloudwatch-logs.DescribeLogGroups", lambda **_: listed_at.append(clock.now))
+    tally = Tally()
+
+    cursor = sweep(Subscriber(config, Selection(config.include_prefixes, config.exclude, config.own_log_groups),
+                              filters), Mode.SUBSCRIBE, tally, remaining_ms=lambda: PLENTY, margin_ms=60_000)
+
+    pages = list(listed_at)
+    assert cursor is None
+    assert len(pages) == 35  # only /aws/lambda/ is listed: 1,703 groups, 50 a page
+    assert all(later - earlier >= 1.0 for earlier, later in zip(pages, pages[5:], strict=False))  # <= 5 a second
+    assert clock.now >= (1700 - 1) / 5 - 1e-6  # a DescribeSubscriptionFilters per group but our own, 5 a second
+    assert tally.counts["seen"] == 1500 + 200 + 3
+    assert tally.counts["subscribed"] == 1500
+    assert tally.counts["excluded"] == 203
+    assert aws.shipped() == set(lambda_groups)
+
+
+def test_scheduled_sweep_fixes_stale_filters_and_unsubscribes_newly_excluded_groups(account, capsys):
+    old = account.function("old-logship-ship-logs")
+    other = account.function("audit-forwarder")
+    account.groups("/aws/lambda/new", "/aws/lambda/stale", "/aws/lambda/done", "/aws/lambda/legacy-billing",
+                   "/aws/lambda/two-others", *STACK_GROUPS)
+    account.subscribe("/aws/lambda/stale", old)
+    account.subscribe("/aws/lambda/done", SHIPPER_ARN)
+    account.subscribe("/aws/lambda/legacy-billing", SHIPPER_ARN)  # subscribed before EXCLUDE named it
+    account.subscribe("/aws/lambda/legacy-billing", other, name="audit")
+    account.subscribe("/aws/lambda/two-others", other, name="audit")
+    account.subscribe("/aws/lambda/two-others", old, name="legacy")
+
+    lines = reconcile(capsys, SCHEDULED)
+
+    assert account.shipped() == {"/aws/lambda/new", "/aws/lambda/stale", "/aws/lambda/done"}
+    assert account.filters("/aws/lambda/legacy-billing") == {"audit": other}
+    assert account.filters("/aws/lambda/two-others") == {"audit": other, "legacy": old}
+    summary = summaries(lines)[-1]
+    assert summary["trigger"] == "schedule"
+    assert summary["complete"] is True
+    figures = {key: summary[key] for key in ("seen", "subscribed", "already_subscribed", "updated", "excluded",
+                                             "limit_blocked", "failed", "removed")}
+    assert figures == {"seen": 8, "subscribed": 1, "already_subscribed": 1, "updated": 1, "excluded": 4,
+                       "limit_blocked": 1, "failed": 0, "removed": 1}
+    assert summary["LimitBlocked"] == 1
+    assert summary["problems"][0].startswith("/aws/lambda/two-others: already has 2 subscription filters")
+    changed = {line["log_group"]: line["outcome"] for line in lines if line.get("logship") == "subscription"}
+    assert changed == {"/aws/lambda/new": "subscribed", "/aws/lambda/stale": "updated",
+                       "/aws/lambda/legacy-billing": "removed", "/aws/lambda/two-others": "limit_blocked"}
+
+
+def test_own_groups_are_never_touched(account, capsys, timeline):
+    account.groups(*STACK_GROUPS)
+
+    reconcile(capsys, {"any": "event"})
+
+    assert account.shipped() == set()
+    touched = {params.get("logGroupName") for operation, params in timeline if operation != "DescribeLogGroups"}
+    assert touched.isdisjoint(STACK_GROUPS)
+
+
+def test_a_sweep_short_of_time_continues_in_a_fresh_invocation(account, capsys, timeline):
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(120)]
+    account.groups(*groups)
+
+    first = summaries(reconcile(capsys, SCHEDULED, Countdown(60_000 + 30_000)))[-1]
+    [continuation] = invocations(timeline)
+    second = summaries(reconcile(capsys, continuation, Countdown(PLENTY)))[-1]
+
+    assert first["complete"] is False
+    assert 0 < first["seen"] < 120
+    assert first["continues_at"] == continuation["cursor"]
+    assert (second["part"], second["complete"], second["run_id"]) == (2, True, first["run_id"])
+    assert second["run_totals"]["seen"] == second["run_totals"]["subscribed"] == 120
+    assert first["seen"] + second["seen"] == 120  # no group visited twice
+    assert account.shipped() == set(groups)
+
+
+def test_a_chain_always_progresses_even_with_almost_no_time(account, capsys, timeline):
+    account.groups(*(f"/aws/lambda/fn-{i}" for i in range(3)))
+
+    summary = summaries(reconcile(capsys, {}, Countdown(1000)))[-1]
+
+    assert summary["seen"] >= 1
+    assert len(invocations(timeline)) == 1
+
+
+# ------------------------------------------------------------------------------ the custom resource
+
+class CloudFormation:
+    """Receives custom resource answers over HTTP on 127.0.0.1, as CloudFormation's pre-signed S3 URL would."""
+
+    def __init__(self, timeline: list[tuple[str, Any]]) -> None:
+        answers: list[dict[str, Any]] = []
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                answers.append(body | {"content-type": self.headers.get("Content-Type")})
+                timeline.append(("CloudFormation", body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.answers = answers
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/cfn-response?X-Amz-Signature=abc"
+
+    def request(self, kind: str, physical_id: str | None = None) -> dict[str, Any]:
+        event = {"RequestType": kind, "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{RECONCILER}",
+                 "ResponseURL": self.url, "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/logship/1a2b",
+                 "RequestId": f"{kind.lower()}-request-1", "ResourceType": "Custom::LogGroupSubscriptions",
+                 "LogicalResourceId": "LogGroupSubscriptions",
+                 "ResourceProperties": {"ServiceToken": "...", "DestinationArn": SHIPPER_ARN, "FilterName": "logship"}}
+        if physical_id:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def cloudformation(timeline: list[tuple[str, Any]]) -> Iterator[CloudFormation]:
+    server = CloudFormation(timeline)
+    yield server
+    server.close()
+
+
+def position(timeline: list[tuple[str, Any]], operation: str, last: bool = False) -> int:
+    found = [i for i, (name, _) in enumerate(timeline) if name == operation]
+    return found[-1] if last else found[0]
+
+
+def test_create_answers_success_at_once_then_subscribes_existing_groups(account, capsys, cloudformation, timeline):
+    account.groups("/aws/lambda/orders-api", "/aws/lambda/billing")
+
+    reconcile(capsys, cloudformation.request("Create"))
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == "logship-subscriptions"
+    assert (answer["StackId"], answer["RequestId"], answer["LogicalResourceId"]) == (
+        f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/logship/1a2b", "create-request-1", "LogGroupSubscriptions")
+    assert answer["content-type"] == ""  # the pre-signed URL is signed without one
+    assert position(timeline, "CloudFormation") < position(timeline, "PutSubscriptionFilter")
+    assert account.shipped() == {"/aws/lambda/orders-api", "/aws/lambda/billing"}
+
+
+def test_update_keeps_the_physical_id_so_cloudformation_never_deletes_the_subscriptions(account, capsys,
+                                                                                         cloudformation):
+    reconcile(capsys, cloudformation.request("Update", physical_id="logship-subscriptions-v0"))
+
+    assert [a["PhysicalResourceId"] for a in cloudformation.answers] == ["logship-subscriptions-v0"]
+    assert cloudformation.answers[0]["Status"] == "SUCCESS"
+
+
+def test_create_with_bad_settings_fails_the_deployment_with_the_reason(account, capsys, cloudformation,
+                                                                       monkeypatch):
+    monkeypatch.setenv("DESTINATION_ARN", "ship-logs")
+
+    reconcile(capsys, cloudformation.request("Create"))
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "FAILED"
+    assert "DESTINATION_ARN='ship-logs' is not a Lambda function ARN" in answer["Reason"]
+
+
+def _installed(account: Any) -> dict[str, str]:
+    """Groups as an install leaves them, next to filters that are not ours; returns the other destinations."""
+    other = account.function("audit-forwarder")
+    older = account.function("old-logship-ship-logs")
+    account.groups("/aws/lambda/a", "/aws/lambda/b", "/aws/lambda/c", "/aws/lambda/d", "/aws/lambda/e",
+                   "/aws/lambda/legacy-x", "/ecs/web")
+    for group in ("/aws/lambda/a", "/aws/lambda/b", "/aws/lambda/legacy-x", "/ecs/web"):
+        account.subscribe(group, SHIPPER_ARN)
+    account.subscribe("/aws/lambda/b", other, name="audit")
+    account.subscribe("/aws/lambda/c", older)  # our name, another deployment's shipper
+    account.subscribe("/aws/lambda/d", SHIPPER_ARN, name="added-by-hand")
+    return {"other": other, "older": older}
+
+
+def test_delete_removes_every_filter_sending_to_our_shipper_and_nothing_else(account, capsys, cloudformation,
+                                                                             timeline):
+    others = _installed(account)
+
+    reconcile(capsys, cloudformation.request("Delete", physical_id="logship-subscriptions"))
+
+    assert account.shipped() == {"/ecs/web"}  # outside INCLUDE_PREFIXES: see the README
+    assert account.filters("/aws/lambda/b") == {"audit": others["other"]}
+    assert account.filters("/aws/lambda/c") == {"logship": others["older"]}
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == "logship-subscriptions"
+    assert answer["Reason"].startswith("removed logship's filter from 4 of 6 log groups checked; 0 failed")
+    assert position(timeline, "DeleteSubscriptionFilter", last=True) < position(timeline, "CloudFormation")
+
+
+def test_a_long_uninstall_continues_and_its_last_part_answers(account, capsys, cloudformation, timeline):
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(80)]
+    account.groups(*groups)
+    for group in groups:
+        account.subscribe(group, SHIPPER_ARN)
+
+    reconcile(capsys, cloudformation.request("Delete", physical_id="logship-subscriptions"), Countdown(90_000))
+    assert cloudformation.answers == []  # still removing: CloudFormation waits
+    [continuation] = invocations(timeline)
+    assert continuation["request"]["RequestType"] == "Delete"
+    reconcile(capsys, continuation)
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Reason"].startswith("removed logship's filter from 80 of 80")
+    assert account.shipped() == set()
+
+
+@pytest.mark.parametrize("setting", [{"DESTINATION_ARN": ""}, {"RETENTION_DAYS": "2"}])
+def test_delete_answers_success_even_with_bad_settings(setting, account, capsys, cloudformation, monkeypatch):
+    for key, value in setting.items():
+        monkeypatch.setenv(key, value)
+
+    reconcile(capsys, cloudformation.request("Delete", physical_id="logship-subscriptions"))
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert "ConfigError" in answer["Reason"]
+
+
+def test_delete_answers_success_with_the_reason_when_aws_refuses(account, capsys, cloudformation, monkeypatch):
+    account.groups("/aws/lambda/a")
+    answer_with(monkeypatch, "DescribeLogGroups", "AccessDeniedException",
+                "User is not authorized to perform: logs:DescribeLogGroups")
+
+    lines = reconcile(capsys, cloudformation.request("Delete", physical_id="logship-subscriptions"))
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert "AccessDeniedException" in answer["Reason"]
+    assert summaries(lines)[-1]["level"] == "error"
+
+
+def test_a_sweep_that_aws_refuses_fails_the_invocation_after_its_summary(account, capsys, monkeypatch):
+    answer_with(monkeypatch, "DescribeLogGroups", "AccessDeniedException", "not authorized")
+    app = load_handler("reconcile_subscriptions")
+
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        app.handler(SCHEDULED, Countdown(PLENTY))
+
+    summary = summaries(printed(capsys))[-1]
+    assert summary["level"] == "error"
+    assert summary["complete"] is False
+    assert "AccessDeniedException" in summary["stopped"]
