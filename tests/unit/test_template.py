@@ -47,6 +47,8 @@ class Stack:
 
     def arn(self, name: str, attribute: str = "Arn") -> str:
         assert attribute == "Arn"
+        if RESOURCES[name]["Type"] == "AWS::SQS::Queue":  # generated name: the logical id stands in for it
+            return f"arn:aws:sqs:eu-west-1:123456789012:{name}"
         return f"arn:aws:lambda:eu-west-1:123456789012:function:{self.ref(name)}"
 
     def condition(self, node: Any) -> bool:
@@ -245,3 +247,76 @@ def test_a_trail_is_created_only_when_asked(create, expected):
     assert stack.condition("CreateTrail") is expected
     trail = RESOURCES["ManagementEventsTrail"]["Properties"]
     assert trail["EventSelectors"] == [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+
+
+# ------------------------------------------------------------------- shipping and the index template
+
+DOMAIN = "arn:aws:es:eu-west-1:123456789012:domain/logs"
+COLLECTION = "arn:aws:aoss:eu-west-1:123456789012:collection/abc123"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:logship-AbCdEf"
+
+
+def _grants(function: str, stack: Stack) -> dict[str, Any]:
+    """action -> resource(s), for exact comparisons."""
+    return {action: s["Resource"] for s in statements(function, stack)
+            for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+@pytest.mark.parametrize(("parameters", "shipper", "installer"), [
+    ({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN},
+     {"es:ESHttpPost": f"{DOMAIN}/*", "es:ESHttpPut": f"{DOMAIN}/*"},
+     {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/*"], "es:ESHttpPut": [DOMAIN, f"{DOMAIN}/*"]}),
+    ({"OpenSearchAuth": "sigv4", "OpenSearchCollectionArn": COLLECTION},
+     {"aoss:APIAccessAll": COLLECTION}, {"aoss:APIAccessAll": COLLECTION}),
+    ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchDomainArn": DOMAIN},
+     {"secretsmanager:GetSecretValue": SECRET}, {"secretsmanager:GetSecretValue": SECRET}),
+    ({"OpenSearchAuth": "none"}, {}, {}),
+])
+def test_opensearch_access_is_scoped_to_the_one_domain_collection_or_secret(parameters, shipper, installer):
+    stack = Stack(**parameters)
+    dlq = {"sqs:SendMessage": stack.value({"Fn::GetAtt": ["DeadLetterQueue", "Arn"]})}
+
+    assert _grants("ShipLogsFunction", stack) == dlq | shipper
+    assert _grants("InstallIndexTemplateFunction", stack) == installer
+
+
+def test_failed_batches_go_to_an_encrypted_queue_after_two_retries():
+    queue = RESOURCES["DeadLetterQueue"]["Properties"]
+    assert queue == {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}  # 14 days
+    invoke = RESOURCES["ShipLogsFunction"]["Properties"]["EventInvokeConfig"]
+    assert invoke["MaximumRetryAttempts"] == 2
+    assert invoke["DestinationConfig"]["OnFailure"] == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["DeadLetterQueue",
+                                                                                                        "Arn"]}}
+
+
+def test_cloudwatch_logs_may_invoke_the_shipper_through_one_wildcard_statement():
+    permissions = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::Lambda::Permission"
+                   and r["Properties"]["Principal"] == "logs.amazonaws.com"]
+    stack = Stack()
+    assert [stack.value(p) for p in permissions] == [{
+        "Action": "lambda:InvokeFunction", "FunctionName": stack.arn("ShipLogsFunction"),
+        "Principal": "logs.amazonaws.com", "SourceAccount": "123456789012",
+        "SourceArn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"}]
+
+
+def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
+    from logship.config import ShipperConfig
+
+    stack = Stack(OpenSearchEndpoint="https://search-logs-abc.eu-west-1.es.amazonaws.com", RedactBuiltins="email,card",
+                  RedactPatterns='["sku=\\\\w+"]', FunctionNamePattern="(?P<service>[^-]+)-.+")
+    config = ShipperConfig.from_env(stack.environment("ShipLogsFunction") | {"AWS_REGION": "eu-west-1"})
+
+    assert (config.auth, config.index_prefix, config.function_metrics_namespace) == ("sigv4", "cwl", "logship/functions")
+    assert config.correlation_keys == ("correlation_id", "correlationId")
+    assert config.redact_builtins == ("email", "card")
+    assert config.redact_patterns == (r"sku=\w+",)
+    installer = ShipperConfig.from_env(stack.environment("InstallIndexTemplateFunction"))
+    assert (installer.endpoint, installer.index_retention_days) == (config.endpoint, 30)
+
+
+def test_the_index_template_is_in_place_before_any_log_group_is_subscribed():
+    assert "IndexTemplate" in depends_on("LogGroupSubscriptions")
+    properties = RESOURCES["IndexTemplate"]["Properties"]
+    assert Stack().value(properties["ServiceToken"]) == Stack().arn("InstallIndexTemplateFunction")
+    assert Stack().value(properties["Install"]) == "true"
+    assert properties["Code"] == {"Ref": "SharedLayer"}  # new mappings in a new layer are installed again
