@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +15,18 @@ from tests.integration.test_ship_logs import invoke, run_shipper
 from tests.payloads import data_payloads, encode, load
 from tests.unit.test_report import assert_valid_emf
 
-# The README's example queries (Kibana / OpenSearch Dashboards query string syntax).
-ERRORS_OF_ONE_FUNCTION = 'faas.name:"checkout" AND log.level:ERROR'
-SLOW_COLD_STARTS = "faas.coldstart:true AND lambda.init_duration_ms:>1000"
-ONE_CORRELATION_ID = 'correlation.x-correlation-id:"req-5e1f"'
+
+def readme_queries() -> dict[str, str]:
+    """The README's example queries, ``- Title: `query``` lines under "Example queries", by title."""
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text.split("### Example queries", 1)[1].split("\n#", 1)[0]
+    return dict(re.findall(r"^- ([^:]+): `(.+)`$", section, re.M))
+
+
+QUERIES = readme_queries()
+ERRORS_OF_ONE_FUNCTION = QUERIES["Errors of one function"]
+SLOW_COLD_STARTS = QUERIES["Cold starts slower than 1 s"]
+ONE_CORRELATION_ID = QUERIES["One correlation id across functions"]
 
 
 def ship_all(monkeypatch, capsys, url: str, names: list[str], **env: str) -> list[dict]:
