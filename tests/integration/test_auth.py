@@ -7,7 +7,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from logship.client import sigv4_region, sigv4_service
 from logship.secrets import CachedSecret, SecretError
@@ -24,12 +23,6 @@ def credentials(monkeypatch):
     monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def aws(credentials):
-    with mock_aws():
-        yield
 
 
 def _auth_headers(proxy: FaultProxy) -> list[str]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -12,31 +9,10 @@ import pytest
 from tests.conftest import LambdaContext, load_handler, shipper_env
 
 
-@pytest.fixture
-def cloudformation():
-    """A local stand-in for the pre-signed S3 URL CloudFormation waits on; collects the answers."""
-    answers: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cfn-response", answers
-    server.shutdown()
-    server.server_close()
-
-
-def request(kind: str, url: str) -> dict[str, Any]:
-    return {"RequestType": kind, "ResponseURL": url, "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/logship/1",
-            "RequestId": "r-1", "LogicalResourceId": "IndexTemplate", "ResourceType": "Custom::IndexTemplate",
-            "ResourceProperties": {}}
+def request(cloudformation, kind: str, **properties: str) -> dict[str, Any]:
+    return cloudformation.request(kind, function="logship-install-index-template",
+                                  resource_type="Custom::IndexTemplate", logical_id="IndexTemplate",
+                                  properties=properties)
 
 
 def run(monkeypatch, endpoint: str, event: dict[str, Any], **env: str) -> dict[str, str]:
@@ -48,30 +24,30 @@ def run(monkeypatch, endpoint: str, event: dict[str, Any], **env: str) -> dict[s
 @pytest.mark.parametrize("kind", ["Create", "Update"])
 def test_create_and_update_install_the_template_and_answer_success(kind, bare_opensearch, osmem_clone, cloudformation,
                                                                    monkeypatch):
-    url, answers = cloudformation
-    run(monkeypatch, osmem_clone.url, request(kind, url), INDEX_PREFIX="applogs", INDEX_RETENTION_DAYS="7")
+    answers = cloudformation.answers
+    run(monkeypatch, osmem_clone.url, request(cloudformation, kind), INDEX_PREFIX="applogs", INDEX_RETENTION_DAYS="7")
 
     assert [a["Status"] for a in answers] == ["SUCCESS"]
     assert answers[0]["PhysicalResourceId"] == "logship-index-template-applogs"
-    assert answers[0]["RequestId"] == "r-1"
+    assert answers[0]["RequestId"] == f"{kind.lower()}-request-1"
     assert "index template logship-applogs" in answers[0]["Reason"]
     template = bare_opensearch.indices.get_index_template(name="logship-applogs")["index_templates"][0]
     assert template["index_template"]["index_patterns"] == ["applogs-*"]
 
 
 def test_delete_keeps_the_users_logs(bare_opensearch, osmem_clone, cloudformation, monkeypatch):
-    url, answers = cloudformation
+    answers = cloudformation.answers
     bare_opensearch.index(index="cwl-2025.11.22", body={"message": "kept"}, refresh=True)
 
-    run(monkeypatch, osmem_clone.url, request("Delete", url))
+    run(monkeypatch, osmem_clone.url, request(cloudformation, "Delete"))
 
     assert answers[0]["Status"] == "SUCCESS"
     assert bare_opensearch.count(index="cwl-2025.11.22")["count"] == 1
 
 
 def test_unreachable_cluster_fails_the_deploy_with_what_to_do(cloudformation, monkeypatch):
-    url, answers = cloudformation
-    result = run(monkeypatch, "http://127.0.0.1:9", request("Create", url))
+    answers = cloudformation.answers
+    result = run(monkeypatch, "http://127.0.0.1:9", request(cloudformation, "Create"))
 
     assert result["status"] == answers[0]["Status"] == "FAILED"
     assert "could not install the index template on http://127.0.0.1:9" in answers[0]["Reason"]
@@ -79,17 +55,16 @@ def test_unreachable_cluster_fails_the_deploy_with_what_to_do(cloudformation, mo
 
 
 def test_bad_configuration_still_answers_cloudformation(cloudformation, monkeypatch):
-    url, answers = cloudformation
-    run(monkeypatch, "not-a-url", request("Create", url))
+    answers = cloudformation.answers
+    run(monkeypatch, "not-a-url", request(cloudformation, "Create"))
 
     assert answers[0]["Status"] == "FAILED"
     assert "OPENSEARCH_ENDPOINT='not-a-url' is not an http(s) URL" in answers[0]["Reason"]
 
 
 def test_install_can_be_switched_off(bare_opensearch, osmem_clone, cloudformation, monkeypatch):
-    url, answers = cloudformation
-    event = request("Create", url) | {"ResourceProperties": {"Install": "false"}}
-    run(monkeypatch, osmem_clone.url, event)
+    answers = cloudformation.answers
+    run(monkeypatch, osmem_clone.url, request(cloudformation, "Create", Install="false"))
 
     assert (answers[0]["Status"], answers[0]["Reason"]) == ("SUCCESS", "skipped (InstallIndexTemplate=false)")
     assert bare_opensearch.indices.get_index_template()["index_templates"] == []

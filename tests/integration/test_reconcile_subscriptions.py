@@ -6,9 +6,7 @@ CloudFormation's side of the custom resource is a local HTTP server receiving th
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -20,16 +18,8 @@ from logship.selection import Selection
 from logship.subscriptions import Subscriber, SubscriptionFilters, Tally
 from logship.sweep import Mode, sweep
 from tests.conftest import load_handler
-from tests.integration.test_subscribe_log_group import (
-    ACCOUNT,
-    REGION,
-    SHIPPER_ARN,
-    STACK_GROUPS,
-    answer_with,
-    aws_account,  # noqa: F401 - the shared moto account fixture, ``aws``
-    printed,
-    subscriber_env,
-)
+from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, STACK_GROUPS, CloudFormation
+from tests.integration.test_subscribe_log_group import answer_with, printed, subscriber_env
 
 RECONCILER = "logship-reconcile-subscriptions"
 SCHEDULED = {"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
@@ -209,45 +199,9 @@ def test_a_chain_always_progresses_even_with_almost_no_time(account, capsys, tim
 
 # ------------------------------------------------------------------------------ the custom resource
 
-class CloudFormation:
-    """Receives custom resource answers over HTTP on 127.0.0.1, as CloudFormation's pre-signed S3 URL would."""
-
-    def __init__(self, timeline: list[tuple[str, Any]]) -> None:
-        answers: list[dict[str, Any]] = []
-
-        class Receiver(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                answers.append(body | {"content-type": self.headers.get("Content-Type")})
-                timeline.append(("CloudFormation", body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.answers = answers
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/cfn-response?X-Amz-Signature=abc"
-
-    def request(self, kind: str, physical_id: str | None = None) -> dict[str, Any]:
-        event = {"RequestType": kind, "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{RECONCILER}",
-                 "ResponseURL": self.url, "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/logship/1a2b",
-                 "RequestId": f"{kind.lower()}-request-1", "ResourceType": "Custom::LogGroupSubscriptions",
-                 "LogicalResourceId": "LogGroupSubscriptions",
-                 "ResourceProperties": {"ServiceToken": "...", "DestinationArn": SHIPPER_ARN, "FilterName": "logship"}}
-        if physical_id:
-            event["PhysicalResourceId"] = physical_id
-        return event
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
 def cloudformation(timeline: list[tuple[str, Any]]) -> Iterator[CloudFormation]:
+    """Answers join the timeline, to check their order against the AWS calls."""
     server = CloudFormation(timeline)
     yield server
     server.close()

@@ -7,7 +7,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from logship.config import ShipperConfig
 from logship.redrive import main, queue_region, redrive
@@ -31,17 +30,14 @@ def on_failure_record(payload: dict) -> str:
 
 
 @pytest.fixture
-def queue(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with mock_aws():
-        sqs = boto3.client("sqs")
-        url = sqs.create_queue(QueueName="logship-dlq")["QueueUrl"]
-        for body in (on_failure_record(load("cwl_python_runtime")), on_failure_record(load("cwl_node_runtime")),
-                     "not json at all", json.dumps({"requestPayload": {"awslogs": {"data": "@@"}}})):
-            sqs.send_message(QueueUrl=url, MessageBody=body)
-        yield sqs, url
+def queue(aws):
+    """The stack's dead-letter queue holding two real failures and two messages nobody can replay."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="logship-dlq")["QueueUrl"]
+    for body in (on_failure_record(load("cwl_python_runtime")), on_failure_record(load("cwl_node_runtime")),
+                 "not json at all", json.dumps({"requestPayload": {"awslogs": {"data": "@@"}}})):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    return sqs, url
 
 
 def left_in(sqs, url: str) -> int:

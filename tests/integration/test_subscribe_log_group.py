@@ -1,103 +1,22 @@
 """subscribe-log-group against moto: which filters exist after each CloudTrail CreateLogGroup event.
 
-The shipper is a real (moto) Lambda function, because CloudWatch Logs only accepts a destination that exists.
-``Account`` and ``aws`` are shared with the reconcile tests.
+The shipper is a real (moto) Lambda function, because CloudWatch Logs only accepts a destination that exists
+(the ``aws`` fixture in conftest.py).
 """
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 
 from logship.subscriptions import SubscribeError
 from tests.conftest import LambdaContext, load_handler
+from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, SHIPPER_GROUP, STACK_GROUPS
 from tests.payloads import load
-
-ACCOUNT = "123456789012"  # moto's account
-REGION = "eu-west-1"
-SHIPPER = "logship-ship-logs"
-SHIPPER_GROUP = f"/aws/lambda/{SHIPPER}"
-STACK_GROUPS = (SHIPPER_GROUP, "/aws/lambda/logship-subscribe-log-group", "/aws/lambda/logship-reconcile-subscriptions")
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
-class Account:
-    """A moto account with logship's shipper deployed; reads filters back as a user would (the CLI's calls)."""
-
-    def __init__(self) -> None:
-        self.logs = boto3.client("logs", region_name=REGION)
-        self.lambda_ = boto3.client("lambda", region_name=REGION)
-        self._role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        self.shipper_arn = self.function(SHIPPER)
-
-    def function(self, name: str) -> str:
-        return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self._role,
-                                            Handler="app.handler", Code={"ZipFile": _zip()})["FunctionArn"]
-
-    def groups(self, *names: str, retention: int | None = None) -> None:
-        for name in names:
-            self.logs.create_log_group(logGroupName=name)
-            if retention:
-                self.logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
-
-    def many_groups(self, names: list[str]) -> None:
-        """Thousands of groups, created in moto's backend directly: setup, not behaviour under test."""
-        from moto.logs.models import logs_backends
-
-        backend = logs_backends[ACCOUNT][REGION]
-        for name in names:
-            backend.create_log_group(name, tags={})
-
-    def subscribe(self, group: str, destination: str, name: str = "logship", pattern: str = "") -> None:
-        self.logs.put_subscription_filter(logGroupName=group, filterName=name, filterPattern=pattern,
-                                          destinationArn=destination)
-
-    def filters(self, group: str) -> dict[str, str]:
-        """``{filter name: destination}`` on ``group``."""
-        found = self.logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
-        return {f["filterName"]: f["destinationArn"] for f in found}
-
-    def all_group_names(self) -> list[str]:
-        pages = self.logs.get_paginator("describe_log_groups").paginate()
-        return [group["logGroupName"] for page in pages for group in page["logGroups"]]
-
-    def shipped(self) -> set[str]:
-        """Every group whose logs reach the shipper."""
-        return {name for name in self.all_group_names() if SHIPPER_ARN in self.filters(name).values()}
-
-    def retention(self, group: str) -> int | None:
-        return self.logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays")
-
-
-SHIPPER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SHIPPER}"
-
-
-@pytest.fixture(name="aws")
-def aws_account(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fresh moto account; Lambda without Docker (nothing is executed, functions just exist)."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws(config={"lambda": {"use_docker": False}}):
-        boto3.setup_default_session(region_name=REGION)  # the session the functions' clients come from
-        account = Account()
-        assert account.shipper_arn == SHIPPER_ARN
-        yield account
 
 
 def subscriber_env(**overrides: str) -> dict[str, str]:
