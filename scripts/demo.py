@@ -1,7 +1,11 @@
-"""`make demo`: run ship-logs on a laptop, no AWS account: osmem-server stands in for OpenSearch.
+"""`make demo`: the whole logship flow on a laptop, no AWS account: moto stands in for AWS, osmem-server
+for OpenSearch, and the real handlers run in-process, in the order a deployment runs them:
 
-Replays every sample payload in tests/events through the real handler, then shows what a user would
-find in Kibana: document counts per index and one search.
+ 1. install-index-template   installs the index template (as at deploy)
+ 2. reconcile-subscriptions  sweeps the log groups that already exist (as at deploy)
+ 3. subscribe-log-group      subscribes a group created later (a CloudTrail CreateLogGroup event)
+ 4. ship-logs                ships the subscription batches in tests/events (as CloudWatch Logs delivers them)
+ 5. the README's example queries, run against what was indexed
 """
 
 from __future__ import annotations
@@ -14,62 +18,150 @@ import json
 import os
 import sys
 import time
+import zipfile
 from pathlib import Path
-
-from opensearchpy import OpenSearch
-from osmem_server import OsmemServer
-
-from tests.payloads import encode, load, subscription_names
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
+STACK = "logship"
+REGION = "eu-west-1"
+TIMEOUTS = {"ship_logs": 120, "reconcile_subscriptions": 900}  # seconds, as in template.yaml; others 60
 class Context:
-    """Lambda's context object, as far as the shipper uses it."""
+    """Lambda's context object, as far as logship uses it."""
 
-    def __init__(self, seconds: float = 60) -> None:
+    def __init__(self, function: str, seconds: float = 60) -> None:
+        self.function_name = function
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function}"
         self._deadline = time.monotonic() + seconds
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-def load_shipper():
-    spec = importlib.util.spec_from_file_location("ship_logs_app", ROOT / "functions/ship_logs/app.py")
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def cold_start(function: str) -> Any:
+    """Import ``functions/<function>/app.py`` afresh, as Lambda does on a cold start."""
+    spec = importlib.util.spec_from_file_location(f"{function}_app", ROOT / "functions" / function / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def invoke(function: str, event: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Run a handler; return what it returned and the JSON lines it logged."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        context = Context(f"{STACK}-{function.replace('_', '-')}", TIMEOUTS.get(function, 60))
+        result = cold_start(function).handler(event, context)
+    return result, [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+
+
+def deploy_shipper(lambda_client: Any, iam: Any) -> str:
+    """ship-logs as a moto function: CloudWatch Logs accepts only a destination that exists."""
+    role = iam.create_role(RoleName="logship", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return lambda_client.create_function(FunctionName=f"{STACK}-ship-logs", Runtime="python3.13", Role=role,
+                                         Handler="app.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+
+
+def environment(endpoint: str, shipper_arn: str) -> dict[str, str]:
+    """What template.yaml gives the functions, with local stand-ins for the endpoint."""
+    own = [f"/aws/lambda/{STACK}-{name}" for name in
+           ("ship-logs", "subscribe-log-group", "reconcile-subscriptions", "install-index-template")]
+    return {"OPENSEARCH_ENDPOINT": endpoint, "OPENSEARCH_AUTH": "none", "INDEX_PREFIX": "cwl",
+            "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo", "DESTINATION_ARN": shipper_arn, "FILTER_NAME": "logship",
+            "FILTER_PATTERN": "", "INCLUDE_PREFIXES": "/aws/lambda/", "EXCLUDE": "/aws/lambda/legacy-*",
+            "SHIPPER_LOG_GROUP": own[0], "STACK_LOG_GROUPS": ",".join(own), "METRICS_NAMESPACE": "logship"}
+
+
+def show_filters(logs: Any) -> None:
+    for page in logs.get_paginator("describe_log_groups").paginate():
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            filters = logs.describe_subscription_filters(logGroupName=name)["subscriptionFilters"]
+            target = ", ".join(f"{f['filterName']} -> {f['destinationArn'].rsplit(':', 1)[-1]}" for f in filters)
+            print(f"    {name:<45} {target or '(not subscribed)'}")
+
+
+def run(server_url: str, query_hits: int) -> None:
+    import boto3
+    from moto import mock_aws
+    from opensearchpy import OpenSearch
+
+    from tests.payloads import EVENTS_DIR, encode, load, subscription_names
+    from tests.readme import example_queries
+
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        os.environ.update(AWS_DEFAULT_REGION=REGION, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
+        boto3.setup_default_session(region_name=REGION)
+        logs = boto3.client("logs")
+        shipper_arn = deploy_shipper(boto3.client("lambda"), boto3.client("iam"))
+        os.environ.update(environment(server_url, shipper_arn))
+
+        step("1. install-index-template (a custom resource at deploy)")
+        result, _ = invoke("install_index_template", {})
+        print(f"    {result['status']}: {result['reason']}")
+
+        step("2. reconcile-subscriptions sweeps the groups that already exist")
+        for name in ("/aws/lambda/checkout", "/aws/lambda/image-resize", "/aws/lambda/legacy-report",
+                     f"/aws/lambda/{STACK}-ship-logs", "/ecs/web"):
+            logs.create_log_group(logGroupName=name)
+        summary = invoke("reconcile_subscriptions", {})[1][-1]
+        print("    " + ", ".join(f"{key}={summary[key]}" for key in
+                                  ("seen", "subscribed", "already_subscribed", "excluded", "limit_blocked", "failed")))
+
+        step("3. a new function's group appears: CloudTrail CreateLogGroup -> subscribe-log-group")
+        event = json.loads((EVENTS_DIR / "cloudtrail_create_lambda_group.json").read_text())
+        logs.create_log_group(logGroupName=event["detail"]["requestParameters"]["logGroupName"])
+        _, outcome = invoke("subscribe_log_group", event)
+        print(f"    {event['detail']['requestParameters']['logGroupName']}: "
+              f"{next((r['outcome'] for r in outcome if r.get('logship') == 'subscription'), 'see log')}")
+        print("    subscription filters now:")
+        show_filters(logs)
+
+        step("4. ship-logs receives the subscription batches (tests/events/cwl_*.json)")
+        for name in subscription_names():
+            summary, _ = invoke("ship_logs", encode(load(name)))
+            print(f"    {name:<26} in={summary['events_in']:<3} indexed={summary['indexed']:<3} "
+                  f"duplicates={summary['duplicates']} degraded={summary['degraded']} failed={summary['failed']} "
+                  f"({summary['ms']} ms)")
+
+    client = OpenSearch(hosts=[server_url])
+    client.indices.refresh(index="cwl-*")
+    step("documents per index")
+    for row in sorted(client.cat.indices(index="cwl-*", format="json"), key=lambda r: r["index"]):
+        print(f"    {row['index']:<22} {row['docs.count']:>5}")
+    step("5. the README's example queries (paste them into Kibana / OpenSearch Dashboards)")
+    for title, text in example_queries().items():
+        body = {"query": {"query_string": {"query": text}}, "size": query_hits, "sort": [{"@timestamp": "asc"}]}
+        hits = client.search(index="cwl-*", body=body)["hits"]
+        print(f"    {title}: {text}  -> {hits['total']['value']} hit(s)")
+        for hit in hits["hits"]:
+            doc = hit["_source"]
+            print(f"       {doc['@timestamp']}  {doc.get('faas', {}).get('name', '-'):<12} "
+                  f"{doc.get('log', {}).get('level', ''):<5} {doc['message'][:60]!r}")
+    print(f"\nTry your own: curl '{server_url}/cwl-*/_search?q=error&pretty' (while this runs, "
+          "or rerun with --keep)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--query", default="error", help="text to search for at the end (default: error)")
+    parser.add_argument("--hits", type=int, default=3, help="hits to print per example query (default 3)")
+    parser.add_argument("--keep", action="store_true", help="keep osmem-server running until Enter is pressed")
     args = parser.parse_args()
+    from osmem_server import OsmemServer
 
-    print("==> starting osmem-server (in-memory OpenSearch)", flush=True)
+    step("starting osmem-server (in-memory OpenSearch) and moto (in-memory AWS)")
     with OsmemServer.start(japanese=False) as server:
-        os.environ.update(OPENSEARCH_ENDPOINT=server.url, OPENSEARCH_AUTH="none", INDEX_PREFIX="cwl",
-                          AWS_REGION="eu-west-1", AWS_LAMBDA_FUNCTION_NAME="logship-demo")
-        app = load_shipper()
-        for name in subscription_names():
-            print(f"==> ship-logs <- tests/events/{name}.json", flush=True)
-            with contextlib.redirect_stdout(io.StringIO()):  # the shipper's own JSON log line
-                summary = app.handler(encode(load(name)), Context())
-            print(f"    in={summary['events_in']} indexed={summary['indexed']} duplicates={summary['duplicates']}"
-                  f" failed={summary['failed']} ({summary['ms']} ms)", flush=True)
-
-        client = OpenSearch(hosts=[server.url])
-        client.indices.refresh(index="cwl-*")
-        print("\n==> documents per index")
-        for row in client.cat.indices(index="cwl-*", format="json"):
-            print(f"    {row['index']:<22} {row['docs.count']:>5}")
-        print(f'\n==> search: message:"{args.query}"')
-        hits = client.search(index="cwl-*", body={"query": {"match": {"message": args.query}}, "size": 5})
-        for hit in hits["hits"]["hits"]:
-            doc = hit["_source"]
-            print(f"    {doc['@timestamp']}  {doc.get('faas', {}).get('name', '-'):<12} {doc['message'][:70]!r}")
-        print(f"\n{hits['hits']['total']['value']} hit(s). Raw: curl '{server.url}/cwl-*/_search?q={args.query}'")
-        print(json.dumps(hits["hits"]["hits"][0]["_source"], indent=2) if hits["hits"]["hits"] else "")
+        run(server.url, args.hits)
+        if args.keep:
+            input(f"\nosmem-server stays at {server.url}; press Enter to stop it. ")
     return 0
 
 

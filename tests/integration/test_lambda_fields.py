@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +11,10 @@ from logship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.test_ship_logs import invoke, run_shipper
 from tests.payloads import data_payloads, encode, load
+from tests.readme import example_queries
 from tests.unit.test_report import assert_valid_emf
 
-
-def readme_queries() -> dict[str, str]:
-    """The README's example queries, ``- Title: `query``` lines under "Example queries", by title."""
-    text = (Path(__file__).parents[2] / "README.md").read_text()
-    section = text.split("### Example queries", 1)[1].split("\n#", 1)[0]
-    return dict(re.findall(r"^- ([^:]+): `(.+)`$", section, re.M))
-
-
-QUERIES = readme_queries()
+QUERIES = example_queries()
 ERRORS_OF_ONE_FUNCTION = QUERIES["Errors of one function"]
 SLOW_COLD_STARTS = QUERIES["Cold starts slower than 1 s"]
 ONE_CORRELATION_ID = QUERIES["One correlation id across functions"]
