@@ -199,18 +199,14 @@ class BulkSink:
 
     def _settle(self, entry: _Entry, status: int, error: Any, ledger: Ledger) -> list[_Entry]:
         """Record one item's outcome; return what to try next (the same entry, its fallback, or nothing)."""
-        if status in (200, 201):
+        if status in (200, 201, 409):
+            # 409 on create: written by an earlier attempt or delivery. At stage 0 that is a duplicate;
+            # at a fallback stage the stand-in was kept before, which is the outcome of that stage.
             if entry.stage == 0:
-                ledger.indexed += 1
-            elif entry.stage < len(self._fallbacks):
-                ledger.degraded += 1
-            else:
-                ledger.failed += 1
-            return []
-        if status == 409:
-            # Written by an earlier attempt or delivery: at stage 0 a duplicate, later it was kept before.
-            if entry.stage == 0:
-                ledger.duplicates += 1
+                if status == 409:
+                    ledger.duplicates += 1
+                else:
+                    ledger.indexed += 1
             elif entry.stage < len(self._fallbacks):
                 ledger.degraded += 1
             else:
@@ -222,13 +218,13 @@ class BulkSink:
         return self._fall_back(entry, _reason(error), ledger)
 
     def _fall_back(self, entry: _Entry, reason: dict[str, Any], ledger: Ledger) -> list[_Entry]:
-        while entry.stage < len(self._fallbacks):
-            replacement = self._fallbacks[entry.stage](entry.document, reason)
-            entry = _Entry(entry.document, b"", entry.stage + 1)
+        """The next fallback that offers a stand-in (a fallback may decline: None), or pending."""
+        stage = entry.stage
+        while stage < len(self._fallbacks):
+            replacement = self._fallbacks[stage](entry.document, reason)
+            stage += 1
             if replacement is not None:
-                entry.document = replacement
-                entry.body = encode(replacement)
-                return [entry]
+                return [_Entry(replacement, encode(replacement), stage)]
         ledger.pending += 1
         ledger.add_reason(f"rejected and no fallback left: {reason['type']}: {reason['reason']}"[:300])
         return []
