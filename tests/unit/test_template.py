@@ -320,3 +320,10 @@ def test_the_index_template_is_in_place_before_any_log_group_is_subscribed():
     assert Stack().value(properties["ServiceToken"]) == Stack().arn("InstallIndexTemplateFunction")
     assert Stack().value(properties["Install"]) == "true"
     assert properties["Code"] == {"Ref": "SharedLayer"}  # new mappings in a new layer are installed again
+
+
+def test_every_function_arn_and_the_dead_letter_queue_are_outputs():
+    outputs = {o["Value"].get("Fn::GetAtt", [None])[0] for o in TEMPLATE["Outputs"].values() if isinstance(o["Value"], dict)}
+    functions = {n for n, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions <= outputs
+    assert TEMPLATE["Outputs"]["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
