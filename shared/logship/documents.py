@@ -16,8 +16,10 @@ LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 _STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")
 # Fields a document keeps when it is re-indexed after a mapping rejection: all derived from the payload.
 _SAFE_FIELDS = ("@timestamp", "message", "aws", "cloud")
-MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception",
-                            "strict_dynamic_mapping_exception", "illegal_argument_exception"})
+# Rejections a document survives by dropping its structured fields: mapping conflicts, and documents
+# the shipper itself cannot encode (NaN, absurd nesting).
+DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception",
+                        "strict_dynamic_mapping_exception", "illegal_argument_exception", "unencodable"})
 
 
 @dataclass(slots=True)
@@ -97,7 +99,10 @@ class DocumentBuilder:
         documents = []
         for event in batch.events:
             line = redact(event.message) if redact else event.message
-            message, fields = parse(line)
+            try:
+                message, fields = parse(line)
+            except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
+                message, fields = line.rstrip("\r\n"), {"logship": {"degraded": True, "reason": f"parser: {exc!r}"}}
             source: dict[str, Any] = {
                 "@timestamp": iso_millis(event.timestamp),
                 "message": message,
@@ -120,12 +125,12 @@ def _payload_fields(document: Document) -> dict[str, Any]:
 
 
 def degraded_document(document: Document, reason: dict[str, Any]) -> Document | None:
-    """After a mapping rejection: the same document without its structured fields, in the same index.
+    """After a mapping rejection (or none possible): the document without its structured fields, same index.
 
     The full line stays searchable where users look; ``logship.degraded`` marks it. Rejections that are
     not about mappings return None (nothing to gain by dropping fields).
     """
-    if reason.get("type") not in MAPPING_ERRORS:
+    if reason.get("type") not in DEGRADE_ON:
         return None
     source = _payload_fields(document)
     source["message"] = document.line.rstrip("\r\n")

@@ -9,6 +9,7 @@ JSON), and ``MONITORING|epoch|value|unit|name`` metric lines. Fields use ECS nam
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -123,7 +124,7 @@ class LineParser:
     def _json_line(self, candidate: str, original: str) -> tuple[str, Fields]:
         try:
             value = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             return candidate, {}
         if not isinstance(value, dict):
             return candidate, {}  # a list, number or string stays plain text
@@ -300,12 +301,14 @@ def _monitoring(text: str) -> Fields:
         return {}
     epoch, value, unit, name = match.groups()
     try:
-        number = float(value)
+        number, seconds = float(value), float(epoch)
     except ValueError:  # "1.2.3" passes the pattern
+        return {}
+    if not (math.isfinite(number) and math.isfinite(seconds)):  # 1e999, or 400 digits
         return {}
     return {"event": {"action": "metric"},
             "metric": {"name": name, "value": number, "unit": unit.strip() or "None",
-                       "timestamp_ms": int(float(epoch) * 1000)}}
+                       "timestamp_ms": int(seconds * 1000)}}
 
 
 def _error_from_text(body: str, fields: Fields) -> None:
@@ -334,7 +337,7 @@ def _node_invoke_error(body: str, fields: Fields) -> None:
         return
     try:
         value = json.loads(body[start:])
-    except ValueError:
+    except (ValueError, RecursionError):
         return
     if isinstance(value, dict):
         _promote_error(value, fields)

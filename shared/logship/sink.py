@@ -20,8 +20,10 @@ from opensearchpy.exceptions import TransportError
 if TYPE_CHECKING:
     from logship.documents import Document
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+UNENCODABLE = "unencodable"
 
 
 class Deadline(Protocol):
@@ -112,7 +114,13 @@ class BulkSink:
     def write(self, documents: Sequence[Document], deadline: Deadline) -> Ledger:
         """Write every document or leave it counted as pending; never drops one silently."""
         ledger = Ledger(events_in=len(documents))
-        queue = [_Entry(doc, encode(doc)) for doc in documents]
+        queue: list[_Entry] = []
+        for document in documents:
+            try:
+                queue.append(_Entry(document, encode(document)))
+            except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
+                queue.extend(self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
+                                             ledger))
         attempt = 0
         while queue:
             if attempt:

@@ -202,3 +202,22 @@ def test_request_too_large_for_the_domain_is_split_until_it_fits(opensearch, osm
     assert summary["indexed"] == len(search_all(opensearch)) == 7
     assert all(reason.startswith("request too large (413); bulk size lowered to ") for reason in summary["reasons"])
     assert int(summary["reasons"][-1].split()[-2]) <= 2500
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"message": "cut emoji \\ud83d", "level": "INFO"}', "a lone surrogate, as JSON.stringify writes a cut emoji"),
+    ('{"latency": NaN, "message": "x"}', "NaN is not JSON: the structured fields cannot be sent"),
+    ('{"a":' * 5000 + "1" + "}" * 5000, "nesting deeper than encoders go"),
+    ("MONITORING|" + "9" * 400 + "|1|count|x", "a timestamp no float can hold"),
+])
+def test_one_odd_line_never_costs_the_batch(line, why, opensearch, osmem_clone, monkeypatch, capsys):
+    payload = load("cwl_python_runtime")
+    payload["logEvents"][2]["message"] = line
+
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    docs = search_all(opensearch)
+    assert len(docs) == 7, why
+    assert summary["indexed"] + summary["degraded"] == 7
+    odd = next(doc for doc in docs if doc["_id"] == payload["logEvents"][2]["id"])
+    assert odd["message"]

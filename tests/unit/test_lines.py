@@ -198,7 +198,9 @@ def test_no_line_can_crash_the_parser():
            '{"type": "platform.report", "record": {"requestId": "r", "status": "error", "errorType": 3}}',
            '{"type": "platform.start", "record": "x"}', "MONITORING|1|1.2.3|count|m", "MONITORING|x|1|count|m",
            "REPORT RequestId:", "START RequestId:", "[ERROR]", "[ERROR]\t\t\t", '{"level": {"a": 1}, "message": 5}',
-           '{"errorType": ["a"], "stackTrace": {"a": 1}, "exception": 5}', "\x00\ud800", "RequestId: x Error:"]
+           '{"errorType": ["a"], "stackTrace": {"a": 1}, "exception": 5}', "\x00\ud800", "RequestId: x Error:",
+           '{"message": "cut emoji \\ud83d"}', "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000,
+           "MONITORING|" + "9" * 400 + "|1|count|x", "MONITORING|1|1e999|count|x", '{"v": NaN, "w": Infinity}']
     rng = random.Random(3)
     alphabet = "[]{}\t\n :|\"0123456789RequestId:REPORTSTARTMONITORING{}Duration ms"
     garbage = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(2000)]
