@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
-from logship.config import ShipperConfig
+from logship.config import ShipperConfig, is_serverless_host
 from logship.secrets import BasicAuthHeader, CachedSecret
 
 
 def sigv4_service(host: str) -> str:
     """``aoss`` for OpenSearch Serverless collections, ``es`` for domains (and custom domain names)."""
-    return "aoss" if host.endswith(".aoss.amazonaws.com") else "es"
+    return "aoss" if is_serverless_host(host) else "es"
 
 
 def sigv4_region(host: str, default: str) -> str:

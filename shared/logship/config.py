@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from logship.redaction import BUILTINS
+
 AUTH_MODES = ("sigv4", "basic", "none")
 
 
@@ -46,8 +48,14 @@ def _patterns(env: Mapping[str, str], name: str) -> tuple[str, ...]:
             raise ConfigError(f"{name} looks like a JSON array but is not valid JSON: {exc}") from None
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise ConfigError(f'{name} must be a JSON array of strings, e.g. ["sku=\\\\w+"]')
-        return tuple(items)
-    return tuple(line.strip() for line in raw.splitlines() if line.strip())
+    else:
+        items = [line.strip() for line in raw.splitlines() if line.strip()]
+    for pattern in items:  # fail at deploy (the installer reads these too), not on every batch
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{name}: {pattern!r} is not a valid regular expression: {exc}") from None
+    return tuple(items)
 
 
 def _regex(env: Mapping[str, str], name: str) -> re.Pattern[str] | None:
@@ -60,18 +68,20 @@ def _regex(env: Mapping[str, str], name: str) -> re.Pattern[str] | None:
         raise ConfigError(f"{name}={raw!r} is not a valid regular expression: {exc}") from None
 
 
-REDACT_BUILTINS = ("email", "card", "aws_secret", "bearer")
-
-
 def _redact_builtins(env: Mapping[str, str]) -> tuple[str, ...]:
     names = _list(env, "REDACT_BUILTINS")
     if names == ("all",):
-        return REDACT_BUILTINS
-    unknown = [name for name in names if name not in REDACT_BUILTINS]
+        return tuple(BUILTINS)
+    unknown = [name for name in names if name not in BUILTINS]
     if unknown:
         raise ConfigError(f"REDACT_BUILTINS: unknown {', '.join(unknown)}; "
-                          f"use 'all' or any of {', '.join(REDACT_BUILTINS)}")
+                          f"use 'all' or any of {', '.join(BUILTINS)}")
     return names
+
+
+def is_serverless_host(host: str) -> bool:
+    """OpenSearch Serverless collections: SigV4 service ``aoss``, no ``GET /``, no ISM."""
+    return host.endswith(".aoss.amazonaws.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,10 @@ class ShipperConfig:
     redact_builtins: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
     index_retention_days: int = 30
+
+    @property
+    def serverless(self) -> bool:
+        return is_serverless_host(urlsplit(self.endpoint).hostname or "")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ShipperConfig:

@@ -163,7 +163,7 @@ def install(client: Any, *, index_prefix: str, retention_days: int = 30, serverl
     return report
 
 
-def handle_install_request(request: dict[str, Any], env: Mapping[str, str]) -> tuple[str, str, str]:
+def handle_install_request(request: Any, env: Mapping[str, str]) -> tuple[str, str, str]:
     """A CloudFormation request -> (status, reason, physical id); never raises, so CloudFormation is answered.
 
     Delete keeps the template and the indices: they hold the user's logs, which outlive the stack.
@@ -171,19 +171,22 @@ def handle_install_request(request: dict[str, Any], env: Mapping[str, str]) -> t
     from logship.client import build_client
     from logship.config import ShipperConfig
 
+    request = request if isinstance(request, dict) else {}
+    prefix = env.get("INDEX_PREFIX", "cwl") or "cwl"
+    physical_id = f"logship-index-template-{prefix}"
+    if request.get("RequestType") == "Delete":  # before reading settings: a bad one must not block a delete
+        return ("SUCCESS", f"kept index template logship-{prefix} and the {prefix}-* indices: they hold your logs",
+                physical_id)
     try:
         config = ShipperConfig.from_env(env)
     except ValueError as exc:
-        return "FAILED", f"bad configuration: {exc}", "logship-index-template"
-    physical_id = f"logship-index-template-{config.index_prefix}"
-    if request.get("RequestType") == "Delete":
-        return ("SUCCESS", f"kept index template logship-{config.index_prefix} and the {config.index_prefix}-* "
-                "indices: they hold your logs", physical_id)
-    if str(request.get("ResourceProperties", {}).get("Install", "true")).lower() == "false":
+        return "FAILED", f"bad configuration: {exc}", physical_id
+    properties = request.get("ResourceProperties")
+    if isinstance(properties, dict) and str(properties.get("Install", "true")).lower() == "false":
         return "SUCCESS", "skipped (InstallIndexTemplate=false)", physical_id
     try:
         report = install(build_client(config), index_prefix=config.index_prefix,
-                         retention_days=config.index_retention_days, serverless=".aoss." in config.endpoint)
+                         retention_days=config.index_retention_days, serverless=config.serverless)
     except Exception as exc:  # any failure must reach CloudFormation as a readable reason
         return ("FAILED", f"could not install the index template on {config.endpoint}: {exc}. Check that the "
                 "endpoint is reachable from Lambda and that the installer's role may write templates (domain "
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> installing index template for {args.prefix}-* on {args.endpoint}", flush=True)
     try:
         report = install(build_client(config), index_prefix=args.prefix, retention_days=args.retention_days,
-                         serverless=".aoss." in args.endpoint)
+                         serverless=config.serverless)
     except TransportError as exc:
         print(f"failed: {exc}. Check the endpoint and that your credentials may write templates.", file=sys.stderr)
         return 1

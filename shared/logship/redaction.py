@@ -41,25 +41,14 @@ BUILTINS: dict[str, tuple[str, str | Callable[[re.Match[str]], str]]] = {
 }
 
 
-class RedactionError(ValueError):
-    """A redaction setting is not usable; the message names it."""
-
-
 class Redactor:
     """Applies the configured patterns in order; a no-op (and free) when none are configured."""
 
     def __init__(self, builtins: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
-        self._rules: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = []
-        for name in builtins:
-            if name not in BUILTINS:
-                raise RedactionError(f"unknown built-in redaction {name!r}; choose from {', '.join(BUILTINS)}")
-            pattern, replacement = BUILTINS[name]
-            self._rules.append((re.compile(pattern), replacement))
-        for pattern in patterns:
-            try:
-                self._rules.append((re.compile(pattern), REDACTED))
-            except re.error as exc:
-                raise RedactionError(f"REDACT_PATTERNS: {pattern!r} is not a valid regular expression: {exc}") from None
+        """``builtins`` are names in :data:`BUILTINS`; both are validated by :mod:`logship.config`."""
+        self._rules: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+            (re.compile(BUILTINS[name][0]), BUILTINS[name][1]) for name in builtins]
+        self._rules += [(re.compile(pattern), REDACTED) for pattern in patterns]
 
     def __bool__(self) -> bool:
         return bool(self._rules)

@@ -68,3 +68,23 @@ def test_install_can_be_switched_off(bare_opensearch, osmem_clone, cloudformatio
 
     assert (answers[0]["Status"], answers[0]["Reason"]) == ("SUCCESS", "skipped (InstallIndexTemplate=false)")
     assert bare_opensearch.indices.get_index_template()["index_templates"] == []
+
+
+def test_delete_is_answered_success_even_with_broken_settings(cloudformation, monkeypatch):
+    run(monkeypatch, "not-a-url", request(cloudformation, "Delete"), REDACT_PATTERNS='["(unclosed"]')
+
+    assert cloudformation.answers[0]["Status"] == "SUCCESS"
+
+
+def test_a_bad_shipper_setting_fails_the_deploy_instead_of_every_batch(bare_opensearch, osmem_clone, cloudformation,
+                                                                       monkeypatch):
+    run(monkeypatch, osmem_clone.url, request(cloudformation, "Create"), REDACT_PATTERNS='["(unclosed"]')
+
+    assert cloudformation.answers[0]["Status"] == "FAILED"
+    assert "REDACT_PATTERNS: '(unclosed' is not a valid regular expression" in cloudformation.answers[0]["Reason"]
+
+
+@pytest.mark.parametrize("payload", [{}, [], "install please", None])
+def test_invoked_by_hand_with_any_payload_it_installs(payload, bare_opensearch, osmem_clone, monkeypatch):
+    assert run(monkeypatch, osmem_clone.url, payload)["status"] == "SUCCESS"
+    assert bare_opensearch.indices.get_index_template(name="logship-cwl")["index_templates"]

@@ -47,8 +47,19 @@ def test_issue_four_settings():
     ({"FUNCTION_NAME_PATTERN": "(?P<x"}, "FUNCTION_NAME_PATTERN='(?P<x' is not a valid regular expression"),
     ({"REDACT_BUILTINS": "email,phone"}, "REDACT_BUILTINS: unknown phone"),
     ({"REDACT_PATTERNS": "[broken"}, "REDACT_PATTERNS looks like a JSON array but is not valid JSON"),
+    ({"REDACT_PATTERNS": '["(unclosed"]'}, "REDACT_PATTERNS: '(unclosed' is not a valid regular expression"),
+    ({"REDACT_PATTERNS": "ok=\\d+\n[a-"}, "REDACT_PATTERNS: '[a-' is not a valid regular expression"),
 ])
 def test_bad_parsing_settings_are_explained(env, says):
     with pytest.raises(ConfigError) as error:
         ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200"} | env)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize(("endpoint", "serverless"), [
+    ("https://0a1b2c3d4e5f.us-west-2.aoss.amazonaws.com", True),
+    ("https://search-logs-abc.eu-west-1.es.amazonaws.com", False),
+    ("http://127.0.0.1:9200", False),
+])
+def test_serverless_is_told_by_the_endpoint(endpoint, serverless):
+    assert ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": endpoint}).serverless is serverless

@@ -264,8 +264,8 @@ def _grants(function: str, stack: Stack) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("parameters", "shipper", "installer"), [
     ({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN},
-     {"es:ESHttpPost": f"{DOMAIN}/*", "es:ESHttpPut": f"{DOMAIN}/*"},
-     {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/*"], "es:ESHttpPut": [DOMAIN, f"{DOMAIN}/*"]}),
+     {"es:ESHttpPost": f"{DOMAIN}/*"},  # bulk is a POST; nothing else
+     {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/*"], "es:ESHttpPut": f"{DOMAIN}/*"}),
     ({"OpenSearchAuth": "sigv4", "OpenSearchCollectionArn": COLLECTION},
      {"aoss:APIAccessAll": COLLECTION}, {"aoss:APIAccessAll": COLLECTION}),
     ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchDomainArn": DOMAIN},
@@ -312,6 +312,9 @@ def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
     assert config.redact_patterns == (r"sku=\w+",)
     installer = ShipperConfig.from_env(stack.environment("InstallIndexTemplateFunction"))
     assert (installer.endpoint, installer.index_retention_days) == (config.endpoint, 30)
+    # the installer validates the shipper's parsing settings at deploy: the same values, the same checks
+    assert (installer.redact_patterns, installer.function_name_pattern) == (config.redact_patterns,
+                                                                            config.function_name_pattern)
 
 
 def test_the_index_template_is_in_place_before_any_log_group_is_subscribed():
