@@ -59,9 +59,11 @@ index-template: $(VENV)/.installed  ## install the index template + retention po
 	@test -n "$(ENDPOINT)" || { echo "set ENDPOINT=https://... (and AUTH=sigv4|basic|none)"; exit 2; }
 	$(LAYER_RUN) logship.index_template --endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX) --retention-days $(RETENTION_DAYS)
 
-redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive QUEUE_URL=... ENDPOINT=... (DRY_RUN=1 lists only)
+FUNCTION ?=
+
+redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive QUEUE_URL=... FUNCTION=<stack>-ship-logs (DRY_RUN=1 lists)
 	@test -n "$(QUEUE_URL)" || { echo "set QUEUE_URL to the stack's DeadLetterQueueUrl output"; exit 2; }
-	$(LAYER_RUN) logship.redrive --queue-url $(QUEUE_URL) $(if $(DRY_RUN),--dry-run,--endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX))
+	$(LAYER_RUN) logship.redrive --queue-url $(QUEUE_URL) $(if $(DRY_RUN),--dry-run,$(if $(FUNCTION),--function $(FUNCTION),--endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX)))
 
 deploy: build  ## sam deploy --guided (asks for the parameters the first time)
 	$(SAM) deploy --guided

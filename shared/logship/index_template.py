@@ -196,25 +196,18 @@ def handle_install_request(request: Any, env: Mapping[str, str]) -> tuple[str, s
 
 
 def main(argv: list[str] | None = None) -> int:
+    from logship.cli import add_opensearch_options, config_from_args
     from logship.client import build_client
-    from logship.config import ConfigError, ShipperConfig
 
     parser = argparse.ArgumentParser(prog="python -m logship.index_template", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoint", required=True, help="OpenSearch/Elasticsearch URL")
-    parser.add_argument("--auth", default="sigv4", choices=["sigv4", "basic", "none"], help="default: sigv4")
-    parser.add_argument("--secret-arn", default="", help="Secrets Manager secret for --auth basic")
-    parser.add_argument("--prefix", default="cwl", help="index prefix (default: cwl)")
+    add_opensearch_options(parser)
     parser.add_argument("--retention-days", type=int, default=30, help="delete indices after N days (default: 30)")
     args = parser.parse_args(argv)
+    config = config_from_args(parser, args)
+    print(f"==> installing index template for {config.index_prefix}-* on {config.endpoint}", flush=True)
     try:
-        config = ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": args.endpoint, "OPENSEARCH_AUTH": args.auth,
-                                         "OPENSEARCH_SECRET_ARN": args.secret_arn, "INDEX_PREFIX": args.prefix})
-    except ConfigError as exc:
-        parser.error(str(exc))
-    print(f"==> installing index template for {args.prefix}-* on {args.endpoint}", flush=True)
-    try:
-        report = install(build_client(config), index_prefix=args.prefix, retention_days=args.retention_days,
+        report = install(build_client(config), index_prefix=config.index_prefix, retention_days=args.retention_days,
                          serverless=config.serverless)
     except TransportError as exc:
         print(f"failed: {exc}. Check the endpoint and that your credentials may write templates.", file=sys.stderr)

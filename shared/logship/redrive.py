@@ -5,7 +5,10 @@ and why it failed (``responsePayload``). Replaying ships the event again through
 function; document ids make it idempotent (already indexed -> duplicates). A message is deleted only
 after its batch is fully settled, so an interrupted redrive loses nothing.
 
-    python -m logship.redrive --queue-url URL --endpoint https://... [--auth sigv4] [--dry-run]
+    python -m logship.redrive --queue-url URL --function STACK-ship-logs [--dry-run]
+
+With ``--function`` the replay uses the deployed shipper's own settings (endpoint, auth, prefix,
+redaction, correlation keys), read with ``lambda:GetFunctionConfiguration``; options override them.
 """
 
 from __future__ import annotations
@@ -54,17 +57,21 @@ def read_message(message: dict[str, Any]) -> FailedBatch:
                        str(reason or "no reason recorded"), batch.log_group, len(batch.events))
 
 
-def receive(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any]]:
-    """Up to ``limit`` messages, ten at a time; a short visibility timeout lets failures come back soon."""
-    seen = 0
-    while seen < limit:
-        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, limit - seen),
-                                       VisibilityTimeout=300, WaitTimeSeconds=1)
-        messages = response.get("Messages", [])
-        if not messages:
+def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Iterator[dict[str, Any]]:
+    """Up to ``limit`` distinct messages, ten at a time.
+
+    A replay hides each message while it works on it (``hide_seconds``); a dry run hides nothing, so
+    the same messages come round again: it stops when a receive brings nothing new.
+    """
+    seen: set[str] = set()
+    while len(seen) < limit:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, limit - len(seen)),
+                                       VisibilityTimeout=hide_seconds, WaitTimeSeconds=1)
+        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
+        if not fresh:
             return
-        for message in messages:
-            seen += 1
+        for message in fresh:
+            seen.add(message["MessageId"])
             yield message
 
 
@@ -83,7 +90,8 @@ def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
     """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages; returns the counts."""
     out = out or sys.stdout
     counts = {"replayed": 0, "kept": 0, "listed": 0}
-    for number, message in enumerate(receive(sqs, queue_url, limit), 1):
+    hide_seconds = 0 if shipper is None else int(seconds_per_batch) + 60
+    for number, message in enumerate(receive(sqs, queue_url, limit, hide_seconds=hide_seconds), 1):
         try:
             batch = read_message(message)
         except RedriveError as exc:
@@ -130,32 +138,28 @@ def queue_region(queue_url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     import boto3
 
+    from logship.cli import add_opensearch_options, config_from_args
     from logship.client import build_client
-    from logship.config import ConfigError, ShipperConfig
     from logship.shipper import Shipper
 
     parser = argparse.ArgumentParser(prog="python -m logship.redrive", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queue-url", required=True, help="the stack's DeadLetterQueueUrl output")
-    parser.add_argument("--endpoint", help="OpenSearch URL to replay into (not needed with --dry-run)")
-    parser.add_argument("--auth", default="sigv4", choices=["sigv4", "basic", "none"], help="default: sigv4")
-    parser.add_argument("--secret-arn", default="", help="Secrets Manager secret for --auth basic")
-    parser.add_argument("--prefix", default="cwl", help="index prefix the stack uses (default: cwl)")
+    parser.add_argument("--function", help="the deployed ship-logs function: replay with its settings")
+    add_opensearch_options(parser)
     parser.add_argument("--limit", type=int, default=1000, help="at most this many messages (default: 1000)")
     parser.add_argument("--dry-run", action="store_true", help="list what failed and why; change nothing")
     args = parser.parse_args(argv)
+    region = queue_region(args.queue_url)
     shipper = None
     if not args.dry_run:
-        if not args.endpoint:
-            parser.error("--endpoint is needed to replay (or use --dry-run to only list)")
-        try:
-            config = ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": args.endpoint, "OPENSEARCH_AUTH": args.auth,
-                                             "OPENSEARCH_SECRET_ARN": args.secret_arn, "INDEX_PREFIX": args.prefix,
-                                             "AWS_REGION": queue_region(args.queue_url)})
-        except ConfigError as exc:
-            parser.error(str(exc))
+        base = {"AWS_REGION": region}
+        if args.function:
+            found = boto3.client("lambda", region_name=region).get_function_configuration(FunctionName=args.function)
+            base |= found.get("Environment", {}).get("Variables", {})
+        config = config_from_args(parser, args, base)
         shipper = Shipper(config, build_client(config))
-    counts = redrive(boto3.client("sqs"), args.queue_url, shipper, limit=args.limit)
+    counts = redrive(boto3.client("sqs", region_name=region), args.queue_url, shipper, limit=args.limit)
     print(f"done: {counts['replayed']} replayed, {counts['kept']} kept in the queue, {counts['listed']} listed")
     return 1 if counts["kept"] else 0
 

@@ -24,7 +24,8 @@ SHIPPER_GROUP = f"/aws/lambda/{SHIPPER}"
 STACK_GROUPS = (SHIPPER_GROUP, "/aws/lambda/logship-subscribe-log-group", "/aws/lambda/logship-reconcile-subscriptions")
 
 
-def _zip() -> bytes:
+def function_zip() -> bytes:
+    """A deployable package for a moto function (nothing runs it: functions only need to exist)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return event\n")
@@ -37,13 +38,13 @@ class Account:
     def __init__(self) -> None:
         self.logs = boto3.client("logs", region_name=REGION)
         self.lambda_ = boto3.client("lambda", region_name=REGION)
-        self._role = boto3.client("iam", region_name=REGION).create_role(
+        self.role = boto3.client("iam", region_name=REGION).create_role(
             RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         self.shipper_arn = self.function(SHIPPER)
 
     def function(self, name: str) -> str:
-        return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self._role,
-                                            Handler="app.handler", Code={"ZipFile": _zip()})["FunctionArn"]
+        return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self.role,
+                                            Handler="app.handler", Code={"ZipFile": function_zip()})["FunctionArn"]
 
     def groups(self, *names: str, retention: int | None = None) -> None:
         for name in names:
