@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from logship.client import build_client
+from logship.client import connect
 from logship.config import ShipperConfig
 from logship.shipper import LambdaDeadline, Shipper
 
@@ -15,5 +15,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _shipper
     if _shipper is None:  # once per cold start
         config = ShipperConfig.from_env()
-        _shipper = Shipper(config, build_client(config))
+        _shipper = Shipper(config, *connect(config))
     return _shipper.ship(event, LambdaDeadline(context))

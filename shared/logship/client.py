@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,12 +42,18 @@ def _auth(config: ShipperConfig, host: str) -> Any:
 
 def build_client(config: ShipperConfig, *, timeout_s: float = 30.0) -> OpenSearch:
     """One client per cold start. Retries are the sink's job (it knows the time budget), so none here."""
+    return connect(config, timeout_s=timeout_s)[0]
+
+
+def connect(config: ShipperConfig, *, timeout_s: float = 30.0) -> tuple[OpenSearch, Callable[[], None] | None]:
+    """The client, and how to re-read credentials after a 401 (basic auth: a rotated password), if any."""
     parts = urlsplit(config.endpoint)
     host = parts.hostname or ""
     use_ssl = parts.scheme == "https"
-    return OpenSearch(
+    auth = _auth(config, host)
+    client = OpenSearch(
         hosts=[{"host": host, "port": parts.port or (443 if use_ssl else 80), "url_prefix": parts.path}],
-        http_auth=_auth(config, host),
+        http_auth=auth,
         use_ssl=use_ssl,
         verify_certs=use_ssl,
         connection_class=Urllib3HttpConnection,
@@ -55,3 +62,4 @@ def build_client(config: ShipperConfig, *, timeout_s: float = 30.0) -> OpenSearc
         retry_on_timeout=False,
         pool_maxsize=4,
     )
+    return client, getattr(auth, "refresh", None)

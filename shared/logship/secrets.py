@@ -61,6 +61,10 @@ class BasicAuthHeader:
     def __init__(self, secret: CachedSecret) -> None:
         self._secret = secret
 
+    def refresh(self) -> None:
+        """After a 401: the password may have been rotated; read the secret again on the next request."""
+        self._secret.invalidate()
+
     def __call__(self, method: str, url: str, body: Any, headers: Any = None) -> dict[str, str]:
         username, password = self._secret.credentials()
         token = base64.b64encode(f"{username}:{password}".encode()).decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import IO, Any
 
@@ -33,7 +34,8 @@ class LambdaDeadline:
 class Shipper:
     """Everything one cold start builds once: the document builder and the sink with its fallbacks."""
 
-    def __init__(self, config: ShipperConfig, client: Any) -> None:
+    def __init__(self, config: ShipperConfig, client: Any,
+                 refresh_credentials: Callable[[], None] | None = None) -> None:
         self.config = config
         self.builder = DocumentBuilder(
             index_prefix=config.index_prefix, region=config.region,
@@ -45,7 +47,8 @@ class Shipper:
             return failed_document(document, config.index_prefix, reason)
 
         self.sink = BulkSink(client, fallbacks=(degraded_document, to_failed_index),
-                             max_bytes=config.bulk_max_bytes, max_docs=config.bulk_max_docs)
+                             max_bytes=config.bulk_max_bytes, max_docs=config.bulk_max_docs,
+                             refresh_credentials=refresh_credentials)
 
     def ship(self, event: Any, deadline: Deadline, stream: IO[str] | None = None) -> dict[str, Any]:
         """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending."""

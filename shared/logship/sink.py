@@ -100,8 +100,11 @@ class BulkSink:
         backoff_base_s: float = 0.2,
         backoff_cap_s: float = 8.0,
         sleep: Callable[[float], None] = time.sleep,
+        refresh_credentials: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
+        self._refresh_credentials = refresh_credentials
+        self._refreshed = False
         self._fallbacks = tuple(fallbacks)
         self._max_bytes = max_bytes
         self._max_docs = max_docs
@@ -114,6 +117,7 @@ class BulkSink:
     def write(self, documents: Sequence[Document], deadline: Deadline) -> Ledger:
         """Write every document or leave it counted as pending; never drops one silently."""
         ledger = Ledger(events_in=len(documents))
+        self._refreshed = False
         queue: list[_Entry] = []
         for document in documents:
             try:
@@ -191,6 +195,11 @@ class BulkSink:
             # The domain accepts less than we sent (its http.max_content_length): halve what was refused.
             self._max_bytes = max(1024, min(self._max_bytes, size) // 2)
             ledger.add_reason(f"request too large (413); bulk size lowered to {self._max_bytes} bytes")
+            return chunk
+        if status == 401 and self._refresh_credentials and not self._refreshed:
+            self._refresh_credentials()  # once per batch: a rotated password, not a wrong one
+            self._refreshed = True
+            ledger.add_reason("401: credentials read again (rotated?)")
             return chunk
         if status in (401, 403):
             raise OpenSearchRefusedError(

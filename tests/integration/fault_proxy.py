@@ -22,6 +22,7 @@ class Faults:
     request_status: int = 0       # answer whole requests with this status
     request_fault_count: int = 0  # ... this many times
     max_body_bytes: int = 0       # answer larger requests 413, as a domain's http.max_content_length does
+    authorization: str = ""       # answer 401 to requests without exactly this Authorization header
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     bulk_requests: int = 0
 
@@ -85,6 +86,9 @@ class FaultProxy:
                 faults.request_fault_count -= 1
                 error = {"error": {"type": "injected", "reason": "injected by FaultProxy"}, "status": faults.request_status}
                 return faults.request_status, json.dumps(error).encode()
+            sent = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+            if faults.authorization and sent != faults.authorization:
+                return 401, b'{"error": {"type": "security_exception", "reason": "unauthorized"}, "status": 401}'
             if faults.max_body_bytes and body and len(body) > faults.max_body_bytes:
                 return 413, b'{"error": {"type": "content_too_long", "reason": "request entity too large"}}'
             item_faults = is_bulk and faults.item_fault_requests > 0

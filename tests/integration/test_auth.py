@@ -10,9 +10,11 @@ import pytest
 
 from logship.client import sigv4_region, sigv4_service
 from logship.secrets import CachedSecret, SecretError
+from logship.sink import OpenSearchRefusedError
+from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import FaultProxy
 from tests.integration.test_ship_logs import run_shipper
-from tests.payloads import load
+from tests.payloads import encode, load
 
 
 @pytest.fixture
@@ -99,3 +101,38 @@ def test_unusable_secret_says_how_to_fix_it(aws, value, says):
     with pytest.raises(SecretError) as error:
         CachedSecret(client, arn).credentials()
     assert says in str(error.value)
+
+
+def _basic(password: str) -> str:
+    return "Basic " + base64.b64encode(f"shipper:{password}".encode()).decode()
+
+
+def test_a_rotated_password_is_picked_up_on_the_first_401(aws, osmem_clone, opensearch, monkeypatch, capsys):
+    secrets = boto3.client("secretsmanager")
+    arn = secrets.create_secret(Name="logship/os", SecretString=json.dumps({"username": "shipper", "password": "old"}))[
+        "ARN"]
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.authorization = _basic("old")
+        for key, value in shipper_env(proxy.url, OPENSEARCH_AUTH="basic", OPENSEARCH_SECRET_ARN=arn).items():
+            monkeypatch.setenv(key, value)
+        app = load_handler("ship_logs")  # one warm container across both invocations
+        app.handler(encode(load("cwl_python_runtime")), LambdaContext())
+
+        secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": "shipper", "password": "new"}))
+        proxy.faults.authorization = _basic("new")
+        summary = app.handler(encode(load("cwl_node_runtime")), LambdaContext())
+
+    assert summary["indexed"] == 6
+    assert summary["reasons"] == ["401: credentials read again (rotated?)"]
+    assert len(search_all(opensearch)) == 13
+
+
+def test_a_wrong_password_fails_at_once_with_what_to_check(aws, osmem_clone, monkeypatch):
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="logship/wrong", SecretString=json.dumps({"username": "shipper", "password": "wrong"}))["ARN"]
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.authorization = _basic("right")
+        for key, value in shipper_env(proxy.url, OPENSEARCH_AUTH="basic", OPENSEARCH_SECRET_ARN=arn).items():
+            monkeypatch.setenv(key, value)
+        with pytest.raises(OpenSearchRefusedError, match=r"refused the bulk request \(401"):
+            load_handler("ship_logs").handler(encode(load("cwl_node_runtime")), LambdaContext())
