@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
 
     from logship.cli import add_opensearch_options, config_from_args
-    from logship.client import build_client
+    from logship.client import connect
     from logship.shipper import Shipper
 
     parser = argparse.ArgumentParser(prog="python -m logship.redrive", description=__doc__,
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             found = boto3.client("lambda", region_name=region).get_function_configuration(FunctionName=args.function)
             base |= found.get("Environment", {}).get("Variables", {})
         config = config_from_args(parser, args, base)
-        shipper = Shipper(config, build_client(config))
+        shipper = Shipper(config, *connect(config))
     counts = redrive(boto3.client("sqs", region_name=region), args.queue_url, shipper, limit=args.limit)
     print(f"done: {counts['replayed']} replayed, {counts['kept']} kept in the queue, {counts['listed']} listed")
     return 1 if counts["kept"] else 0
