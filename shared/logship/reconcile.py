@@ -22,8 +22,9 @@ from logship.sweep import Cursor, Mode, sweep
 
 CONTINUATION = "reconcile-continuation"
 PHYSICAL_ID = "logship-subscriptions"
-# Time kept back for the group in hand (with retries), the self-invocation and the summary line.
-CONTINUE_MARGIN_MS = 60_000
+# Time kept back for the group in hand (two calls, each at worst 6 attempts of 3+5 s with backoff),
+# the self-invocation and the summary line.
+CONTINUE_MARGIN_MS = 120_000
 # CloudFormation waits an hour for an answer; an uninstall chain answers well before, done or not.
 REMOVAL_BUDGET_S = 45 * 60
 
@@ -67,9 +68,21 @@ def continue_in_new_invocation(job: Job, lambda_client: Any, function_name: str)
                          Payload=json.dumps(job.to_event()).encode())
 
 
+def _time_left(job: Job, context: Any) -> Callable[[], int]:
+    """Milliseconds this part may still use: Lambda's clock, and for an uninstall CloudFormation's too."""
+    if job.request is None:
+        return context.get_remaining_time_in_millis
+    return lambda: min(context.get_remaining_time_in_millis(), _budget_left_ms(job))
+
+
+def _budget_left_ms(job: Job) -> int:
+    """What is left of the time an uninstall may take before CloudFormation must have its answer."""
+    return int((job.started_at + REMOVAL_BUDGET_S - time.time()) * 1000)
+
+
 def _hand_over(job: Job, subscriber: Subscriber, context: Any) -> tuple[Job | None, str | None]:
     """Start the next part, or say why the run stops here."""
-    if job.request is not None and time.time() - job.started_at > REMOVAL_BUDGET_S:
+    if job.request is not None and _budget_left_ms(job) < CONTINUE_MARGIN_MS:  # a new part has Lambda time, not this
         return None, (f"stopped after {REMOVAL_BUDGET_S // 60} minutes so CloudFormation gets its answer; groups "
                       f"from {job.cursor.to_dict()} on were not checked")
     continue_in_new_invocation(job, subscriber.lambda_client(), context.function_name)
@@ -96,7 +109,7 @@ def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
     error: Exception | None = None
     try:
         subscriber = make_subscriber()
-        cursor = sweep(subscriber, job.mode, tally, remaining_ms=context.get_remaining_time_in_millis,
+        cursor = sweep(subscriber, job.mode, tally, remaining_ms=_time_left(job, context),
                        margin_ms=CONTINUE_MARGIN_MS, cursor=job.cursor, stream=stream)
         if cursor is not None:
             next_job, stopped = _hand_over(job.then(cursor, tally), subscriber, context)

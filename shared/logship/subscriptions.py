@@ -136,8 +136,10 @@ def aws_client(service: str, region: str) -> Any:
     import boto3
     from botocore.config import Config
 
+    # Control-plane calls answer in well under a second: short timeouts keep one group's worst case
+    # (6 attempts with backoff) inside reconcile's continuation margin.
     return boto3.client(service, region_name=region,
-                        config=Config(retries=dict(RETRIES), connect_timeout=5, read_timeout=30))
+                        config=Config(retries=dict(RETRIES), connect_timeout=3, read_timeout=5))
 
 
 def _error(exc: ClientError | BotoCoreError) -> tuple[str, str]:

@@ -6,6 +6,7 @@ CloudFormation's side of the custom resource is a local HTTP server receiving th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from logship.config import SubscriberConfig
+from logship.reconcile import REMOVAL_BUDGET_S, Job
 from logship.selection import Selection
 from logship.subscriptions import Subscriber, SubscriptionFilters, Tally
 from logship.sweep import Mode, sweep
@@ -330,3 +332,20 @@ def test_a_sweep_that_aws_refuses_fails_the_invocation_after_its_summary(account
     assert summary["level"] == "error"
     assert summary["complete"] is False
     assert "AccessDeniedException" in summary["stopped"]
+
+
+def test_an_uninstall_answers_cloudformation_within_its_budget_even_mid_chain(account, capsys, cloudformation,
+                                                                            timeline):
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(30)]
+    account.groups(*groups)
+    for group in groups:
+        account.subscribe(group, SHIPPER_ARN)
+    late = Job(Mode.REMOVE, "custom-resource-delete", "run-1", time.time() - REMOVAL_BUDGET_S + 90,
+               request=cloudformation.request("Delete", physical_id="logship-subscriptions"))
+
+    reconcile(capsys, late.to_event())  # plenty of Lambda time, but 90 s of CloudFormation's hour
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "SUCCESS"
+    assert "stopped after 45 minutes so CloudFormation gets its answer" in answer["Reason"]
+    assert invocations(timeline) == []  # no further part: CloudFormation has its answer
