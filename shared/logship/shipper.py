@@ -53,9 +53,13 @@ class Shipper:
     def ship(self, event: Any, deadline: Deadline, stream: IO[str] | None = None) -> dict[str, Any]:
         """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending."""
         started = time.perf_counter()
-        batch = parse_batch(event)
-        documents = [] if batch.is_control else self.builder.build(batch)
-        ledger = self.sink.write(documents, deadline) if documents else Ledger()
+        try:
+            batch = parse_batch(event)
+            documents = [] if batch.is_control else self.builder.build(batch)
+            ledger = self.sink.write(documents, deadline) if documents else Ledger()
+        except Exception as exc:  # a bad payload, or OpenSearch refusing us: the one line says so
+            emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
+            raise
         figures = asdict(ledger)
         reasons = figures.pop("reasons")
         figures.pop("requests")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
+from logship.payload import PayloadError
 from logship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import FaultProxy
@@ -221,3 +222,15 @@ def test_one_odd_line_never_costs_the_batch(line, why, opensearch, osmem_clone, 
     assert summary["indexed"] + summary["degraded"] == 7
     odd = next(doc for doc in docs if doc["_id"] == payload["logEvents"][2]["id"])
     assert odd["message"]
+
+
+def test_a_payload_that_cannot_be_read_still_logs_one_line_saying_why(monkeypatch, capsys, osmem_clone):
+    for key, value in shipper_env(osmem_clone.url).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(PayloadError):
+        load_handler("ship_logs").handler({"awslogs": {"data": "bm90IGd6aXA="}}, LambdaContext())
+
+    [line] = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    assert record["level"] == "error"
+    assert record["error"].startswith("PayloadError: awslogs.data is not gzip")
