@@ -140,8 +140,17 @@ def test_each_function_may_do_only_what_it_calls(function, parameters, allowed):
     for statement in found:
         if statement["Action"] == "lambda:InvokeFunction":  # continuing a sweep: itself, nothing else
             assert statement["Resource"] == stack.arn(function)
-        else:
+        elif statement["Action"] == "logs:DescribeLogGroups":  # lists the account: no narrower resource
             assert statement["Resource"] == "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+        else:  # everything done to a group: only Lambda's groups, with the default prefix
+            assert statement["Resource"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/*"
+
+
+@pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
+def test_other_prefixes_widen_the_group_actions_to_the_accounts_groups(function):
+    stack = Stack(IncludePrefixes="/aws/lambda/,/ecs/", NewLogGroupRetentionDays="30")
+    resources = {s["Resource"] for s in statements(function, stack) if s["Action"] != "lambda:InvokeFunction"}
+    assert resources == {"arn:aws:logs:eu-west-1:123456789012:log-group:*"}
 
 
 def test_every_cloudwatch_logs_call_in_the_code_is_allowed_somewhere():
