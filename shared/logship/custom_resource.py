@@ -6,6 +6,7 @@ never raises and retries a failed PUT a few times.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -43,20 +44,20 @@ def response_body(request: dict[str, Any], status: str, reason: str, physical_id
 def answer(request: dict[str, Any], status: str, reason: str, physical_id: str, *, attempts: int = 3,
            timeout_s: float = 10.0, stream: IO[str] | None = None) -> bool:
     """PUT the response to ``ResponseURL``; returns whether CloudFormation got it. Never raises."""
-    body = json.dumps(response_body(request, status, reason, physical_id)).encode()
-    # The URL is pre-signed without a content type: sending one would break the signature.
-    put = urllib.request.Request(request["ResponseURL"], data=body, method="PUT",
-                                 headers={"Content-Type": "", "Content-Length": str(len(body))})
+    body = json.dumps(response_body(request, status, reason, physical_id), default=str).encode()
     error = ""
     for attempt in range(attempts):
         try:
+            # The URL is pre-signed without a content type: sending one would break the signature.
+            put = urllib.request.Request(request["ResponseURL"], data=body, method="PUT",
+                                         headers={"Content-Type": "", "Content-Length": str(len(body))})
             with urllib.request.urlopen(put, timeout=timeout_s) as response:
                 response.read()
             emit({"logship": "custom-resource", "level": "info" if status == SUCCESS else "error",
                   "request_type": request.get("RequestType"),
                   "status": status, "reason": reason[:_REASON_CHARS], "physical_id": physical_id}, stream)
             return True
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError, KeyError, TypeError) as exc:
             error = str(exc)
             if attempt + 1 < attempts:
                 time.sleep(2.0 ** attempt)
