@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import json
 import os
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,36 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK = "logship"
 REGION = "eu-west-1"
 TIMEOUTS = {"ship_logs": 120, "reconcile_subscriptions": 900}  # seconds, as in template.yaml; others 60
-class Context:
-    """Lambda's context object, as far as logship uses it."""
-
-    def __init__(self, function: str, seconds: float = 60) -> None:
-        self.function_name = function
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function}"
-        self._deadline = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._deadline - time.monotonic()) * 1000)
-
-
 def step(text: str) -> None:
     print(f"\n==> {text}", flush=True)
 
 
-def cold_start(function: str) -> Any:
-    """Import ``functions/<function>/app.py`` afresh, as Lambda does on a cold start."""
-    spec = importlib.util.spec_from_file_location(f"{function}_app", ROOT / "functions" / function / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def invoke(function: str, event: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """Run a handler; return what it returned and the JSON lines it logged."""
+    """Run a handler on a cold start, as Lambda would; return what it returned and the JSON lines it logged."""
+    from tests.conftest import LambdaContext, load_handler
+
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        context = Context(f"{STACK}-{function.replace('_', '-')}", TIMEOUTS.get(function, 60))
-        result = cold_start(function).handler(event, context)
+        context = LambdaContext(TIMEOUTS.get(function, 60) * 1000, f"{STACK}-{function.replace('_', '-')}")
+        result = load_handler(function).handler(event, context)
     return result, [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
 
 

@@ -31,6 +31,15 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _region(env: Mapping[str, str]) -> str:
+    """Lambda sets AWS_REGION; AWS_DEFAULT_REGION is what tools and laptops have."""
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
+
+
 def _list(env: Mapping[str, str], name: str, default: str = "") -> tuple[str, ...]:
     """A comma-separated setting, blanks dropped."""
     return tuple(item.strip() for item in env.get(name, default).split(",") if item.strip())
@@ -138,13 +147,13 @@ class ShipperConfig:
             auth=auth,
             secret_arn=secret_arn,
             index_prefix=prefix,
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            region=_region(env),
             bulk_max_bytes=_int(env, "BULK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
             bulk_max_docs=_int(env, "BULK_MAX_DOCS", 5000),
             secret_ttl_seconds=_int(env, "SECRET_TTL_SECONDS", 300, minimum=0),
-            metrics_namespace=env.get("METRICS_NAMESPACE", "logship").strip() or "logship",
+            metrics_namespace=_text(env, "METRICS_NAMESPACE", "logship"),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "ship-logs"),
-            function_metrics_namespace=env.get("FUNCTION_METRICS_NAMESPACE", "").strip() or "logship/functions",
+            function_metrics_namespace=_text(env, "FUNCTION_METRICS_NAMESPACE", "logship/functions"),
             correlation_keys=_list(env, "CORRELATION_KEYS", "correlation_id,correlationId"),
             function_name_pattern=_regex(env, "FUNCTION_NAME_PATTERN"),
             redact_builtins=_redact_builtins(env),
@@ -206,7 +215,7 @@ class SubscriberConfig:
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
         return cls(
             destination_arn=destination,
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            region=_region(env),
             filter_name=filter_name,
             filter_pattern=pattern,
             include_prefixes=_list(env, "INCLUDE_PREFIXES") or ("/aws/lambda/",),
@@ -214,6 +223,6 @@ class SubscriberConfig:
             shipper_log_group=env.get("SHIPPER_LOG_GROUP", "").strip(),
             stack_log_groups=_list(env, "STACK_LOG_GROUPS"),
             retention_days=retention,
-            metrics_namespace=env.get("METRICS_NAMESPACE", "logship").strip() or "logship",
+            metrics_namespace=_text(env, "METRICS_NAMESPACE", "logship"),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "subscribe-log-group"),
         )

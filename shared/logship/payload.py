@@ -30,7 +30,6 @@ class LogBatch:
     owner: str
     log_group: str
     log_stream: str
-    subscription_filters: tuple[str, ...]
     events: tuple[LogEvent, ...]
 
     @property
@@ -100,6 +99,5 @@ def parse_batch(event: Any) -> LogBatch:
         owner=str(decoded.get("owner", "")),
         log_group=str(decoded.get("logGroup", "")),
         log_stream=str(decoded.get("logStream", "")),
-        subscription_filters=tuple(decoded.get("subscriptionFilters") or ()),
         events=_events(decoded.get("logEvents", [])),
     )

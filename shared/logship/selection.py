@@ -35,9 +35,6 @@ class Selection:
             return Verdict.EXCLUDED
         return Verdict.INCLUDED
 
-    def selects(self, name: str) -> bool:
-        return self.verdict(name) is Verdict.INCLUDED
-
     def listing_prefixes(self) -> tuple[str, ...]:
         """The prefixes to page DescribeLogGroups with: one covering another is dropped, so no group is seen twice."""
         ordered = sorted(set(self.include_prefixes))

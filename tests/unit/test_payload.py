@@ -17,7 +17,6 @@ def test_decodes_a_data_message():
 
     assert batch.log_group == "/aws/lambda/orders-api"
     assert batch.owner == "123456789012"
-    assert batch.subscription_filters == ("logship",)
     assert len(batch.events) == 7
     assert batch.events[0].timestamp == 1763805600000
     assert not batch.is_control

@@ -27,14 +27,13 @@ SELECTION = Selection(("/aws/lambda/", "/ecs/"), ("/aws/lambda/legacy-*", "*-dev
 ])
 def test_verdicts(name, verdict):
     assert SELECTION.verdict(name) is verdict
-    assert SELECTION.selects(name) is (verdict is Verdict.INCLUDED)
 
 
 def test_own_groups_stay_out_even_when_the_settings_name_them():
     selection = Selection(("/aws/lambda/logship-",), (), OWN)
 
-    assert not selection.selects("/aws/lambda/logship-ship-logs")
-    assert selection.selects("/aws/lambda/logship-demo")
+    assert selection.verdict("/aws/lambda/logship-ship-logs") is Verdict.OWN
+    assert selection.verdict("/aws/lambda/logship-demo") is Verdict.INCLUDED
 
 
 @pytest.mark.parametrize(("prefixes", "listed"), [
