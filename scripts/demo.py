@@ -17,10 +17,8 @@ import json
 import os
 import sys
 import zipfile
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 STACK = "logship"
 REGION = "eu-west-1"
 TIMEOUTS = {"ship_logs": 120, "reconcile_subscriptions": 900}  # seconds, as in template.yaml; others 60
