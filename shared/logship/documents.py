@@ -16,10 +16,11 @@ LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 _STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")
 # Fields a document keeps when it is re-indexed after a mapping rejection: all derived from the payload.
 _SAFE_FIELDS = ("@timestamp", "message", "aws", "cloud")
-# Rejections a document survives by dropping its structured fields: mapping conflicts, and documents
-# the shipper itself cannot encode (NaN, absurd nesting).
+# The reason type for a document the shipper itself cannot encode as JSON (NaN, absurd nesting).
+UNENCODABLE = "unencodable"
+# Rejections a document survives by dropping its structured fields: mapping conflicts, and the above.
 DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception",
-                        "strict_dynamic_mapping_exception", "illegal_argument_exception", "unencodable"})
+                        "strict_dynamic_mapping_exception", "illegal_argument_exception", UNENCODABLE})
 
 
 @dataclass(slots=True)

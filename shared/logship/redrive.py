@@ -14,6 +14,7 @@ redaction, correlation keys), read with ``lambda:GetFunctionConfiguration``; opt
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -104,7 +105,7 @@ def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
             print(label, file=out, flush=True)
             continue
         try:
-            summary = shipper.ship(batch.event, _Budget(seconds_per_batch), stream=_Discard())
+            summary = shipper.ship(batch.event, _Budget(seconds_per_batch), stream=io.StringIO())  # not the terminal
         except Exception as exc:  # the message stays in the queue; say why and go on
             counts["kept"] += 1
             print(f"{label}\n    still failing, kept in the queue: {exc}", file=out, flush=True)
@@ -114,14 +115,6 @@ def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
         print(f"{label}\n    replayed: {summary['indexed']} indexed, {summary['duplicates']} already there, "
               f"{summary['degraded']} degraded, {summary['failed']} to the failed index", file=out, flush=True)
     return counts
-
-
-class _Discard:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def queue_region(queue_url: str) -> str:

@@ -62,7 +62,6 @@ class Shipper:
             raise
         figures = asdict(ledger)
         reasons = figures.pop("reasons")
-        figures.pop("requests")
         figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
         summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
                                   function_name=self.config.function_name)

@@ -12,18 +12,16 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import TransportError
 
-if TYPE_CHECKING:
-    from logship.documents import Document
+from logship.documents import UNENCODABLE, Document
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-UNENCODABLE = "unencodable"
 
 
 class Deadline(Protocol):
@@ -54,7 +52,6 @@ class Ledger:
     failed: int = 0
     pending: int = 0
     retried: int = 0
-    requests: int = 0
     bytes: int = 0
     reasons: list[str] = field(default_factory=list)  # what went wrong on the way, retried or not (first 5)
 
@@ -171,7 +168,6 @@ class BulkSink:
 
     def _send(self, chunk: list[_Entry], timeout_s: float, ledger: Ledger) -> list[_Entry]:
         body = b"".join(entry.body for entry in chunk)
-        ledger.requests += 1
         ledger.bytes += len(body)
         try:
             response = self._client.bulk(body=body, request_timeout=timeout_s)
