@@ -129,7 +129,7 @@ class ShipperConfig:
                 f"OPENSEARCH_ENDPOINT={endpoint!r} is not an http(s) URL; set it to the domain or "
                 "collection endpoint, e.g. https://search-logs-abc123.eu-west-1.es.amazonaws.com"
             )
-        auth = env.get("OPENSEARCH_AUTH", "sigv4").strip().lower() or "sigv4"
+        auth = _text(env, "OPENSEARCH_AUTH", "sigv4").lower()
         if auth not in AUTH_MODES:
             raise ConfigError(f"OPENSEARCH_AUTH={auth!r} must be one of {', '.join(AUTH_MODES)}")
         secret_arn = env.get("OPENSEARCH_SECRET_ARN", "").strip()
@@ -138,7 +138,7 @@ class ShipperConfig:
                 "OPENSEARCH_AUTH=basic needs OPENSEARCH_SECRET_ARN: the ARN of a Secrets Manager secret "
                 'holding {"username": ..., "password": ...}'
             )
-        prefix = env.get("INDEX_PREFIX", "cwl").strip() or "cwl"
+        prefix = _text(env, "INDEX_PREFIX", "cwl")
         if prefix != prefix.lower() or any(c in prefix for c in ' "*\\<|,>/?#:'):
             raise ConfigError(f"INDEX_PREFIX={prefix!r} must be lowercase without spaces or any of "
                               '" * \\ < | , > / ? # :')
