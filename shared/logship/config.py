@@ -203,7 +203,7 @@ class SubscriberConfig:
                 f"DESTINATION_ARN={destination!r} is not a Lambda function ARN; set it to the stack's "
                 "ShipLogsFunctionArn output (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
             )
-        filter_name = env.get("FILTER_NAME", "logship").strip() or "logship"
+        filter_name = _text(env, "FILTER_NAME", "logship")
         if len(filter_name) > 512 or any(c in filter_name for c in ":*"):
             raise ConfigError(f"FILTER_NAME={filter_name!r} must be at most 512 characters without ':' or '*'")
         pattern = env.get("FILTER_PATTERN", "")
