@@ -1,9 +1,11 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help test lint validate unit integration demo bench build size deploy delete clean index-template redrive
+.PHONY: help test lint validate checkov unit integration demo bench build size deploy delete clean lock index-template redrive
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# checkov pins a boto3 that moto and aws-sam-cli cannot share: it lives in a venv of its own.
+CHECKOV_VENV ?= .venv-checkov
 SAM := $(VENV)/bin/sam
 # sam build needs a python3.13 on PATH for the python3.13 runtime; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.13.0:3.12.1
@@ -14,14 +16,20 @@ SIZE_LIMIT_MB ?= 10
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+# The lock files pin every package with its hashes (make lock writes them): a release elsewhere changes nothing here.
+$(VENV)/.installed: requirements-dev.txt
 	@echo "==> creating $(VENV) from requirements-dev.txt (first run only)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt
+	$(PY) -m pip install --quiet --progress-bar off --no-deps --require-hashes -r requirements-dev.txt
 	@touch $@
 
-test: lint validate  ## ruff, sam validate --lint, then every test
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@echo "==> creating $(CHECKOV_VENV) from requirements-checkov.txt (first run only)"
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --progress-bar off --no-deps --require-hashes -r requirements-checkov.txt
+	@touch $@
+
+test: lint validate checkov  ## ruff, sam validate --lint, checkov, then every test
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed  ## ruff
@@ -29,6 +37,9 @@ lint: $(VENV)/.installed  ## ruff
 
 validate: $(VENV)/.installed  ## sam validate --lint on template.yaml
 	$(SAM) validate --lint
+
+checkov: $(CHECKOV_VENV)/.installed  ## checkov security checks on template.yaml (skips carry their reason in the template)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 unit: $(VENV)/.installed  ## unit tests only (no servers)
 	$(PY) -m pytest tests/unit
@@ -71,5 +82,12 @@ deploy: build  ## sam deploy --guided (asks for the parameters the first time)
 delete:  ## remove the stack
 	$(SAM) delete
 
-clean:  ## remove build output and the virtualenv
-	rm -rf .aws-sam $(VENV) .pytest_cache .ruff_cache
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --no-header --annotation-style line
+
+lock: $(VENV)/.installed  ## rewrite the lock files from the .in files (the layer's for python3.13 on arm64)
+	$(UV_COMPILE) --python-version 3.13 --python-platform aarch64-manylinux_2_28 shared/requirements.in -o shared/requirements.txt
+	$(UV_COMPILE) --universal --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --universal --python-version 3.11 requirements-checkov.in -o requirements-checkov.txt
+
+clean:  ## remove build output and the virtualenvs
+	rm -rf .aws-sam $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache
