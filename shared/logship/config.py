@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -88,6 +89,34 @@ def _redact_builtins(env: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
+def _endpoint(env: Mapping[str, str]) -> str:
+    """OPENSEARCH_ENDPOINT, checked. Errors never repeat what precedes an ``@``: it may be a password."""
+    endpoint = env.get("OPENSEARCH_ENDPOINT", "").strip().rstrip("/")
+    authority = endpoint.split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority:
+        raise ConfigError(
+            "OPENSEARCH_ENDPOINT must not carry credentials (user:password@host): they would never be sent, "
+            "and the URL is logged. Give the endpoint alone, and the credentials as a Secrets Manager secret "
+            "with OPENSEARCH_AUTH=basic and OPENSEARCH_SECRET_ARN (template: OpenSearchAuth, OpenSearchSecretArn)")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"OPENSEARCH_ENDPOINT={endpoint!r} is not an http(s) URL; set it to the domain or "
+            "collection endpoint, e.g. https://search-logs-abc123.eu-west-1.es.amazonaws.com"
+        )
+    return endpoint
+
+
+def _is_loopback(endpoint: str) -> bool:
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def is_serverless_host(host: str) -> bool:
     """OpenSearch Serverless collections: SigV4 service ``aoss``, no ``GET /``, no ISM."""
     return host.endswith(".aoss.amazonaws.com")
@@ -122,16 +151,13 @@ class ShipperConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ShipperConfig:
         """Read and validate the shipper's environment, e.g. ``ShipperConfig.from_env(os.environ)``."""
         env = os.environ if env is None else env
-        endpoint = env.get("OPENSEARCH_ENDPOINT", "").strip().rstrip("/")
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"OPENSEARCH_ENDPOINT={endpoint!r} is not an http(s) URL; set it to the domain or "
-                "collection endpoint, e.g. https://search-logs-abc123.eu-west-1.es.amazonaws.com"
-            )
+        endpoint = _endpoint(env)
         auth = _text(env, "OPENSEARCH_AUTH", "sigv4").lower()
         if auth not in AUTH_MODES:
             raise ConfigError(f"OPENSEARCH_AUTH={auth!r} must be one of {', '.join(AUTH_MODES)}")
+        if auth == "basic" and urlsplit(endpoint).scheme == "http" and not _is_loopback(endpoint):
+            raise ConfigError("OPENSEARCH_AUTH=basic over http:// would send the password in clear text; use the "
+                              "domain's https:// endpoint (http is accepted only on loopback, for tests and the demo)")
         secret_arn = env.get("OPENSEARCH_SECRET_ARN", "").strip()
         if auth == "basic" and not secret_arn:
             raise ConfigError(

@@ -37,6 +37,35 @@ def test_bad_settings_are_explained(env, says):
     assert says in str(error.value)
 
 
+@pytest.mark.parametrize("endpoint", ["https://admin:hunter2@search-x.eu-west-1.es.amazonaws.com",
+                                      "admin:hunter2@search-x.eu-west-1.es.amazonaws.com", "https://:hunter2@h:9200"])
+def test_an_endpoint_with_credentials_is_refused_without_repeating_them(endpoint):
+    with pytest.raises(ConfigError) as error:
+        ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": endpoint})
+
+    assert "must not carry credentials" in str(error.value)
+    assert "OpenSearchSecretArn" in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(("endpoint", "refused"), [
+    ("http://search-x.eu-west-1.es.amazonaws.com", True),
+    ("http://10.0.1.7:9200", True),
+    ("https://search-x.eu-west-1.es.amazonaws.com", False),
+    ("http://127.0.0.1:9200", False),
+    ("http://localhost:9200", False),
+    ("http://[::1]:9200", False),
+])
+def test_basic_auth_over_plain_http_only_on_loopback(endpoint, refused):
+    env = {"OPENSEARCH_ENDPOINT": endpoint, "OPENSEARCH_AUTH": "basic",
+           "OPENSEARCH_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:logship-AbCdEf"}
+    if refused:
+        with pytest.raises(ConfigError, match="password in clear text"):
+            ShipperConfig.from_env(env)
+    else:
+        assert ShipperConfig.from_env(env).auth == "basic"
+
+
 def test_issue_four_settings():
     config = ShipperConfig.from_env({
         "OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "CORRELATION_KEYS": "tenant, trace_ref",
