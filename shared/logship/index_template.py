@@ -188,11 +188,49 @@ def handle_install_request(request: Any, env: Mapping[str, str]) -> tuple[str, s
         report = install(build_client(config), index_prefix=config.index_prefix,
                          retention_days=config.index_retention_days, serverless=config.serverless)
     except Exception as exc:  # any failure must reach CloudFormation as a readable reason
-        return ("FAILED", f"could not install the index template on {config.endpoint}: {exc}. Check that the "
-                "endpoint is reachable from Lambda and that the installer's role may write templates (domain "
-                "access policy or role mapping); or deploy with InstallIndexTemplate=false and run "
-                "`python -m logship.index_template` yourself", physical_id)
+        vpc = Vpc(env.get("VPC_SUBNET_IDS", ""), env.get("VPC_SECURITY_GROUP_IDS", ""))
+        return ("FAILED", f"{failure_reason(exc, config.endpoint, vpc)}. Or deploy with InstallIndexTemplate=false "
+                "and run `make index-template` yourself", physical_id)
     return "SUCCESS", "; ".join(report.done + report.skipped), physical_id
+
+
+@dataclass(frozen=True)
+class Vpc:
+    """Where the installer runs: the template's VpcSubnetIds and VpcSecurityGroupIds (empty: not in a VPC)."""
+
+    subnets: str = ""
+    security_groups: str = ""
+
+
+def failure_reason(exc: Exception, endpoint: str, vpc: Vpc | None) -> str:
+    """What went wrong and what to check first. ``vpc`` is None on a laptop (the CLI)."""
+    from opensearchpy.exceptions import ConnectionError as Unreachable
+
+    from logship.secrets import SecretError
+
+    if isinstance(exc, SecretError):
+        return str(exc)
+    if isinstance(exc, Unreachable):
+        return f"could not reach {endpoint} ({exc.error or type(exc).__name__}). {_where_to_look(vpc)}"
+    if isinstance(exc, TransportError) and exc.status_code in (401, 403):
+        return (f"{endpoint} refused the installer ({exc.status_code}: {str(exc.error)[:200]}). Check that its "
+                "role may write index templates and retention policies: the domain's access policy, or with "
+                "fine-grained access control a role mapping for the InstallIndexTemplate function's role")
+    return f"could not install the index template on {endpoint}: {type(exc).__name__}: {str(exc)[:500]}"
+
+
+def _where_to_look(vpc: Vpc | None) -> str:
+    if vpc is None:
+        return ("Check first that this machine can reach it: a VPC-only domain (https://vpc-...) answers only "
+                "inside its VPC (a VPN, a bastion, or run it from the deployed function); then the endpoint itself")
+    if not vpc.subnets:
+        return ("Check first the VPC settings: the functions run outside any VPC, and a VPC-only domain "
+                "(https://vpc-...) answers only inside its VPC: deploy with VpcSubnetIds and VpcSecurityGroupIds. "
+                "Then the endpoint itself (OpenSearchEndpoint)")
+    return (f"Check first the VPC settings: the functions run in subnets {vpc.subnets} with security groups "
+            f"{vpc.security_groups}: the domain's security group must allow inbound HTTPS (TCP 443) from them, "
+            "and those subnets must route to the domain (same VPC, or peered). Then the endpoint itself "
+            "(OpenSearchEndpoint)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = install(build_client(config), index_prefix=config.index_prefix, retention_days=args.retention_days,
                          serverless=config.serverless)
-    except TransportError as exc:
-        print(f"failed: {exc}. Check the endpoint and that your credentials may write templates.", file=sys.stderr)
+    except Exception as exc:  # a user's mistake (unreachable, refused, no secret) is a message, not a traceback
+        print(f"failed: {failure_reason(exc, config.endpoint, None)}", file=sys.stderr)
         return 1
     for line in report.done:
         print(f"    done:    {line}")

@@ -45,13 +45,34 @@ def test_delete_keeps_the_users_logs(bare_opensearch, osmem_clone, cloudformatio
     assert bare_opensearch.count(index="cwl-2025.11.22")["count"] == 1
 
 
-def test_unreachable_cluster_fails_the_deploy_with_what_to_do(cloudformation, monkeypatch):
+@pytest.mark.parametrize(("vpc", "first_check"), [
+    ({}, "Check first the VPC settings: the functions run outside any VPC"),
+    ({"VPC_SUBNET_IDS": "subnet-0a1b,subnet-2c3d", "VPC_SECURITY_GROUP_IDS": "sg-0e4f"},
+     "Check first the VPC settings: the functions run in subnets subnet-0a1b,subnet-2c3d with security groups sg-0e4f"),
+])
+def test_unreachable_cluster_fails_the_deploy_naming_the_vpc_settings_first(vpc, first_check, cloudformation,
+                                                                             monkeypatch):
     answers = cloudformation.answers
-    result = run(monkeypatch, "http://127.0.0.1:9", request(cloudformation, "Create"))
+    result = run(monkeypatch, "http://127.0.0.1:9", request(cloudformation, "Create"), **vpc)
 
     assert result["status"] == answers[0]["Status"] == "FAILED"
-    assert "could not install the index template on http://127.0.0.1:9" in answers[0]["Reason"]
-    assert "InstallIndexTemplate=false" in answers[0]["Reason"]
+    reason = answers[0]["Reason"]
+    assert reason.startswith("could not reach http://127.0.0.1:9 (")
+    assert first_check in reason
+    assert reason.index("VPC settings") < reason.index("the endpoint itself")
+    assert "InstallIndexTemplate=false" in reason
+
+
+def test_refused_credentials_say_which_role_to_map(osmem_clone, cloudformation, monkeypatch):
+    from tests.integration.fault_proxy import FaultProxy
+
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.authorization = "Basic never-sent"
+        run(monkeypatch, proxy.url, request(cloudformation, "Create"))
+
+    reason = cloudformation.answers[0]["Reason"]
+    assert reason.startswith(f"{proxy.url} refused the installer (401")
+    assert "role mapping" in reason
 
 
 def test_bad_configuration_still_answers_cloudformation(cloudformation, monkeypatch):
