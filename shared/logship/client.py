@@ -32,7 +32,12 @@ def _auth(config: ShipperConfig, host: str) -> Any:
 
     session = boto3.session.Session()
     if config.auth == "basic":
-        client = session.client("secretsmanager", region_name=config.region)
+        from botocore.config import Config
+
+        # Bounded: in a VPC without a Secrets Manager endpoint the call hangs, and the function (or
+        # CloudFormation waiting on the installer) must still get an answer within its timeout.
+        client = session.client("secretsmanager", region_name=config.region, config=Config(
+            connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3}))
         return BasicAuthHeader(CachedSecret(client, config.secret_arn, config.secret_ttl_seconds))
     credentials = session.get_credentials()
     if credentials is None:
