@@ -41,14 +41,17 @@ class Stack:
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.parameters:
+            if TEMPLATE["Parameters"][name]["Type"] == "CommaDelimitedList":
+                return self.parameters[name].split(",")
             return self.parameters[name]
         properties = RESOURCES[name]["Properties"]
         return self.value(properties.get("LogGroupName") or properties["FunctionName"])
 
     def arn(self, name: str, attribute: str = "Arn") -> str:
-        assert attribute == "Arn"
         if RESOURCES[name]["Type"] == "AWS::SQS::Queue":  # generated name: the logical id stands in for it
-            return f"arn:aws:sqs:eu-west-1:123456789012:{name}"
+            assert attribute in ("Arn", "QueueName")
+            return name if attribute == "QueueName" else f"arn:aws:sqs:eu-west-1:123456789012:{name}"
+        assert attribute == "Arn"
         return f"arn:aws:lambda:eu-west-1:123456789012:function:{self.ref(name)}"
 
     def condition(self, node: Any) -> bool:
@@ -74,7 +77,7 @@ class Stack:
             if function == "Ref":
                 return self.ref(args)
             if function == "Fn::GetAtt":
-                return self.arn(*args)
+                return self.arn(*(args.split(".") if isinstance(args, str) else args))
             if function == "Fn::Sub":
                 return re.sub(r"\$\{([^}]+)\}", lambda m: self.arn(*m[1].split(".")) if "." in m[1]
                               else self.ref(m[1]), args)
@@ -271,14 +274,23 @@ def _grants(function: str, stack: Stack) -> dict[str, Any]:
             for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
 
 
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+POLICY = f"{DOMAIN}/_plugins/_ism/policies/logship-applogs"
+
+
 @pytest.mark.parametrize(("parameters", "shipper", "installer"), [
-    ({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN},
-     {"es:ESHttpPost": f"{DOMAIN}/*"},  # bulk is a POST; nothing else
-     {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/*"], "es:ESHttpPut": f"{DOMAIN}/*"}),
+    ({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN, "IndexPrefix": "applogs"},
+     {"es:ESHttpPost": f"{DOMAIN}/_bulk"},  # POST /_bulk; nothing else
+     {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/", POLICY],  # GET / and the current ISM policy
+      "es:ESHttpPut": [f"{DOMAIN}/_index_template/logship-applogs", POLICY, f"{DOMAIN}/_ilm/policy/logship-applogs"]}),
     ({"OpenSearchAuth": "sigv4", "OpenSearchCollectionArn": COLLECTION},
      {"aoss:APIAccessAll": COLLECTION}, {"aoss:APIAccessAll": COLLECTION}),
     ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchDomainArn": DOMAIN},
      {"secretsmanager:GetSecretValue": SECRET}, {"secretsmanager:GetSecretValue": SECRET}),
+    ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchSecretKmsKeyArn": KEY},
+     {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY},
+     {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY}),
+    ({"OpenSearchAuth": "sigv4", "OpenSearchSecretKmsKeyArn": KEY}, {}, {}),  # a key is for basic auth's secret
     ({"OpenSearchAuth": "none"}, {}, {}),
 ])
 def test_opensearch_access_is_scoped_to_the_one_domain_collection_or_secret(parameters, shipper, installer):

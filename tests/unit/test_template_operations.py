@@ -1,0 +1,207 @@
+"""template.yaml for a real account: VPC-only domains, the parameters' rules, the alarms and what they watch.
+
+The alarms are checked against the code: each watches a metric a logship function really emits, under the
+namespace and dimension it emits it with, so a renamed figure cannot leave an alarm watching nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logship.report import SHIPPER_METRICS
+from logship.subscriptions import FIGURES
+from tests.unit.test_template import KEY, RESOURCES, SECRET, TEMPLATE, Stack, _grants, statements
+
+FUNCTIONS = [name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"]
+IN_VPC = {"ShipLogsFunction", "InstallIndexTemplateFunction"}  # the two that talk to OpenSearch
+ENI_ACTIONS = {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+               "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+VPC = {"VpcSubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b", "VpcSecurityGroupIds": "sg-0123456789abcdef0"}
+
+
+# ------------------------------------------------------------------------------------------ VPC
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_vpc_settings_put_only_the_opensearch_functions_in_the_vpc(function):
+    stack = Stack(**VPC)
+    vpc_config = stack.value(RESOURCES[function]["Properties"]).get("VpcConfig")
+    eni = ENI_ACTIONS & set(_grants(function, stack))
+
+    if function in IN_VPC:
+        assert vpc_config == {"SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+                              "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+        assert eni == ENI_ACTIONS
+    else:  # the subscription functions call AWS APIs only: outside the VPC they need no endpoints
+        assert vpc_config is None
+        assert eni == set()
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_without_vpc_settings_no_function_is_in_a_vpc_or_may_touch_the_network(function):
+    stack = Stack()
+    assert "VpcConfig" not in stack.value(RESOURCES[function]["Properties"])
+    assert not any(action.startswith("ec2:") for action in _grants(function, stack))
+
+
+def test_the_installer_names_the_vpc_it_runs_in_for_its_error_messages():
+    env = Stack(**VPC).environment("InstallIndexTemplateFunction")
+    assert (env["VPC_SUBNET_IDS"], env["VPC_SECURITY_GROUP_IDS"]) == ("subnet-0a1b2c3d,subnet-4e5f6a7b",
+                                                                     "sg-0123456789abcdef0")
+    assert Stack().environment("InstallIndexTemplateFunction")["VPC_SUBNET_IDS"] == ""
+
+
+def _translated(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The template after AWS's SAM transform (samtranslator, as CloudFormation runs it) for these parameters."""
+    from samtranslator.translator.transform import transform
+
+    template = json.loads(json.dumps(TEMPLATE))
+    for resource in template["Resources"].values():  # sam build's job; the transform wants S3 locations
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    return transform(template, parameters, NoManagedPolicies())
+
+
+def test_the_sam_transform_passes_the_vpc_config_to_exactly_the_two_functions(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    resources = _translated({"OpenSearchEndpoint": "https://vpc-logs-abc.eu-west-1.es.amazonaws.com", **VPC})["Resources"]
+
+    with_vpc = {name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
+                and "VpcConfig" in r["Properties"]}
+    assert with_vpc == IN_VPC
+    assert resources["ShipLogsFunction"]["Properties"]["VpcConfig"]["Fn::If"][0] == "InVpc"
+
+
+# ------------------------------------------------------------------------------------------ rules
+
+def _rule_holds(node: Any, stack: Stack) -> Any:
+    """CloudFormation's rule functions, over the stack's parameter values."""
+    if not isinstance(node, dict):
+        return node
+    [(function, args)] = node.items()
+    if function == "Ref":
+        return stack.ref(args)
+    values = [_rule_holds(arg, stack) for arg in (args if isinstance(args, list) else [args])]
+    return {"Fn::Equals": lambda: values[0] == values[1], "Fn::Not": lambda: not values[0],
+            "Fn::And": lambda: all(values), "Fn::Or": lambda: any(values),
+            "Fn::EachMemberEquals": lambda: all(member == values[1] for member in values[0])}[function]()
+
+
+def _refused(**parameters: str) -> list[str]:
+    stack = Stack(**parameters)
+    refused = []
+    for rule in TEMPLATE["Rules"].values():
+        if "RuleCondition" in rule and not _rule_holds(rule["RuleCondition"], stack):
+            continue
+        refused += [a["AssertDescription"] for a in rule["Assertions"] if not _rule_holds(a["Assert"], stack)]
+    return refused
+
+
+@pytest.mark.parametrize(("parameters", "says"), [
+    ({"OpenSearchAuth": "basic"}, "OpenSearchAuth=basic needs OpenSearchSecretArn"),
+    ({"VpcSubnetIds": "subnet-0a1b2c3d"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
+    ({"VpcSecurityGroupIds": "sg-0123456789abcdef0"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
+])
+def test_mistakes_are_refused_before_anything_is_created(parameters, says):
+    assert [message for message in _refused(**parameters) if says in message]
+
+
+@pytest.mark.parametrize("parameters", [{}, VPC, {"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET}])
+def test_sound_settings_pass_the_rules(parameters):
+    assert _refused(**parameters) == []
+
+
+@pytest.mark.parametrize(("parameter", "value", "accepted"), [
+    ("OpenSearchEndpoint", "https://search-logs-abc.eu-west-1.es.amazonaws.com", True),
+    ("OpenSearchEndpoint", "https://admin:hunter2@search-logs-abc.eu-west-1.es.amazonaws.com", False),
+    ("OpenSearchSecretArn", SECRET, True),
+    ("OpenSearchSecretArn", "logship-opensearch", False),
+    ("OpenSearchSecretKmsKeyArn", KEY, True),
+    ("OpenSearchSecretKmsKeyArn", "alias/aws/secretsmanager", False),
+    ("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops-alerts", True),
+    ("AlarmTopicArn", "ops-alerts", False),
+])
+def test_parameters_refuse_what_cannot_work(parameter, value, accepted):
+    import re
+
+    assert bool(re.fullmatch(TEMPLATE["Parameters"][parameter]["AllowedPattern"], value)) is accepted
+
+
+def test_a_customer_key_may_decrypt_only_through_secrets_manager():
+    stack = Stack(OpenSearchAuth="basic", OpenSearchSecretArn=SECRET, OpenSearchSecretKmsKeyArn=KEY)
+    [decrypt] = [s for s in statements("ShipLogsFunction", stack) if s["Action"] == "kms:Decrypt"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
+
+
+# ------------------------------------------------------------------------------------------ alarms
+
+ALARMS = {name: r["Properties"] for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def _watched(alarm: dict[str, Any], stack: Stack) -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric, dimensions) of every metric an alarm reads."""
+    alarm = stack.value(alarm)
+    metrics = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m] or [alarm]
+    return [(m["Namespace"], m["MetricName"], {d["Name"]: d["Value"] for d in m["Dimensions"]}) for m in metrics]
+
+
+@pytest.mark.parametrize(("alarm", "watches"), [
+    ("DeadLetterQueueNotEmptyAlarm", [("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "DeadLetterQueue"})]),
+    ("DeadLetterQueueAgingAlarm", [("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": "DeadLetterQueue"})]),
+    ("ShipLogsErrorsAlarm", [("AWS/Lambda", "Errors", {"FunctionName": "logship-ship-logs"})]),
+    ("ShipLogsThrottlesAlarm", [("AWS/Lambda", "Throttles", {"FunctionName": "logship-ship-logs"})]),
+    ("ShipLogsPendingAlarm", [("logship", "Pending", {"FunctionName": "logship-ship-logs"})]),
+    ("ShipLogsFailedAlarm", [("logship", "Failed", {"FunctionName": "logship-ship-logs"})]),
+    ("SubscriptionFailuresAlarm", [("logship", "Failed", {"FunctionName": "logship-subscribe-log-group"}),
+                                   ("logship", "Failed", {"FunctionName": "logship-reconcile-subscriptions"})]),
+    ("SubscriptionLimitBlockedAlarm", [("logship", "LimitBlocked", {"FunctionName": "logship-subscribe-log-group"}),
+                                       ("logship", "LimitBlocked", {"FunctionName": "logship-reconcile-subscriptions"})]),
+    ("SweepUnfinishedAlarm", [("logship", "Unfinished", {"FunctionName": "logship-reconcile-subscriptions"}),
+                              ("AWS/Lambda", "Errors", {"FunctionName": "logship-reconcile-subscriptions"})]),
+])
+def test_each_alarm_watches_what_the_issue_asks(alarm, watches):
+    assert _watched(ALARMS[alarm], Stack()) == watches
+
+
+def test_logships_own_metrics_under_alarm_are_ones_the_functions_emit():
+    emitted = {name for name, _unit in SHIPPER_METRICS.values()} | set(FIGURES.values()) | {"Unfinished"}
+    watched = {metric for alarm in ALARMS.values() for ns, metric, _ in _watched(alarm, Stack()) if ns == "logship"}
+    assert watched <= emitted
+    shipper = Stack().environment("ShipLogsFunction")
+    assert shipper["METRICS_NAMESPACE"] == "logship"  # the namespace the alarms read
+
+
+def test_the_dead_letter_queue_alarms_fire_on_one_batch_and_well_before_sqs_expires_it():
+    stack = Stack()
+    not_empty, aging = (stack.value(ALARMS[a]) for a in ("DeadLetterQueueNotEmptyAlarm", "DeadLetterQueueAgingAlarm"))
+    assert (not_empty["ComparisonOperator"], not_empty["Threshold"]) == ("GreaterThanThreshold", 0)
+    expression = next(m for m in aging["Metrics"] if m.get("ReturnData"))["Expression"]
+    assert expression == "age / 86400"  # the queue reports seconds; the threshold is days
+    assert (aging["ComparisonOperator"], aging["Threshold"]) == ("GreaterThanOrEqualToThreshold", "3")
+    spec = TEMPLATE["Parameters"]["DeadLetterAlarmAgeDays"]
+    assert spec["MaxValue"] < 14  # SQS keeps a message at most 14 days
+
+
+@pytest.mark.parametrize(("topic", "actions"), [("", None), ("arn:aws:sns:eu-west-1:123456789012:ops-alerts",
+                                                             ["arn:aws:sns:eu-west-1:123456789012:ops-alerts"])])
+def test_alarms_notify_the_topic_only_when_one_is_given(topic, actions):
+    stack = Stack(AlarmTopicArn=topic)
+    for alarm in ALARMS.values():
+        assert stack.value(alarm).get("AlarmActions") == actions
+        assert stack.value(alarm).get("TreatMissingData") == "notBreaching"  # no data is no trouble
+
+
+def test_every_alarm_is_explained_in_the_readme():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Alarms", 1)[1].split("\n## ", 1)[0]
+    for name, alarm in ALARMS.items():
+        assert Stack().value(alarm["AlarmName"]).removeprefix("logship-") in section, name
