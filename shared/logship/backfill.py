@@ -80,7 +80,9 @@ def choose_window(subscription: Subscription, *, group_created_ms: int, now_ms: 
     """The group's whole life if it began within the lookback, else the lookback on event timestamps.
 
     A young group has only events ingested since its creation, whatever their timestamps (CloudWatch accepts
-    them from days in the past), so reading it from its beginning misses none and costs nothing more.
+    them from days in the past), so reading it from its beginning misses none and costs nothing more. An older
+    group is read from ``now - lookback`` by timestamp: reaching further back for lines stamped before the
+    lookback would mean reading days of lines ingested before it, only to drop them.
     """
     since = now_ms - lookback_ms
     start = None if group_created_ms >= since else since
@@ -131,7 +133,8 @@ class BackfillResult:
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "no_filter")
+        """Lines that should have been shipped were not, and nothing will retry by itself: a person should know."""
+        return self.status in ("failed", "no_filter", "out_of_time")
 
     @property
     def detail(self) -> str:

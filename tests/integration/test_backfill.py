@@ -373,7 +373,7 @@ def test_reading_stops_when_the_callers_time_runs_out(aws):
     result = backfill_group(GROUP, destination_arn=SHIPPER_ARN, call=moto_call(aws.logs), deliver=Collector(),
                             config=BackfillConfig(), time_left_ms=lambda: 0)
 
-    assert (result.status, result.read, result.more_unread) == ("out_of_time", 0, True)
+    assert (result.status, result.read, result.more_unread, result.failed) == ("out_of_time", 0, True, True)
     assert "run the backfill for this group again" in result.detail
 
 
