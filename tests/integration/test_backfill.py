@@ -211,6 +211,32 @@ def test_each_payload_is_one_streams_lines_in_the_subscriptions_shape(aws, quiet
         assert all(set(item) == {"id", "timestamp", "message"} for item in payload["logEvents"])
 
 
+@pytest.mark.parametrize(("stream_count", "lines"), [
+    (6, 30),  # each stream fills several payloads of its own
+    (8, 6),  # no stream fills one, but together they hold more than a few payloads' worth: sent early
+])
+def test_many_streams_and_small_batches_deliver_every_line_once_each_payload_one_stream(stream_count, lines, aws):
+    aws.groups(GROUP)
+    streams = [f"2025/11/22/[$LATEST]{i:032x}" for i in range(stream_count)]
+    for number, stream in enumerate(streams):
+        log(aws, stream, [f"{stream} line {i}" for i in range(lines)],
+            [now_ms() - 1000 + number * lines + i for i in range(lines)])
+    a_moment()
+    aws.subscribe(GROUP, SHIPPER_ARN)
+    collector = Collector()
+
+    result = backfill(aws, collector, batch_bytes=1_000)  # about 7 lines a payload
+
+    assert (result.status, result.shipped) == ("done", stream_count * lines)
+    assert result.payloads == len(collector.payloads) > stream_count
+    for payload in collector.payloads:
+        assert all(item["message"].startswith(payload["logStream"]) for item in payload["logEvents"])
+    for stream in streams:
+        sent = [item["message"] for payload in collector.payloads if payload["logStream"] == stream
+                for item in payload["logEvents"]]
+        assert sent == [f"{stream} line {i}" for i in range(lines)]
+
+
 def test_a_group_with_only_lines_after_its_subscription_ships_nothing(aws, quiet_shipper):
     aws.groups(GROUP)
     aws.subscribe(GROUP, SHIPPER_ARN)
