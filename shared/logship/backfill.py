@@ -322,7 +322,7 @@ def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
     result.more_unread = result.more_unread or calls.last == "FilterLogEvents"
     result.stopped = result.stopped or "error"
     result.problem(f"{calls.last or 'backfill'} failed: {code}: {message}"
-                   + (f" ({result.read} lines read before it were handed to the shipper)" if result.read else ""))
+                   + (f" ({result.shipped} lines read before it were shipped)" if result.read else ""))
 
 
 def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver: Deliver, config: BackfillConfig,

@@ -446,7 +446,8 @@ def test_throttling_beyond_the_calls_retries_is_reported_and_a_second_run_finish
 
     assert len(refused) > 1  # the call's own retries were spent
     assert (result.status, result.shipped, result.more_unread) == ("failed", 10_000, True)
-    assert "FilterLogEvents failed: ThrottlingException: Rate exceeded" in result.errors[0]
+    assert "FilterLogEvents failed: ThrottlingException: Rate exceeded (10000 lines read before it were shipped)" \
+        in result.errors[0]
     assert "run the backfill for this group again" in result.detail
     assert aws.filters(GROUP) == {"logship": SHIPPER_ARN}  # the subscription stays
 
