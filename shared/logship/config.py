@@ -252,3 +252,48 @@ class SubscriberConfig:
             metrics_namespace=_text(env, "METRICS_NAMESPACE", "logship"),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "subscribe-log-group"),
         )
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, lowest: int, highest: int | None,
+                  meaning: str) -> int:
+    """A whole number in [lowest, highest]; the error names the variable, its meaning and the values it takes."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    accepted = f"a whole number from {lowest}" + (f" to {highest}" if highest is not None else " up")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; set {accepted} ({meaning})") from None
+    if value < lowest or (highest is not None and value > highest):
+        raise ConfigError(f"{name}={value} is out of range; set {accepted} ({meaning})")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillConfig:
+    """Settings of the pre-subscription backfill, run by both subscription functions after subscribing a group."""
+
+    hours: int = 24  # how far back: a group's whole life up to this; 0 turns backfill off
+    max_events: int = 10_000  # per group; the oldest are kept, the rest reported as left out
+    batch_bytes: int = 1024 * 1024  # of message text per payload to start from; a 413 splits it further
+
+    @property
+    def enabled(self) -> bool:
+        return self.hours > 0
+
+    @property
+    def lookback_ms(self) -> int:
+        return self.hours * 3_600_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BackfillConfig:
+        """Read ``BACKFILL_HOURS`` and ``BACKFILL_MAX_EVENTS``, e.g. ``BackfillConfig.from_env(os.environ)``."""
+        env = os.environ if env is None else env
+        return cls(
+            hours=_whole_number(env, "BACKFILL_HOURS", 24, 0, 24 * 14,
+                                "hours of a log group's lines from before its subscription to ship; 0 turns "
+                                "backfill off; at most 336, 14 days"),
+            max_events=_whole_number(env, "BACKFILL_MAX_EVENTS", 10_000, 1, None,
+                                     "lines shipped per log group at most; to ship none, set BACKFILL_HOURS=0"),
+        )
