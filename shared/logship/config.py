@@ -19,16 +19,21 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable and how to fix it."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None,
+         meaning: str = "") -> int:
+    """A whole number in [minimum, maximum]; the error names the variable, what it means and what it takes."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    why = f" ({meaning})" if meaning else ""
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        raise ConfigError(f"{name}={raw!r} is not a whole number{why}") from None
     if value < minimum:
-        raise ConfigError(f"{name}={value} must be at least {minimum}")
+        raise ConfigError(f"{name}={value} must be at least {minimum}{why}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value} must be at most {maximum}{why}")
     return value
 
 
@@ -254,22 +259,6 @@ class SubscriberConfig:
         )
 
 
-def _whole_number(env: Mapping[str, str], name: str, default: int, lowest: int, highest: int | None,
-                  meaning: str) -> int:
-    """A whole number in [lowest, highest]; the error names the variable, its meaning and the values it takes."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    accepted = f"a whole number from {lowest}" + (f" to {highest}" if highest is not None else " up")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number; set {accepted} ({meaning})") from None
-    if value < lowest or (highest is not None and value > highest):
-        raise ConfigError(f"{name}={value} is out of range; set {accepted} ({meaning})")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class BackfillConfig:
     """Settings of the pre-subscription backfill, run by both subscription functions after subscribing a group."""
@@ -291,9 +280,9 @@ class BackfillConfig:
         """Read ``BACKFILL_HOURS`` and ``BACKFILL_MAX_EVENTS``, e.g. ``BackfillConfig.from_env(os.environ)``."""
         env = os.environ if env is None else env
         return cls(
-            hours=_whole_number(env, "BACKFILL_HOURS", 24, 0, 24 * 14,
-                                "hours of a log group's lines from before its subscription to ship; 0 turns "
-                                "backfill off; at most 336, 14 days"),
-            max_events=_whole_number(env, "BACKFILL_MAX_EVENTS", 10_000, 1, None,
-                                     "lines shipped per log group at most; to ship none, set BACKFILL_HOURS=0"),
+            hours=_int(env, "BACKFILL_HOURS", 24, minimum=0, maximum=24 * 14,
+                       meaning="hours of a log group's lines from before its subscription to ship; 0 turns "
+                               "backfill off"),
+            max_events=_int(env, "BACKFILL_MAX_EVENTS", 10_000,
+                            meaning="lines shipped per log group at most; to ship none, set BACKFILL_HOURS=0"),
         )

@@ -33,11 +33,12 @@ def test_settings_are_read():
 
 
 @pytest.mark.parametrize(("env", "says"), [
-    ({"BACKFILL_HOURS": "a day"}, "BACKFILL_HOURS='a day' is not a whole number; set a whole number from 0 to 336"),
+    ({"BACKFILL_HOURS": "a day"}, "BACKFILL_HOURS='a day' is not a whole number (hours of a log group's lines"),
     ({"BACKFILL_HOURS": "1.5"}, "BACKFILL_HOURS='1.5' is not a whole number"),
-    ({"BACKFILL_HOURS": "-1"}, "BACKFILL_HOURS=-1 is out of range; set a whole number from 0 to 336"),
-    ({"BACKFILL_HOURS": "337"}, "0 turns backfill off; at most 336, 14 days"),
-    ({"BACKFILL_MAX_EVENTS": "0"}, "BACKFILL_MAX_EVENTS=0 is out of range; set a whole number from 1 up"),
+    ({"BACKFILL_HOURS": "-1"}, "BACKFILL_HOURS=-1 must be at least 0"),
+    ({"BACKFILL_HOURS": "337"}, "BACKFILL_HOURS=337 must be at most 336 (hours of a log group's lines from before its "
+                                "subscription to ship; 0 turns backfill off)"),
+    ({"BACKFILL_MAX_EVENTS": "0"}, "BACKFILL_MAX_EVENTS=0 must be at least 1"),
     ({"BACKFILL_MAX_EVENTS": "0"}, "to ship none, set BACKFILL_HOURS=0"),
     ({"BACKFILL_MAX_EVENTS": "lots"}, "BACKFILL_MAX_EVENTS='lots' is not a whole number"),
 ])
