@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from moto.core.models import botocore_stubber
 
 _ANSWERED = "x-test-fault"  # marks a request the hook answered, so moto leaves it alone
@@ -53,7 +53,12 @@ class LoseAnswer:
     status: int = 500
 
 
-Fault = Refuse | LoseAnswer
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The connection fails before the request is sent: AWS never sees it."""
+
+
+Fault = Refuse | LoseAnswer | Unreachable
 Rule = Callable[[str, str], Fault | None]  # (service, operation) -> the fault for this attempt, or None
 
 
@@ -105,6 +110,8 @@ class Faults:
         request.headers[_ANSWERED] = "1"
         if isinstance(fault, Refuse):
             return error_response(request.url, fault.code, fault.message, fault.status)
+        if isinstance(fault, Unreachable):
+            raise EndpointConnectionError(endpoint_url=request.url)
         self._process(request)  # AWS did it ...
         if not fault.status:  # ... and the answer never came
             raise ReadTimeoutError(endpoint_url=request.url)
