@@ -146,11 +146,14 @@ class Calls:
              failed: list[BaseException] | None = None) -> dict[str, Any]:
         """``operation`` (the API name) with ``params``; the final error is raised as botocore raised it.
 
-        ``attempts`` overrides the bound (``0``: until time runs short); earlier failed attempts are appended
+        ``attempts`` overrides the bound (``0``: until time runs short, or the usual bound if :meth:`until` set
+        no deadline); earlier failed attempts are appended
         to ``failed``, so a caller can tell "not found" from "done by an attempt whose answer was lost".
         Raises :class:`OutOfTimeError` when a retryable error outlasts the time.
         """
         bound = self._attempts if attempts is None else attempts
+        if not bound and math.isinf(self._time_left()):  # "until time runs short" needs a deadline to end
+            bound = self._attempts
         pacer = self._pacers.get(operation)
         if pacer is None:
             raise ValueError(f"{operation} is not one of the APIs these calls may make ({', '.join(self._pacers)}); "

@@ -139,6 +139,7 @@ def test_a_changed_filter_pattern_is_applied(aws, monkeypatch, capsys):
 
 
 def test_a_group_with_two_other_filters_is_a_warning_and_a_metric_not_a_failure(aws, monkeypatch, capsys):
+    monkeypatch.setattr("time.sleep", lambda _s: None)  # AWS's refusal is asked again, after a backoff
     aws.groups("/aws/lambda/orders-api")
     others = {"audit": aws.function("audit-forwarder"), "siem": aws.function("siem-forwarder")}
     for name, arn in others.items():

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.logs.models import logs_backends
 
 from logship.config import SubscriberConfig
@@ -223,6 +224,16 @@ def test_a_part_that_cannot_list_at_all_ends_the_run_unfinished_instead_of_loopi
     assert "continues_at" not in part
     assert faults.attempts["DescribeLogGroups"] > 12  # the listing is retried for as long as there is time
     assert account.shipped() == set()
+
+
+def test_without_a_deadline_a_throttled_listing_still_ends_after_the_usual_attempts(aws, faults, clock):
+    subscriber = Subscriber.build(SubscriberConfig.from_env(subscriber_env()))  # no run begun: no deadline
+    attempts = faults.refuse("DescribeLogGroups", "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        subscriber.filters.list_groups("/aws/lambda/")
+
+    assert len(attempts) == 12
 
 
 def test_a_listing_throttled_until_time_runs_short_continues_in_a_fresh_invocation(account, faults, chain, clock):
