@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from logship.reconcile import handle
-from logship.subscriptions import Subscriber
+from logship.subscriber import Subscriber
 
 # Built on first use, not at import: a bad setting must still reach CloudFormation as a FAILED answer.
 _subscriber = cache(Subscriber.from_env)

@@ -196,7 +196,22 @@ class ShipperConfig:
 # Values PutRetentionPolicy accepts (days).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
+_LAMBDA_ARN = re.compile(r"^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:[A-Za-z0-9_-]{1,64}$")
+_SQS_URL = re.compile(r"^https://[A-Za-z0-9.-]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of calls per second (fractions allowed: 0.5 is one call every two seconds)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; give calls per second, e.g. 5") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={raw} must be a positive number of calls per second, e.g. 5")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +229,8 @@ class SubscriberConfig:
     retention_days: int | None = None
     metrics_namespace: str = "logship"
     function_name: str = "subscribe-log-group"
+    calls_per_second: float = 5.0  # every paced API, each on its own; CloudWatch Logs documents about 5 TPS
+    dead_letter_queue_url: str = ""  # subscribe-log-group's on-failure queue, cleared by a complete sweep
 
     @property
     def own_log_groups(self) -> frozenset[str]:
@@ -223,6 +240,16 @@ class SubscriberConfig:
         """
         default_group = "/aws/lambda/" + self.destination_arn.rsplit(":", 1)[-1]
         return frozenset((default_group, self.shipper_log_group, *self.stack_log_groups)) - {""}
+
+    @property
+    def function_arn_prefix(self) -> str:
+        """``arn:aws:lambda:REGION:ACCOUNT:function:``: functions of the shipper's account and region."""
+        return self.destination_arn.rsplit(":", 1)[0] + ":"
+
+    def log_group_arn(self, name: str) -> str:
+        """A group's ARN as ListTagsForResource takes it (no ``:*``): the shipper's partition, region, account."""
+        partition, region, account = _LAMBDA_ARN.match(self.destination_arn).groups()  # type: ignore[union-attr]
+        return f"arn:{partition}:logs:{region}:{account}:log-group:{name}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SubscriberConfig:
@@ -244,6 +271,10 @@ class SubscriberConfig:
         if retention is not None and retention not in RETENTION_DAYS:
             raise ConfigError(f"RETENTION_DAYS={retention} is not a retention CloudWatch Logs accepts; use one of "
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
+        queue_url = env.get("SUBSCRIPTION_DLQ_URL", "").strip()
+        if queue_url and not _SQS_URL.match(queue_url):
+            raise ConfigError(f"SUBSCRIPTION_DLQ_URL={queue_url!r} is not an SQS queue URL; set it to the stack's "
+                              "SubscriptionDeadLetterQueueUrl output, or leave it empty")
         return cls(
             destination_arn=destination,
             region=_region(env),
@@ -256,6 +287,8 @@ class SubscriberConfig:
             retention_days=retention,
             metrics_namespace=_text(env, "METRICS_NAMESPACE", "logship"),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "subscribe-log-group"),
+            calls_per_second=_rate(env, "SUBSCRIPTION_CALLS_PER_SECOND", 5.0),
+            dead_letter_queue_url=queue_url,
         )
 
 

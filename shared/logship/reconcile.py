@@ -3,7 +3,8 @@
 Triggers: the stack's custom resource (Create/Update: subscribe sweep after answering at once;
 Delete: remove every filter of ours, then answer), the schedule, any other event (subscribe sweep),
 and our own continuations. A sweep that runs short of time invokes the function again, asynchronously,
-with the cursor; the last part of an uninstall answers CloudFormation.
+with the cursor; the last part of an uninstall answers CloudFormation, the last part of a complete
+subscribe sweep clears subscribe-log-group's dead-letter queue of what the sweep has covered.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from logship import custom_resource
+from logship.aws_calls import OutOfTimeError
+from logship.dead_letters import clear_sent_before
 from logship.report import emit
-from logship.subscriptions import Subscriber, Tally, summary
+from logship.subscriber import Subscriber
+from logship.subscription_report import Tally, summary
 from logship.sweep import Cursor, Mode, sweep
 
 CONTINUATION = "reconcile-continuation"
 PHYSICAL_ID = "logship-subscriptions"
-# Time kept back for the group in hand (two calls, each at worst 6 attempts of 3+5 s with backoff),
-# the self-invocation and the summary line.
-CONTINUE_MARGIN_MS = 120_000
+# No group is started with less than this left: time for its calls and their retries.
+CONTINUE_MARGIN_MS = 60_000
+# Retries stop this long before the deadline (a group not finished by then is done by the next part):
+# time for a call's own timeouts, the self-invocation and the summary line.
+CALLS_RESERVE_MS = 15_000
 # CloudFormation waits an hour for an answer; an uninstall chain answers well before, done or not.
 REMOVAL_BUDGET_S = 45 * 60
 
@@ -62,10 +68,10 @@ class Job:
                    event.get("request"))
 
 
-def continue_in_new_invocation(job: Job, lambda_client: Any, function_name: str) -> None:
+def continue_in_new_invocation(job: Job, subscriber: Subscriber, function_name: str) -> None:
     """Invoke ourselves asynchronously with the job's cursor (Lambda queues it; this invocation ends)."""
-    lambda_client.invoke(FunctionName=function_name, InvocationType="Event",
-                         Payload=json.dumps(job.to_event()).encode())
+    subscriber.lambda_.call("Invoke", {"FunctionName": function_name, "InvocationType": "Event",
+                                       "Payload": json.dumps(job.to_event()).encode()})
 
 
 def _time_left(job: Job, context: Any) -> Callable[[], int]:
@@ -85,7 +91,7 @@ def _hand_over(job: Job, subscriber: Subscriber, context: Any) -> tuple[Job | No
     if job.request is not None and _budget_left_ms(job) < CONTINUE_MARGIN_MS:  # a new part has Lambda time, not this
         return None, (f"stopped after {REMOVAL_BUDGET_S // 60} minutes so CloudFormation gets its answer; groups "
                       f"from {job.cursor.to_dict()} on were not checked")
-    continue_in_new_invocation(job, subscriber.lambda_client(), context.function_name)
+    continue_in_new_invocation(job, subscriber, context.function_name)
     return job, None
 
 
@@ -96,6 +102,40 @@ def _reason(tally: Tally, totals: Mapping[str, int], stopped: str | None) -> str
     if tally.problems:
         text += f" ({'; '.join(tally.problems[:3])})"
     return f"{text}; {stopped}" if stopped else text
+
+
+def _clear_dead_letters(job: Job, subscriber: Subscriber, extra: dict[str, Any]) -> None:
+    """After a complete subscribe sweep: what subscribe-log-group failed on before it started is covered."""
+    queue_url = subscriber.config.dead_letter_queue_url
+    if job.mode is not Mode.SUBSCRIBE or not queue_url:
+        return
+    try:
+        cleared = clear_sent_before(subscriber.sqs, queue_url, int(job.started_at * 1000))
+    except Exception as exc:  # the sweep is done; the messages wait for the next one, and the alarm stays
+        extra.update(dead_letters_cleared=0, dead_letters=f"not cleared: {type(exc).__name__}: {exc}",
+                     level="warning")
+        return
+    extra.update(dead_letters_cleared=cleared.deleted, dead_letters_kept=cleared.kept)
+    if cleared.groups:
+        extra["dead_letters_groups"] = cleared.groups
+    if cleared.failed or cleared.stopped:
+        extra.update(dead_letters="; ".join([*cleared.failed[:3], cleared.stopped]).strip("; "), level="warning")
+
+
+def _sweep_part(job: Job, context: Any, subscriber: Subscriber, tally: Tally,
+                stream: IO[str] | None) -> tuple[Job | None, str | None]:
+    """This part's share of the sweep; the next part (if any), or why the run stops unfinished."""
+    time_left = _time_left(job, context)
+    subscriber.begin(time_left, CALLS_RESERVE_MS)
+    try:
+        cursor = sweep(subscriber, job.mode, tally, remaining_ms=time_left, margin_ms=CONTINUE_MARGIN_MS,
+                       cursor=job.cursor, stream=stream)
+    except OutOfTimeError as exc:  # not one group finished: a further part could do no better; the schedule retries
+        return None, (f"no progress in this part: {exc}; groups from {job.cursor.to_dict()} on were not checked, "
+                      "the next scheduled sweep starts again")
+    if cursor is None:
+        return None, None
+    return _hand_over(job.then(cursor, tally), subscriber, context)
 
 
 def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
@@ -109,24 +149,25 @@ def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
     error: Exception | None = None
     try:
         subscriber = make_subscriber()
-        cursor = sweep(subscriber, job.mode, tally, remaining_ms=_time_left(job, context),
-                       margin_ms=CONTINUE_MARGIN_MS, cursor=job.cursor, stream=stream)
-        if cursor is not None:
-            next_job, stopped = _hand_over(job.then(cursor, tally), subscriber, context)
+        next_job, stopped = _sweep_part(job, context, subscriber, tally, stream)
     except Exception as exc:  # reported below; raised after CloudFormation, if waiting, has its answer
         error, stopped = exc, f"{type(exc).__name__}: {exc}"
+    complete = next_job is None and stopped is None
     extra: dict[str, Any] = {"mode": job.mode.value, "trigger": job.trigger, "run_id": job.run_id, "part": job.part,
-                             "complete": next_job is None and stopped is None,
-                             "level": "error" if stopped else "info"}
+                             "complete": complete, "level": "error" if stopped else "info"}
     if next_job is not None:
         extra["continues_at"] = next_job.cursor.to_dict()
     else:
         extra["run_totals"] = tally.merged(job.totals)
     if stopped:
         extra["stopped"] = stopped
+    if complete and subscriber is not None:
+        _clear_dead_letters(job, subscriber, extra)
+    unfinished = int(next_job is None and not complete)  # the run ends here without having covered every group
     namespace = subscriber.config.metrics_namespace if subscriber else "logship"
     record = summary("reconcile-subscriptions", tally, namespace=namespace, function_name=context.function_name,
-                     started=started, extra=extra)
+                     started=started, extra={**extra, "unfinished": unfinished},
+                     metrics={"Unfinished": (unfinished, "Count")})
     emit(record, stream)
     if job.request is not None and next_job is None:
         # A stuck stack delete is worse than a filter left behind: the answer is always SUCCESS, with the reason.

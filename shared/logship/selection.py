@@ -1,14 +1,23 @@
 """Which log groups logship subscribes: one decision used by the event path, the sweep and the uninstall.
 
-Pure functions over names and event dicts: no I/O, so every path agrees and tests need no AWS.
+Pure functions over names, tags and event dicts: no I/O (callers read tags), so every path agrees and tests
+need no AWS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any
+
+# Every logship stack names its functions <stack name>-<component> (template.yaml; a test keeps the two equal),
+# so the log groups of any logship stack, whatever its name, end with one of these.
+COMPONENTS = ("ship-logs", "subscribe-log-group", "reconcile-subscriptions", "install-index-template")
+# The tag template.yaml puts on every function and log group of a stack; its value is the stack's name.
+STACK_TAG = "logship:stack"
+_SUSPECT_ENDINGS = tuple(f"-{component}" for component in COMPONENTS)
 
 
 class Verdict(StrEnum):
@@ -16,6 +25,18 @@ class Verdict(StrEnum):
     NOT_INCLUDED = "not_included"  # outside INCLUDE_PREFIXES
     EXCLUDED = "excluded"  # matches an EXCLUDE glob
     OWN = "own"  # one of this stack's groups: never, whatever the settings
+    LOGSHIP = "logship"  # tagged as a group of a logship stack (this one or another): never, whatever the settings
+
+
+def named_like_logship(name: str) -> bool:
+    """Could ``name`` be a logship function's group? Only these cost a look at their tags; others nothing."""
+    return name.endswith(_SUSPECT_ENDINGS)
+
+
+def tagged_as_logship(tags: Mapping[str, str]) -> bool:
+    """A group tagged ``logship:stack`` belongs to a logship stack: subscribing it would make a shipper feed
+    on a shipper's logs, for ever."""
+    return STACK_TAG in tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +73,7 @@ class CreatedLogGroup:
     name: str | None
     skipped: str | None = None
     error_code: str | None = None
+    tags: Mapping[str, str] | None = None  # the tags the call gave the group, when the record has them
 
 
 def created_log_group(event: Any) -> CreatedLogGroup:
@@ -74,4 +96,7 @@ def created_log_group(event: Any) -> CreatedLogGroup:
                                      f"{detail.get('errorMessage', 'no message')}", str(detail["errorCode"]))
     if not isinstance(name, str) or not name:
         return CreatedLogGroup(None, "CreateLogGroup record without requestParameters.logGroupName")
+    tags = parameters.get("tags") if isinstance(parameters, dict) else None
+    if isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        return CreatedLogGroup(name, tags=tags)
     return CreatedLogGroup(name)

@@ -1,7 +1,7 @@
 """A full pass over existing log groups, resumable: page by page, group by group, from a cursor.
 
-The cursor says where to pick up (which prefix, which page, the last group done on it), so a sweep
-that runs short of time continues in a fresh invocation instead of stopping half way.
+The cursor says where to pick up (which prefix, which page, the groups done on it), so a sweep that runs
+short of time, throttled or not, continues in a fresh invocation instead of stopping half way.
 """
 
 from __future__ import annotations
@@ -11,8 +11,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import IO, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from logship.aws_calls import OutOfTimeError, error_code
 from logship.selection import Verdict
-from logship.subscriptions import Outcome, Result, Subscriber, Tally
+from logship.subscriber import Subscriber, unreadable_tags
+from logship.subscription_report import Tally
+from logship.subscriptions import Outcome, Result
 
 
 class Mode(StrEnum):
@@ -39,27 +44,61 @@ class Cursor:
         return cls(int(raw.get("prefix", 0)), raw.get("token") or None, tuple(raw.get("done") or ()))
 
 
-def visit(subscriber: Subscriber, mode: Mode, name: str, tally: Tally, stream: IO[str] | None = None) -> None:
-    """Bring one group in line with the selection (subscribe mode) or take our filter off it (remove mode)."""
-    tally.add("seen")
-    verdict = subscriber.selection.verdict(name)
+def _subscribe(subscriber: Subscriber, group: Mapping[str, Any], tally: Tally, stream: IO[str] | None) -> None:
+    """Our filter on a selected group, and the retention it lacks (the listing says: no extra call)."""
+    name = group["logGroupName"]
+    result = subscriber.filters.ensure(name)
+    tally.record(name, result, stream)
+    days = subscriber.config.retention_days
+    if not days or group.get("retentionInDays") or result.outcome is Outcome.GONE:
+        return
+    try:
+        subscriber.filters.set_retention(name, days)
+    except (ClientError, BotoCoreError) as exc:
+        code, message = error_code(exc)
+        tally.record(name, Result(Outcome.FAILED, f"could not set {days} days of retention: {code}: {message}"),
+                     stream)
+        return
+    tally.record(name, Result(Outcome.RETENTION_SET, f"{days} days (it had none)"), stream)
+
+
+def _take_ours_off(subscriber: Subscriber, name: str, why: str, tally: Tally, stream: IO[str] | None) -> None:
+    removed = subscriber.filters.remove(name, why)
+    if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
+        tally.record(name, removed, stream)
+
+
+def visit(subscriber: Subscriber, mode: Mode, group: Mapping[str, Any], tally: Tally,
+          stream: IO[str] | None = None) -> None:
+    """Bring one listed group in line with the selection (subscribe mode) or take our filter off it (remove mode).
+
+    Raises :class:`OutOfTimeError` when the group could not be finished in this invocation.
+    """
+    name = group["logGroupName"]
     if mode is Mode.REMOVE:
         tally.record(name, subscriber.filters.remove(name), stream)
-    elif verdict is Verdict.INCLUDED:
-        tally.record(name, subscriber.filters.ensure(name), stream)
-    else:
-        tally.record(name, Result(Outcome.EXCLUDED), stream)
-        if verdict is Verdict.EXCLUDED:  # excluded since it was subscribed: the settings say stop shipping it
-            removed = subscriber.filters.remove(name)
-            if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
-                tally.record(name, removed, stream)
+        return
+    try:
+        verdict = subscriber.verdict(name)
+    except (ClientError, BotoCoreError) as exc:
+        tally.record(name, unreadable_tags(name, exc), stream)
+        return
+    if verdict is Verdict.INCLUDED:
+        _subscribe(subscriber, group, tally, stream)
+        return
+    tally.record(name, Result(Outcome.EXCLUDED), stream)
+    if verdict is Verdict.EXCLUDED:  # excluded since it was subscribed: the settings say stop shipping it
+        _take_ours_off(subscriber, name, "ExcludeLogGroups excludes the group", tally, stream)
+    elif verdict is Verdict.LOGSHIP:  # self-heal: a shipper must never receive a logship stack's logs
+        _take_ours_off(subscriber, name, "the group belongs to a logship stack (tag logship:stack)", tally, stream)
 
 
 def sweep(subscriber: Subscriber, mode: Mode, tally: Tally, *, remaining_ms: Callable[[], int], margin_ms: int,
           cursor: Cursor | None = None, stream: IO[str] | None = None) -> Cursor | None:
     """Visit every group under the selection's prefixes from ``cursor``; return where to continue, None when done.
 
-    Stops once ``remaining_ms()`` falls under ``margin_ms``, but only after some progress, so a chain of
+    Stops once ``remaining_ms()`` falls under ``margin_ms``, or a call is still throttled when time runs
+    short, but only after some progress: a part that made none raises :class:`OutOfTimeError`, so a chain of
     continuations always ends.
     """
     prefixes = subscriber.selection.listing_prefixes()
@@ -68,14 +107,25 @@ def sweep(subscriber: Subscriber, mode: Mode, tally: Tally, *, remaining_ms: Cal
     while cursor.prefix < len(prefixes):
         if progressed and remaining_ms() < margin_ms:
             return cursor
-        groups, next_token = subscriber.filters.list_groups(prefixes[cursor.prefix], cursor.token)
+        try:
+            groups, next_token = subscriber.filters.list_groups(prefixes[cursor.prefix], cursor.token)
+        except OutOfTimeError:
+            if progressed:
+                return cursor
+            raise
         for group in groups:
             name = group["logGroupName"]
             if name in cursor.done:  # done before this page was cut short
                 continue
             if progressed and remaining_ms() < margin_ms:
                 return cursor
-            visit(subscriber, mode, name, tally, stream)
+            try:
+                visit(subscriber, mode, group, tally, stream)
+            except OutOfTimeError:
+                if progressed:
+                    return cursor  # this group is not done: the next part does it again
+                raise
+            tally.add("seen")
             cursor = replace(cursor, done=(*cursor.done, name))
             progressed = True
         cursor = Cursor(cursor.prefix, next_token) if next_token else Cursor(cursor.prefix + 1)

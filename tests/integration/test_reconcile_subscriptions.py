@@ -15,9 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from logship.config import SubscriberConfig
-from logship.reconcile import REMOVAL_BUDGET_S, Job
-from logship.selection import Selection
-from logship.subscriptions import Subscriber, SubscriptionFilters, Tally
+from logship.reconcile import CONTINUE_MARGIN_MS, REMOVAL_BUDGET_S, Job
+from logship.subscriber import Subscriber
+from logship.subscription_report import Tally
 from logship.sweep import Mode, sweep
 from tests.conftest import load_handler
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, STACK_GROUPS, CloudFormation
@@ -113,13 +113,12 @@ def test_sweep_over_2000_groups_subscribes_every_selected_one_and_paces_listing(
     assert len(aws.all_group_names()) == 2000
     config = SubscriberConfig.from_env(subscriber_env())
     clock = VirtualClock()
-    filters = SubscriptionFilters(aws.logs, config, clock=clock, sleep=clock.sleep)
+    subscriber = Subscriber.build(config, clients={"logs": lambda: aws.logs}, clock=clock, sleep=clock.sleep)
     listed_at: list[float] = []
     aws.logs.meta.events.register("before-call.cloudwatch-logs.DescribeLogGroups", lambda **_: listed_at.append(clock.now))
     tally = Tally()
 
-    cursor = sweep(Subscriber(config, Selection(config.include_prefixes, config.exclude, config.own_log_groups),
-                              filters), Mode.SUBSCRIBE, tally, remaining_ms=lambda: PLENTY, margin_ms=60_000)
+    cursor = sweep(subscriber, Mode.SUBSCRIBE, tally, remaining_ms=lambda: PLENTY, margin_ms=60_000)
 
     pages = list(listed_at)
     assert cursor is None
@@ -135,32 +134,40 @@ def test_sweep_over_2000_groups_subscribes_every_selected_one_and_paces_listing(
 def test_scheduled_sweep_fixes_stale_filters_and_unsubscribes_newly_excluded_groups(account, capsys):
     old = account.function("old-logship-ship-logs")
     other = account.function("audit-forwarder")
+    live = account.function("someone-elses-shipper")
     account.groups("/aws/lambda/new", "/aws/lambda/stale", "/aws/lambda/done", "/aws/lambda/legacy-billing",
-                   "/aws/lambda/two-others", *STACK_GROUPS)
+                   "/aws/lambda/two-others", "/aws/lambda/taken", *STACK_GROUPS)
     account.subscribe("/aws/lambda/stale", old)
     account.subscribe("/aws/lambda/done", SHIPPER_ARN)
     account.subscribe("/aws/lambda/legacy-billing", SHIPPER_ARN)  # subscribed before EXCLUDE named it
     account.subscribe("/aws/lambda/legacy-billing", other, name="audit")
     account.subscribe("/aws/lambda/two-others", other, name="audit")
     account.subscribe("/aws/lambda/two-others", old, name="legacy")
+    account.subscribe("/aws/lambda/taken", live)  # our filter name, a live destination that is not ours
+    account.lambda_.delete_function(FunctionName="old-logship-ship-logs")  # its filters are stale now
 
     lines = reconcile(capsys, SCHEDULED)
 
     assert account.shipped() == {"/aws/lambda/new", "/aws/lambda/stale", "/aws/lambda/done"}
     assert account.filters("/aws/lambda/legacy-billing") == {"audit": other}
     assert account.filters("/aws/lambda/two-others") == {"audit": other, "legacy": old}
+    assert account.filters("/aws/lambda/taken") == {"logship": live}
     summary = summaries(lines)[-1]
     assert summary["trigger"] == "schedule"
     assert summary["complete"] is True
     figures = {key: summary[key] for key in ("seen", "subscribed", "already_subscribed", "updated", "excluded",
-                                             "limit_blocked", "failed", "removed")}
-    assert figures == {"seen": 8, "subscribed": 1, "already_subscribed": 1, "updated": 1, "excluded": 4,
-                       "limit_blocked": 1, "failed": 0, "removed": 1}
-    assert summary["LimitBlocked"] == 1
-    assert summary["problems"][0].startswith("/aws/lambda/two-others: already has 2 subscription filters")
+                                             "limit_blocked", "clash", "failed", "removed")}
+    assert figures == {"seen": 9, "subscribed": 1, "already_subscribed": 1, "updated": 1, "excluded": 4,
+                       "limit_blocked": 1, "clash": 1, "failed": 0, "removed": 1}
+    assert (summary["LimitBlocked"], summary["Clash"]) == (1, 1)
+    assert summary["problems"][0].startswith("/aws/lambda/taken: a filter named 'logship' already sends this "
+                                             f"group to {live} (a live function)")
+    assert summary["problems"][1].startswith("/aws/lambda/two-others: no room for logship's filter: AWS answered "
+                                             "LimitExceededException 4 times while the group has 2 other")
     changed = {line["log_group"]: line["outcome"] for line in lines if line.get("logship") == "subscription"}
     assert changed == {"/aws/lambda/new": "subscribed", "/aws/lambda/stale": "updated",
-                       "/aws/lambda/legacy-billing": "removed", "/aws/lambda/two-others": "limit_blocked"}
+                       "/aws/lambda/legacy-billing": "removed", "/aws/lambda/two-others": "limit_blocked",
+                       "/aws/lambda/taken": "clash"}
 
 
 def test_own_groups_are_never_touched(account, capsys, timeline):
@@ -340,10 +347,11 @@ def test_an_uninstall_answers_cloudformation_within_its_budget_even_mid_chain(ac
     account.groups(*groups)
     for group in groups:
         account.subscribe(group, SHIPPER_ARN)
-    late = Job(Mode.REMOVE, "custom-resource-delete", "run-1", time.time() - REMOVAL_BUDGET_S + 90,
+    left_s = CONTINUE_MARGIN_MS / 1000 / 2  # less than a part keeps back for the group in hand
+    late = Job(Mode.REMOVE, "custom-resource-delete", "run-1", time.time() - REMOVAL_BUDGET_S + left_s,
                request=cloudformation.request("Delete", physical_id="logship-subscriptions"))
 
-    reconcile(capsys, late.to_event())  # plenty of Lambda time, but 90 s of CloudFormation's hour
+    reconcile(capsys, late.to_event())  # plenty of Lambda time, but seconds of CloudFormation's hour
 
     [answer] = cloudformation.answers
     assert answer["Status"] == "SUCCESS"

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 
-from logship.subscriptions import SubscribeError
+from logship.created_groups import SubscribeError
 from tests.conftest import LambdaContext, load_handler
+from tests.integration.aws_faults import Faults
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, SHIPPER_GROUP, STACK_GROUPS
 from tests.payloads import load
 
 
 def subscriber_env(**overrides: str) -> dict[str, str]:
-    """The environment template.yaml gives both subscription functions (stack name ``logship``)."""
+    """The environment template.yaml gives both subscription functions (stack ``logship``, FilterName ``logship``)."""
     env = {"DESTINATION_ARN": SHIPPER_ARN, "FILTER_NAME": "logship", "FILTER_PATTERN": "",
            "INCLUDE_PREFIXES": "/aws/lambda/", "EXCLUDE": "/aws/lambda/legacy-*",
            "SHIPPER_LOG_GROUP": SHIPPER_GROUP, "STACK_LOG_GROUPS": ",".join(STACK_GROUPS),
@@ -114,10 +113,11 @@ def test_the_same_event_twice_leaves_one_filter(aws, monkeypatch, capsys):
     assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
 
 
-def test_a_filter_left_by_an_older_deployment_is_pointed_at_this_shipper(aws, monkeypatch, capsys):
+def test_a_filter_left_by_a_deleted_deployment_is_pointed_at_this_shipper(aws, monkeypatch, capsys):
     old = aws.function("old-logship-ship-logs")
     aws.groups("/aws/lambda/orders-api")
     aws.subscribe("/aws/lambda/orders-api", old)
+    aws.lambda_.delete_function(FunctionName="old-logship-ship-logs")  # the filter outlived its destination
 
     lines = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))
 
@@ -139,6 +139,7 @@ def test_a_changed_filter_pattern_is_applied(aws, monkeypatch, capsys):
 
 
 def test_a_group_with_two_other_filters_is_a_warning_and_a_metric_not_a_failure(aws, monkeypatch, capsys):
+    monkeypatch.setattr("time.sleep", lambda _s: None)  # AWS's refusal is asked again, after a backoff
     aws.groups("/aws/lambda/orders-api")
     others = {"audit": aws.function("audit-forwarder"), "siem": aws.function("siem-forwarder")}
     for name, arn in others.items():
@@ -203,32 +204,13 @@ def test_without_retention_days_groups_keep_theirs(aws, monkeypatch, capsys):
     assert aws.retention("/aws/lambda/orders-api") is None
 
 
-class _Body:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_kwargs: Any) -> Any:
-        yield self._body
-
-
 def answer_with(monkeypatch: pytest.MonkeyPatch, operation: str, code: str, message: str,
                 times: int | None = None, service: str = "cloudwatch-logs") -> list[str]:
     """Make AWS answer ``operation`` with error ``code`` (a 400 on the wire) ``times`` times, then normally.
 
-    Registered on the session the functions' clients come from, ahead of moto; returns the attempts seen.
+    Moto never sees a refused attempt (tests/integration/aws_faults.py); returns the attempts seen.
     """
-    attempts: list[str] = []
-
-    def refuse(request: Any, **_kwargs: Any) -> AWSResponse | None:
-        attempts.append(request.url)
-        if times is not None and len(attempts) > times:
-            return None  # on to moto
-        body = json.dumps({"__type": code, "message": message}).encode()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "refused",
-                                              "Content-Type": "application/x-amz-json-1.1"}, _Body(body))
-
-    boto3.DEFAULT_SESSION.events.register_first(f"before-send.{service}.{operation}", refuse)
-    return attempts
+    return Faults(monkeypatch).refuse(operation, code, message, times, service)
 
 
 def test_throttling_is_retried_with_backoff_until_it_succeeds(aws, monkeypatch, capsys):

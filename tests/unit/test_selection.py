@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from logship.config import ConfigError, SubscriberConfig
-from logship.selection import Selection, Verdict, created_log_group
+from logship.selection import STACK_TAG, Selection, Verdict, created_log_group, named_like_logship, tagged_as_logship
 from tests.payloads import load
 
 SHIPPER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:logship-ship-logs"
@@ -87,6 +87,64 @@ def test_settings_default_to_every_lambda_group_with_an_empty_pattern():
     assert config.exclude == ()
     assert config.retention_days is None
     assert config.own_log_groups == {"/aws/lambda/logship-ship-logs"}  # known from the ARN alone
+    assert (config.calls_per_second, config.dead_letter_queue_url) == (5.0, "")
+
+
+@pytest.mark.parametrize(("raw", "pace"), [("5", 5.0), ("0.5", 0.5), (" 40 ", 40.0), ("", 5.0)])
+def test_the_pace_is_any_positive_number_of_calls_per_second(raw, pace):
+    config = SubscriberConfig.from_env({"DESTINATION_ARN": SHIPPER_ARN, "SUBSCRIPTION_CALLS_PER_SECOND": raw})
+
+    assert config.calls_per_second == pace
+
+
+def test_a_groups_arn_is_in_the_shippers_partition_region_and_account():
+    config = SubscriberConfig.from_env({"DESTINATION_ARN": "arn:aws-cn:lambda:cn-north-1:210987654321:function:s"})
+
+    assert config.log_group_arn("/aws/lambda/x") == "arn:aws-cn:logs:cn-north-1:210987654321:log-group:/aws/lambda/x"
+    assert config.function_arn_prefix == "arn:aws-cn:lambda:cn-north-1:210987654321:function:"
+
+
+# ------------------------------------------------------------------- logship's own groups, by any stack
+
+@pytest.mark.parametrize(("name", "suspect"), [
+    ("/aws/lambda/prod-ship-logs", True),
+    ("/aws/lambda/team-a-stage-reconcile-subscriptions", True),
+    ("/custom/x-install-index-template", True),
+    ("/aws/lambda/x-subscribe-log-group", True),
+    ("/aws/lambda/ship-logs", False),  # a logship function is always <stack>-<component>
+    ("/aws/lambda/prod-ship-logs-v2", False),
+    ("/aws/lambda/orders", False),
+])
+def test_only_groups_named_like_a_logship_functions_are_suspects(name, suspect):
+    assert named_like_logship(name) is suspect
+
+
+@pytest.mark.parametrize(("tags", "logship"), [
+    ({STACK_TAG: "prod", "logship:component": "ship-logs"}, True),
+    ({STACK_TAG: ""}, True),
+    ({"logship:component": "ship-logs"}, False),  # the stack tag is what the template puts on every group
+    ({"Logship:Stack": "prod"}, False),  # tag keys are case-sensitive
+    ({}, False),
+])
+def test_a_logship_group_is_known_by_its_stack_tag(tags, logship):
+    assert tagged_as_logship(tags) is logship
+
+
+@pytest.mark.parametrize(("tags", "read"), [
+    ({"logship:stack": "prod"}, {"logship:stack": "prod"}),
+    ({}, {}),
+    (None, None),  # not in the record: the tags are read from the group
+    ("logship:stack=prod", None),  # not a map: not trusted, read from the group
+    ({"logship:stack": 7}, None),
+])
+def test_the_tags_a_create_log_group_record_carries_are_read(tags, read):
+    event = load("cloudtrail_create_group_cloudformation")
+    if tags is None:
+        del event["detail"]["requestParameters"]["tags"]
+    else:
+        event["detail"]["requestParameters"]["tags"] = tags
+
+    assert created_log_group(event).tags == read
 
 
 def test_settings_are_read_as_lists():
@@ -109,6 +167,12 @@ def test_settings_are_read_as_lists():
     ({"FILTER_PATTERN": "x" * 1025}, "FILTER_PATTERN is 1025 characters"),
     ({"RETENTION_DAYS": "2"}, "RETENTION_DAYS=2 is not a retention CloudWatch Logs accepts; use one of 1, 3, 5"),
     ({"RETENTION_DAYS": "a week"}, "RETENTION_DAYS='a week' is not a whole number"),
+    ({"SUBSCRIPTION_CALLS_PER_SECOND": "fast"}, "SUBSCRIPTION_CALLS_PER_SECOND='fast' is not a number"),
+    ({"SUBSCRIPTION_CALLS_PER_SECOND": "0"}, "SUBSCRIPTION_CALLS_PER_SECOND=0 must be a positive number"),
+    ({"SUBSCRIPTION_CALLS_PER_SECOND": "-5"}, "SUBSCRIPTION_CALLS_PER_SECOND=-5 must be a positive number"),
+    ({"SUBSCRIPTION_CALLS_PER_SECOND": "nan"}, "SUBSCRIPTION_CALLS_PER_SECOND=nan must be a positive number"),
+    ({"SUBSCRIPTION_CALLS_PER_SECOND": "inf"}, "SUBSCRIPTION_CALLS_PER_SECOND=inf must be a positive number"),
+    ({"SUBSCRIPTION_DLQ_URL": "logship-dlq"}, "SUBSCRIPTION_DLQ_URL='logship-dlq' is not an SQS queue URL"),
 ])
 def test_bad_settings_are_explained(env, says):
     with pytest.raises(ConfigError) as error:

@@ -1,94 +1,25 @@
 """template.yaml read as CloudFormation would, checked against the code and the samples so they cannot drift.
 
-A small evaluator resolves the intrinsic functions the template uses, for a stack named ``logship`` with
-default parameters; EventBridge's pattern matching is moto's, not ours.
+The evaluator (tests/template_stack.py) resolves the template for a stack named ``logship`` with default
+parameters unless a test says otherwise; EventBridge's pattern matching is moto's, not ours.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load as load_template
 from moto.events.models import EventPattern
 
 from logship.config import SubscriberConfig
-from logship.selection import Selection, Verdict
-from logship.subscriptions import CALLS_PER_SECOND
+from logship.selection import COMPONENTS, STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscriber import PACED_APIS
 from tests.payloads import EVENTS_DIR
+from tests.template_stack import RESOURCES, TEMPLATE, Stack
 
-TEMPLATE = load_template(str(Path(__file__).parents[2] / "template.yaml"))
-RESOURCES = TEMPLATE["Resources"]
-PSEUDO = {"AWS::StackName": "logship", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012",
-          "AWS::Partition": "aws"}
-NO_VALUE = object()
 SUBSCRIPTION_FUNCTIONS = ("SubscribeLogGroupFunction", "ReconcileSubscriptionsFunction")
-
-
-class Stack:
-    """The template's values for one set of parameters: Ref, Fn::Sub, Fn::Join, Fn::GetAtt (Arn), Fn::If."""
-
-    def __init__(self, **parameters: str) -> None:
-        defaults = {name: str(spec.get("Default", "")) for name, spec in TEMPLATE["Parameters"].items()}
-        self.parameters = defaults | parameters
-
-    def ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return NO_VALUE
-        if name in PSEUDO:
-            return PSEUDO[name]
-        if name in self.parameters:
-            if TEMPLATE["Parameters"][name]["Type"] == "CommaDelimitedList":
-                return self.parameters[name].split(",")
-            return self.parameters[name]
-        properties = RESOURCES[name]["Properties"]
-        return self.value(properties.get("LogGroupName") or properties["FunctionName"])
-
-    def arn(self, name: str, attribute: str = "Arn") -> str:
-        if RESOURCES[name]["Type"] == "AWS::SQS::Queue":  # generated name: the logical id stands in for it
-            assert attribute in ("Arn", "QueueName")
-            return name if attribute == "QueueName" else f"arn:aws:sqs:eu-west-1:123456789012:{name}"
-        assert attribute == "Arn"
-        return f"arn:aws:lambda:eu-west-1:123456789012:function:{self.ref(name)}"
-
-    def condition(self, node: Any) -> bool:
-        if isinstance(node, str):
-            return self.condition(TEMPLATE["Conditions"][node])
-        [(function, args)] = node.items()
-        if function == "Fn::Equals":
-            return str(self.value(args[0])) == str(self.value(args[1]))
-        if function == "Fn::Not":
-            return not self.condition(args[0])
-        if function == "Fn::And":
-            return all(self.condition(arg) for arg in args)
-        assert function == "Condition"
-        return self.condition(args)
-
-    def value(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [v for v in map(self.value, node) if v is not NO_VALUE]
-        if not isinstance(node, dict):
-            return node
-        if len(node) == 1:
-            [(function, args)] = node.items()
-            if function == "Ref":
-                return self.ref(args)
-            if function == "Fn::GetAtt":
-                return self.arn(*(args.split(".") if isinstance(args, str) else args))
-            if function == "Fn::Sub":
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self.arn(*m[1].split(".")) if "." in m[1]
-                              else self.ref(m[1]), args)
-            if function == "Fn::Join":
-                return args[0].join(self.value(args[1]))
-            if function == "Fn::If":
-                return self.value(args[1] if self.condition(args[0]) else args[2])
-        return {key: v for key, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
-
-    def environment(self, function: str) -> dict[str, str]:
-        return self.value(RESOURCES[function]["Properties"]["Environment"]["Variables"])
 
 
 # ------------------------------------------------------------------------------------ the trigger
@@ -124,49 +55,67 @@ def _actions(found: list[dict[str, Any]]) -> set[str]:
     return {action for s in found for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
 
 
-LOGS = ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter"]
+PREFIX = "arn:aws:logs:eu-west-1:123456789012:log-group:"
+LAMBDA_GROUPS = PREFIX + "/aws/lambda/*"
+FUNCTIONS = "arn:aws:lambda:eu-west-1:123456789012:function:*"
 
 
-@pytest.mark.parametrize(("function", "parameters", "allowed"), [
-    ("SubscribeLogGroupFunction", {}, set(LOGS)),
-    ("SubscribeLogGroupFunction", {"NewLogGroupRetentionDays": "30"},
-     {*LOGS, "logs:DescribeLogGroups", "logs:PutRetentionPolicy"}),
-    ("ReconcileSubscriptionsFunction", {},
-     {*LOGS, "logs:DescribeLogGroups", "logs:DeleteSubscriptionFilter", "lambda:InvokeFunction"}),
-])
-def test_each_function_may_do_only_what_it_calls(function, parameters, allowed):
-    stack = Stack(**parameters)
-    found = statements(function, stack)
+def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retention: bool) -> dict[str, Any]:
+    """What each subscription function may do, and on which resources: what its code calls, nothing else."""
+    queue = stack.arn("SubscriptionDeadLetterQueue")
+    common = {"logs:DescribeSubscriptionFilters": groups, "logs:PutSubscriptionFilter": groups,
+              # tags are read only on groups named like a logship function's; the trailing * covers "name:*"
+              "logs:ListTagsForResource": [f"{PREFIX}{suspects}*-{component}*" for component in COMPONENTS],
+              "lambda:GetFunction": FUNCTIONS}  # does a filter's other destination still exist?
+    if function == "SubscribeLogGroupFunction":
+        own = {"sqs:SendMessage": queue}  # Lambda's on-failure record, sent with the function's role
+        if retention:
+            own |= {"logs:DescribeLogGroups": PREFIX + "*", "logs:PutRetentionPolicy": groups}
+    else:
+        own = {"logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
+               "logs:DeleteSubscriptionFilter": groups,
+               "lambda:InvokeFunction": stack.arn(function),  # continuing a sweep: itself, nothing else
+               "sqs:ReceiveMessage": queue, "sqs:DeleteMessage": queue}  # clearing what a sweep covered
+        if retention:
+            own["logs:PutRetentionPolicy"] = groups
+    return common | own
 
-    assert _actions(found) == allowed
-    assert {s["Effect"] for s in found} == {"Allow"}
-    for statement in found:
-        if statement["Action"] == "lambda:InvokeFunction":  # continuing a sweep: itself, nothing else
-            assert statement["Resource"] == stack.arn(function)
-        elif statement["Action"] == "logs:DescribeLogGroups":  # lists the account: no narrower resource
-            assert statement["Resource"] == "arn:aws:logs:eu-west-1:123456789012:log-group:*"
-        else:  # everything done to a group: only Lambda's groups, with the default prefix
-            assert statement["Resource"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/*"
+
+@pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
+@pytest.mark.parametrize("retention", ["", "30"])
+def test_each_function_may_do_only_what_it_calls(function, retention):
+    stack = Stack(NewLogGroupRetentionDays=retention)
+
+    assert {s["Effect"] for s in statements(function, stack)} == {"Allow"}
+    assert _grants(function, stack) == _expected(function, stack, groups=LAMBDA_GROUPS, suspects="/aws/lambda/",
+                                                 retention=bool(retention))
 
 
 @pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
 def test_other_prefixes_widen_the_group_actions_to_the_accounts_groups(function):
     stack = Stack(IncludePrefixes="/aws/lambda/,/ecs/", NewLogGroupRetentionDays="30")
-    resources = {s["Resource"] for s in statements(function, stack) if s["Action"] != "lambda:InvokeFunction"}
-    assert resources == {"arn:aws:logs:eu-west-1:123456789012:log-group:*"}
+
+    assert _grants(function, stack) == _expected(function, stack, groups=PREFIX + "*", suspects="", retention=True)
 
 
-def test_every_cloudwatch_logs_call_in_the_code_is_allowed_somewhere():
+# IAM action of each API the code calls (Lambda's Invoke is lambda:InvokeFunction, SQS's batch delete sqs:DeleteMessage).
+_ACTION = {"logs": lambda api: f"logs:{api}", "lambda": lambda api: "lambda:InvokeFunction" if api == "Invoke" else
+           f"lambda:{api}", "sqs": lambda api: "sqs:DeleteMessage" if api == "DeleteMessageBatch" else f"sqs:{api}"}
+
+
+def test_every_api_the_code_calls_is_granted_and_nothing_more():
     stack = Stack(NewLogGroupRetentionDays="30")
     granted = set().union(*(_actions(statements(f, stack)) for f in SUBSCRIPTION_FUNCTIONS))
+    called = {_ACTION[service](api) for service, apis in PACED_APIS.items() for api in apis}
 
-    assert {f"logs:{operation}" for operation in CALLS_PER_SECOND} == {a for a in granted if a.startswith("logs:")}
+    # FilterLogEvents is paced for the backfill, which template.yaml does not run yet; SendMessage is Lambda's
+    assert granted == called - {"logs:FilterLogEvents"} | {"sqs:SendMessage"}
 
 
 # ------------------------------------------------------------------------ never a loop, same settings
 
 def _log_groups(stack: Stack) -> set[str]:
-    return {stack.ref(name) for name, r in RESOURCES.items() if r["Type"] == "AWS::Logs::LogGroup"}
+    return set(stack.log_groups())
 
 
 @pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
@@ -177,6 +126,26 @@ def test_no_log_group_of_the_stack_can_ever_be_subscribed(function):
 
     assert {group: selection.verdict(group) for group in _log_groups(stack)} == dict.fromkeys(
         _log_groups(stack), Verdict.OWN)
+
+
+def test_the_logship_function_names_are_the_ones_the_code_looks_for():
+    """COMPONENTS (logship.selection) is the one list of function name suffixes: the template must match it."""
+    stack = Stack("prod")
+    functions = stack.functions()
+
+    assert {name.removeprefix("prod-") for name in functions} == set(COMPONENTS)
+    assert all(tags == {STACK_TAG: "prod", "logship:component": name.removeprefix("prod-")}
+               for name, tags in functions.items())
+
+
+@pytest.mark.parametrize("stack_name", ["logship", "prod", "team-a-stage-logs"])
+def test_every_log_group_of_any_logship_stack_is_named_and_tagged_as_one(stack_name):
+    stack = Stack(stack_name)
+
+    for group, tags in stack.log_groups().items():
+        assert named_like_logship(group)  # a suspect: its tags are read
+        assert tags == {STACK_TAG: stack_name, "logship:component": group.rsplit(f"{stack_name}-", 1)[1]}
+        assert tagged_as_logship(tags)
 
 
 @pytest.mark.parametrize("name", [n for n, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"])
@@ -192,12 +161,48 @@ def test_both_functions_subscribe_the_same_way_and_defaults_are_the_documented_o
     subscribe, reconcile = (stack.environment(f) for f in SUBSCRIPTION_FUNCTIONS)
     config = SubscriberConfig.from_env(subscribe)
 
-    assert {k: v for k, v in subscribe.items() if k != "RETENTION_DAYS"} == reconcile
+    assert subscribe == {k: v for k, v in reconcile.items() if k != "SUBSCRIPTION_DLQ_URL"}
     assert config.destination_arn == stack.arn("ShipLogsFunction")
-    assert (config.filter_name, config.filter_pattern, config.include_prefixes) == ("logship", "", ("/aws/lambda/",))
-    assert (config.exclude, config.retention_days) == ((), None)
+    assert (config.filter_pattern, config.include_prefixes) == ("", ("/aws/lambda/",))
+    assert (config.exclude, config.retention_days, config.calls_per_second) == ((), None, 5.0)
     assert stack.parameters["ReconcileSchedule"] == "rate(6 hours)"
     assert stack.parameters["CreateCloudTrail"] == "false"
+    assert SubscriberConfig.from_env(reconcile).dead_letter_queue_url == stack.ref("SubscriptionDeadLetterQueue")
+
+
+def test_two_stacks_default_filter_names_differ_and_a_chosen_name_is_used_as_is():
+    names = {name: SubscriberConfig.from_env(Stack(name).environment("ReconcileSubscriptionsFunction")).filter_name
+             for name in ("stage", "prod")}
+    chosen = Stack("prod", FilterName="shipping")
+
+    assert names == {"stage": "logship-stage", "prod": "logship-prod"}
+    assert {chosen.environment(f)["FILTER_NAME"] for f in SUBSCRIPTION_FUNCTIONS} == {"shipping"}
+    assert Stack("prod").value(RESOURCES["LogGroupSubscriptions"]["Properties"])["FilterName"] == "logship-prod"
+
+
+@pytest.mark.parametrize("pace", ["5", "0.5", "40"])
+def test_the_pace_reaches_both_functions(pace):
+    stack = Stack(SubscriptionCallsPerSecond=pace)
+
+    assert {SubscriberConfig.from_env(stack.environment(f)).calls_per_second for f in SUBSCRIPTION_FUNCTIONS} == {
+        float(pace)}
+    [group] = [g for g in TEMPLATE["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+               if "FilterName" in g["Parameters"]]
+    assert "SubscriptionCallsPerSecond" in group["Parameters"]
+    assert TEMPLATE["Parameters"]["SubscriptionCallsPerSecond"]["Default"] == 5
+
+
+def test_failed_create_log_group_events_wait_in_an_encrypted_queue_a_sweep_clears():
+    stack = Stack()
+    assert RESOURCES["SubscriptionDeadLetterQueue"]["Properties"] == {"MessageRetentionPeriod": 1209600,
+                                                                     "SqsManagedSseEnabled": True}  # 14 days
+    invoke = stack.value(RESOURCES["SubscribeLogGroupFunction"]["Properties"]["EventInvokeConfig"])
+    assert invoke["MaximumRetryAttempts"] == 2
+    assert invoke["DestinationConfig"]["OnFailure"] == {"Type": "SQS",
+                                                        "Destination": stack.arn("SubscriptionDeadLetterQueue")}
+    assert TEMPLATE["Outputs"]["SubscriptionDeadLetterQueueUrl"]["Value"] == {"Ref": "SubscriptionDeadLetterQueue"}
+    assert stack.environment("ReconcileSubscriptionsFunction")["SUBSCRIPTION_DLQ_URL"] == stack.ref(
+        "SubscriptionDeadLetterQueue")
 
 
 # ------------------------------------------------------------------------------------ lifecycle
@@ -214,8 +219,10 @@ def depends_on(name: str) -> set[str]:
                 elif key == "Fn::GetAtt":
                     found.add(value[0])
                 elif key == "Fn::Sub":
-                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}]+)\}", value) if
+                    text, variables = (value[0], value[1]) if isinstance(value, list) else (value, {})
+                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}]+)\}", text) if
                                  m.split(".")[0] in RESOURCES)
+                    walk(variables)
                 else:
                     walk(value)
         elif isinstance(node, list):

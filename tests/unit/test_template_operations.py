@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from logship.report import SHIPPER_METRICS
-from logship.subscriptions import FIGURES
-from tests.unit.test_template import KEY, RESOURCES, SECRET, TEMPLATE, Stack, _grants, statements
+from logship.subscription_report import FIGURES
+from tests.template_stack import RESOURCES, TEMPLATE, Stack
+from tests.unit.test_template import KEY, SECRET, _grants, statements
 
 FUNCTIONS = [name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"]
 IN_VPC = {"ShipLogsFunction", "InstallIndexTemplateFunction"}  # the two that talk to OpenSearch
@@ -155,16 +156,20 @@ def _watched(alarm: dict[str, Any], stack: Stack) -> list[tuple[str, str, dict[s
 
 
 @pytest.mark.parametrize(("alarm", "watches"), [
-    ("DeadLetterQueueNotEmptyAlarm", [("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "DeadLetterQueue"})]),
-    ("DeadLetterQueueAgingAlarm", [("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": "DeadLetterQueue"})]),
+    ("DeadLetterQueueNotEmptyAlarm", [("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "logship-DeadLetterQueue"})]),
+    ("DeadLetterQueueAgingAlarm", [("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": "logship-DeadLetterQueue"})]),
     ("ShipLogsErrorsAlarm", [("AWS/Lambda", "Errors", {"FunctionName": "logship-ship-logs"})]),
     ("ShipLogsThrottlesAlarm", [("AWS/Lambda", "Throttles", {"FunctionName": "logship-ship-logs"})]),
     ("ShipLogsPendingAlarm", [("logship", "Pending", {"FunctionName": "logship-ship-logs"})]),
     ("ShipLogsFailedAlarm", [("logship", "Failed", {"FunctionName": "logship-ship-logs"})]),
     ("SubscriptionFailuresAlarm", [("logship", "Failed", {"FunctionName": "logship-subscribe-log-group"}),
                                    ("logship", "Failed", {"FunctionName": "logship-reconcile-subscriptions"})]),
+    ("SubscriptionDeadLetterQueueNotEmptyAlarm", [("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                                                  {"QueueName": "logship-SubscriptionDeadLetterQueue"})]),
     ("SubscriptionLimitBlockedAlarm", [("logship", "LimitBlocked", {"FunctionName": "logship-subscribe-log-group"}),
-                                       ("logship", "LimitBlocked", {"FunctionName": "logship-reconcile-subscriptions"})]),
+                                       ("logship", "LimitBlocked", {"FunctionName": "logship-reconcile-subscriptions"}),
+                                       ("logship", "Clash", {"FunctionName": "logship-subscribe-log-group"}),
+                                       ("logship", "Clash", {"FunctionName": "logship-reconcile-subscriptions"})]),
     ("SweepUnfinishedAlarm", [("logship", "Unfinished", {"FunctionName": "logship-reconcile-subscriptions"}),
                               ("AWS/Lambda", "Errors", {"FunctionName": "logship-reconcile-subscriptions"})]),
 ])

@@ -1,0 +1,92 @@
+"""What both subscription functions build once per cold start, and the one decision both paths make per group.
+
+The decision is the selection's (names and settings), and for a selected group named like a logship function's
+group, its tags: any logship stack's group, under any stack name, is never subscribed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from logship.aws_calls import Calls, aws_client, error_code
+from logship.config import SubscriberConfig
+from logship.destinations import Destinations
+from logship.selection import Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscriptions import Outcome, Result, SubscriptionFilters
+
+# Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;
+# template.yaml grants these and no others (tests/unit/test_template.py). FilterLogEvents is for the backfill.
+PACED_APIS = {
+    "logs": ("DescribeLogGroups", "DescribeSubscriptionFilters", "PutSubscriptionFilter", "DeleteSubscriptionFilter",
+             "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents"),
+    "lambda": ("GetFunction", "Invoke"),
+    "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
+}
+# Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the
+# continuation of a sweep is invoked after the other calls have stopped.
+LAMBDA_RESERVE_MS = 3_000
+
+
+@dataclass(slots=True)
+class Subscriber:
+    """Settings, selection, and the paced, retried clients: ``Subscriber.from_env().verdict(name)``."""
+
+    config: SubscriberConfig
+    selection: Selection
+    filters: SubscriptionFilters
+    logs: Calls
+    lambda_: Calls
+    sqs: Calls
+    destinations: Destinations
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Subscriber:
+        return cls.build(SubscriberConfig.from_env(env))
+
+    @classmethod
+    def build(cls, config: SubscriberConfig, *, clients: Mapping[str, Callable[[], Any]] | None = None,
+              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None,
+              rand: Callable[[], float] = random.random) -> Subscriber:
+        """Clients are built on first use, by ``clients[service]`` if given (tests), else with no botocore retries."""
+        def calls(service: str) -> Calls:
+            factory = (clients or {}).get(service) or (lambda: aws_client(service, config.region))
+            return Calls(factory, PACED_APIS[service], config.calls_per_second, clock=clock, sleep=sleep, rand=rand)
+
+        logs, lambda_ = calls("logs"), calls("lambda")
+        destinations = Destinations(lambda_, config.function_arn_prefix)
+        selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups)
+        return cls(config, selection, SubscriptionFilters(logs, config, destinations), logs, lambda_, calls("sqs"),
+                   destinations)
+
+    def begin(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
+        """A new run: retries last until ``reserve_ms`` before the deadline; destinations are asked afresh."""
+        self.logs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
+        self.sqs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
+        self.lambda_.until(lambda: (remaining_ms() - LAMBDA_RESERVE_MS) / 1000)
+        self.destinations.forget()
+
+    def verdict(self, name: str, tags: Mapping[str, str] | None = None) -> Verdict:
+        """The selection's verdict; a selected group named like a logship function's is judged by its tags too.
+
+        ``tags`` are the ones the CloudTrail record gave, if any; else they are read (one paced call, for
+        suspects only). Raises the AWS error when they cannot be read: such a group is never subscribed blind.
+        """
+        verdict = self.selection.verdict(name)
+        if verdict is not Verdict.INCLUDED or not named_like_logship(name):
+            return verdict
+        if tags is None:
+            tags = self.filters.tags(name)
+        return Verdict.LOGSHIP if tagged_as_logship(tags) else verdict
+
+
+def unreadable_tags(name: str, exc: BaseException) -> Result:
+    """A suspect whose tags could not be read: not subscribed, reported, tried again by a retry or the next sweep."""
+    code, message = error_code(exc)
+    return Result(Outcome.FAILED, (
+        f"could not read the tags of {name}, named like a logship function's log group ({code}: {message}); "
+        "not subscribed until they can be read: a late subscription is made good, a shipper shipping a "
+        "shipper's logs is a loop"))

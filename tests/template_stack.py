@@ -1,0 +1,113 @@
+"""template.yaml read as CloudFormation would, for one stack name and set of parameters.
+
+A small evaluator resolves the intrinsic functions the template uses (Ref, Fn::Sub, Fn::Join, Fn::GetAtt,
+Fn::If and the conditions), so tests can check the template against the code, and create in moto what
+CloudFormation would create for stacks of any name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode.cfn_yaml import load as load_template
+
+TEMPLATE = load_template(str(Path(__file__).parents[1] / "template.yaml"))
+RESOURCES = TEMPLATE["Resources"]
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's account
+NO_VALUE = object()
+
+
+class Stack:
+    """The template's values for one stack: ``Stack("prod", FilterName="x").environment("ShipLogsFunction")``."""
+
+    def __init__(self, name: str = "logship", **parameters: str) -> None:
+        defaults = {key: str(spec.get("Default", "")) for key, spec in TEMPLATE["Parameters"].items()}
+        self.name = name
+        self.parameters = defaults | parameters
+        self.pseudo = {"AWS::StackName": name, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+                       "AWS::Partition": "aws"}
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            if TEMPLATE["Parameters"][name]["Type"] == "CommaDelimitedList":
+                return self.parameters[name].split(",")
+            return self.parameters[name]
+        resource = RESOURCES[name]
+        if resource["Type"] == "AWS::SQS::Queue":  # Ref is the queue URL; its name is generated from the logical id
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.name}-{name}"
+        properties = resource["Properties"]
+        if resource["Type"] == "AWS::Serverless::LayerVersion":  # Ref is the version's ARN
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.value(properties['LayerName'])}:1"
+        return self.value(properties.get("LogGroupName") or properties["FunctionName"])
+
+    def arn(self, name: str, attribute: str = "Arn") -> str:
+        if RESOURCES[name]["Type"] == "AWS::SQS::Queue":
+            assert attribute in ("Arn", "QueueName")
+            queue = f"{self.name}-{name}"
+            return queue if attribute == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
+        assert attribute == "Arn"
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
+
+    def condition(self, node: Any) -> bool:
+        if isinstance(node, str):
+            return self.condition(TEMPLATE["Conditions"][node])
+        [(function, args)] = node.items()
+        if function == "Fn::Equals":
+            return str(self.value(args[0])) == str(self.value(args[1]))
+        if function == "Fn::Not":
+            return not self.condition(args[0])
+        if function == "Fn::And":
+            return all(self.condition(arg) for arg in args)
+        assert function == "Condition"
+        return self.condition(args)
+
+    def sub(self, text: str, variables: dict[str, Any] | None = None) -> str:
+        def one(match: re.Match[str]) -> str:
+            name = match[1]
+            if variables and name in variables:
+                return str(variables[name])
+            return self.arn(*name.split(".")) if "." in name else str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in map(self.value, node) if v is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            [(function, args)] = node.items()
+            if function == "Ref":
+                return self.ref(args)
+            if function == "Fn::GetAtt":
+                return self.arn(*(args.split(".") if isinstance(args, str) else args))
+            if function == "Fn::Sub":
+                if isinstance(args, list):
+                    return self.sub(args[0], {k: self.value(v) for k, v in args[1].items()})
+                return self.sub(args)
+            if function == "Fn::Join":
+                return args[0].join(self.value(args[1]))
+            if function == "Fn::If":
+                return self.value(args[1] if self.condition(args[0]) else args[2])
+        return {key: v for key, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
+
+    def environment(self, function: str) -> dict[str, str]:
+        return {k: str(v) for k, v in self.value(RESOURCES[function]["Properties"]["Environment"]["Variables"]).items()}
+
+    def log_groups(self) -> dict[str, dict[str, str]]:
+        """Every log group the stack creates: ``{name: tags}``."""
+        return {self.ref(logical): {tag["Key"]: tag["Value"] for tag in self.value(r["Properties"].get("Tags", []))}
+                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Logs::LogGroup"}
+
+    def functions(self) -> dict[str, dict[str, str]]:
+        """Every function the stack creates: ``{name: tags}`` (the Globals' tags and the function's own)."""
+        shared = self.value(TEMPLATE["Globals"]["Function"].get("Tags", {}))
+        return {self.ref(logical): shared | self.value(r["Properties"].get("Tags", {}))
+                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
