@@ -7,14 +7,14 @@ subscription dead-letter queue; the next complete sweep covers the group either 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from logship.aws_calls import OutOfTimeError
 from logship.report import emit
-from logship.selection import Verdict, created_log_group
+from logship.selection import CreatedLogGroup, Verdict, created_log_group
 from logship.subscriber import Subscriber, unreadable_tags
 from logship.subscription_report import Tally, summary
 from logship.subscriptions import Outcome, Result
@@ -27,10 +27,11 @@ class SubscribeError(RuntimeError):
     """A group could not be subscribed for a reason other than AWS's limit; raising lets Lambda retry."""
 
 
-def _subscribe(name: str, tags: Mapping[str, str] | None, subscriber: Subscriber, tally: Tally,
-               extra: dict[str, Any], stream: IO[str] | None) -> None:
+def _subscribe(created: CreatedLogGroup, subscriber: Subscriber, tally: Tally, extra: dict[str, Any],
+               stream: IO[str] | None) -> None:
+    name = str(created.name)
     try:
-        verdict = subscriber.verdict(name, tags)
+        verdict = subscriber.verdict(name, created.tags)
     except (ClientError, BotoCoreError, OutOfTimeError) as exc:
         result = unreadable_tags(name, exc)
         tally.record(name, result, stream)
@@ -47,6 +48,8 @@ def _subscribe(name: str, tags: Mapping[str, str] | None, subscriber: Subscriber
         result = Result(Outcome.FAILED, str(exc))
     tally.record(name, result, stream)
     extra["outcome"] = result.outcome.value
+    if result.outcome is Outcome.SUBSCRIBED:
+        extra["backfill"] = subscriber.backfill(name, tally, stream, group_created_ms=created.created_ms).to_dict()
     days = subscriber.config.retention_days
     if days and result.outcome is not Outcome.GONE:
         extra["retention"] = subscriber.filters.keep_retention(name, days)
@@ -69,7 +72,7 @@ def subscribe_created_group(event: Any, subscriber: Subscriber, stream: IO[str] 
         extra.update(skipped=created.skipped, level="warning" if created.error_code else "info")
     else:
         tally.add("seen")
-        _subscribe(str(created.name), created.tags, subscriber, tally, extra, stream)
+        _subscribe(created, subscriber, tally, extra, stream)
     config = subscriber.config
     record = summary("subscribe-log-group", tally, namespace=config.metrics_namespace,
                      function_name=config.function_name, started=started, extra=extra)

@@ -199,11 +199,32 @@ def _custom_resource(request: dict[str, Any], context: Any, make_subscriber: Cal
                stream)
 
 
+def backfill_on_demand(groups: list[Any], context: Any, make_subscriber: Callable[[], Subscriber],
+                       stream: IO[str] | None = None) -> dict[str, Any]:
+    """``{"backfill": ["/aws/lambda/orders"]}``: the backfill again for groups whose backfill failed or ran short.
+
+    Safe to repeat (event ids); it ships what each group logged before its filter existed, within BACKFILL_HOURS.
+    """
+    started = time.perf_counter()
+    subscriber = make_subscriber()
+    subscriber.begin(context.get_remaining_time_in_millis, CALLS_RESERVE_MS)
+    tally = Tally()
+    statuses = {str(name): subscriber.backfill(str(name), tally, stream).status for name in groups}
+    record = summary("reconcile-subscriptions", tally, namespace=subscriber.config.metrics_namespace,
+                     function_name=context.function_name, started=started,
+                     extra={"trigger": "backfill", "backfill": statuses,
+                            "level": "error" if tally.problems else "info"})
+    emit(record, stream)
+    return record
+
+
 def handle(event: Any, context: Any, make_subscriber: Callable[[], Subscriber],
            stream: IO[str] | None = None) -> dict[str, Any]:
     """Dispatch one invocation of reconcile-subscriptions; ``make_subscriber`` is called (once) when needed."""
     if custom_resource.is_request(event):
         return _custom_resource(event, context, make_subscriber, stream)
+    if isinstance(event, dict) and isinstance(event.get("backfill"), list):
+        return backfill_on_demand(event["backfill"], context, make_subscriber, stream)
     if isinstance(event, dict) and event.get("logship") == CONTINUATION:
         return run(Job.from_event(event), context, make_subscriber, stream)
     scheduled = isinstance(event, dict) and event.get("detail-type") == "Scheduled Event"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any
@@ -74,6 +75,7 @@ class CreatedLogGroup:
     skipped: str | None = None
     error_code: str | None = None
     tags: Mapping[str, str] | None = None  # the tags the call gave the group, when the record has them
+    created_ms: int | None = None  # when the call was made (CloudTrail's eventTime), epoch milliseconds
 
 
 def created_log_group(event: Any) -> CreatedLogGroup:
@@ -97,6 +99,14 @@ def created_log_group(event: Any) -> CreatedLogGroup:
     if not isinstance(name, str) or not name:
         return CreatedLogGroup(None, "CreateLogGroup record without requestParameters.logGroupName")
     tags = parameters.get("tags") if isinstance(parameters, dict) else None
-    if isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-        return CreatedLogGroup(name, tags=tags)
-    return CreatedLogGroup(name)
+    if not (isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())):
+        tags = None
+    return CreatedLogGroup(name, tags=tags, created_ms=_epoch_ms(detail.get("eventTime")))
+
+
+def _epoch_ms(text: Any) -> int | None:
+    """CloudTrail's ``2025-11-22T10:00:00Z`` as epoch milliseconds; None if absent or unreadable."""
+    try:
+        return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None

@@ -6,16 +6,20 @@ group, its tags: any logship stack's group, under any stack name, is never subsc
 
 from __future__ import annotations
 
+import math
 import random
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 from logship.aws_calls import Calls, aws_client, error_code
-from logship.config import SubscriberConfig
+from logship.backfill import BackfillResult, backfill_group
+from logship.config import BackfillConfig, SubscriberConfig
+from logship.delivery import LambdaDeliverer
 from logship.destinations import Destinations
+from logship.report import emit
 from logship.selection import Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscription_report import Tally
 from logship.subscriptions import Outcome, Result, SubscriptionFilters
 
 # Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;
@@ -42,14 +46,16 @@ class Subscriber:
     lambda_: Calls
     sqs: Calls
     destinations: Destinations
+    backfill_config: BackfillConfig = field(default_factory=BackfillConfig)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Subscriber:
-        return cls.build(SubscriberConfig.from_env(env))
+        return cls.build(SubscriberConfig.from_env(env), backfill=BackfillConfig.from_env(env))
 
     @classmethod
-    def build(cls, config: SubscriberConfig, *, clients: Mapping[str, Callable[[], Any]] | None = None,
-              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] | None = None,
+    def build(cls, config: SubscriberConfig, *, backfill: BackfillConfig | None = None,
+              clients: Mapping[str, Callable[[], Any]] | None = None,
+              clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None,
               rand: Callable[[], float] = random.random) -> Subscriber:
         """Clients are built on first use, by ``clients[service]`` if given (tests), else with no botocore retries."""
         def calls(service: str) -> Calls:
@@ -60,7 +66,7 @@ class Subscriber:
         destinations = Destinations(lambda_, config.function_arn_prefix)
         selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups)
         return cls(config, selection, SubscriptionFilters(logs, config, destinations), logs, lambda_, calls("sqs"),
-                   destinations)
+                   destinations, backfill or BackfillConfig())
 
     def begin(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
         """A new run: retries last until ``reserve_ms`` before the deadline; destinations are asked afresh."""
@@ -81,6 +87,39 @@ class Subscriber:
         if tags is None:
             tags = self.filters.tags(name)
         return Verdict.LOGSHIP if tagged_as_logship(tags) else verdict
+
+    def backfill(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
+                 group_created_ms: int | None = None) -> BackfillResult:
+        """Right after subscribing ``name``: ship what it logged before our filter existed (a filter never does).
+
+        Its figures join the run's; a line says what it shipped, and one that needs a person joins the problems.
+        The subscription stands whatever happens here: a failed backfill is reported, never raised.
+        """
+        seconds = self.logs.time_left()
+        result = backfill_group(
+            name, destination_arn=self.config.destination_arn, call=self.filters.call,
+            deliver=LambdaDeliverer(_PacedLambda(self.lambda_), self.config.destination_arn),
+            config=self.backfill_config, group_created_ms=group_created_ms,
+            time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
+        for figure, count in result.figures().items():
+            tally.add(figure, count)
+        if result.status in ("off", "done") and not result.shipped:
+            return result
+        level = "error" if result.failed else "warning" if result.status == "capped" else "info"
+        if level != "info":
+            tally.problems.append(f"{name}: backfill {result.status}: {result.detail}")
+        emit({"logship": "backfill", "level": level, "log_group": name, **result.to_dict()}, stream)
+        return result
+
+
+class _PacedLambda:
+    """A Lambda client whose ``invoke`` is paced and retried like every other call of these functions."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        return self._calls.call("Invoke", params)
 
 
 def unreadable_tags(name: str, exc: BaseException) -> Result:

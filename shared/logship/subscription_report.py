@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from logship.backfill import METRICS as BACKFILL_METRICS
 from logship.report import emf_record, emit
 from logship.subscriptions import Outcome, Result
 
@@ -27,6 +28,7 @@ FIGURES = {
     "failed": "Failed",
     "removed": "Removed",
     "retention_set": "RetentionSet",
+    **BACKFILL_METRICS,  # lines from before a new subscription: read, shipped, left out, failed, ...
 }
 # Outcomes worth one log line per group: what changed, and what needs a person.
 _NOTABLE = {Outcome.SUBSCRIBED: "info", Outcome.UPDATED: "info", Outcome.REMOVED: "info", Outcome.GONE: "info",

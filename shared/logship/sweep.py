@@ -49,6 +49,8 @@ def _subscribe(subscriber: Subscriber, group: Mapping[str, Any], tally: Tally, s
     name = group["logGroupName"]
     result = subscriber.filters.ensure(name)
     tally.record(name, result, stream)
+    if result.outcome is Outcome.SUBSCRIBED:
+        subscriber.backfill(name, tally, stream, group_created_ms=group.get("creationTime"))
     days = subscriber.config.retention_days
     if not days or group.get("retentionInDays") or result.outcome is Outcome.GONE:
         return

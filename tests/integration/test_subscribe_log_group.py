@@ -23,7 +23,8 @@ def subscriber_env(**overrides: str) -> dict[str, str]:
     env = {"DESTINATION_ARN": SHIPPER_ARN, "FILTER_NAME": "logship", "FILTER_PATTERN": "",
            "INCLUDE_PREFIXES": "/aws/lambda/", "EXCLUDE": "/aws/lambda/legacy-*",
            "SHIPPER_LOG_GROUP": SHIPPER_GROUP, "STACK_LOG_GROUPS": ",".join(STACK_GROUPS),
-           "RETENTION_DAYS": "", "METRICS_NAMESPACE": "logship", "AWS_REGION": REGION}
+           "RETENTION_DAYS": "", "METRICS_NAMESPACE": "logship", "AWS_REGION": REGION,
+           "BACKFILL_HOURS": "24", "BACKFILL_MAX_EVENTS": "10000"}
     env.update(overrides)
     return env
 

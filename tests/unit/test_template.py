@@ -66,15 +66,18 @@ def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retent
     common = {"logs:DescribeSubscriptionFilters": groups, "logs:PutSubscriptionFilter": groups,
               # tags are read only on groups named like a logship function's; the trailing * covers "name:*"
               "logs:ListTagsForResource": [f"{PREFIX}{suspects}*-{component}*" for component in COMPONENTS],
-              "lambda:GetFunction": FUNCTIONS}  # does a filter's other destination still exist?
+              "lambda:GetFunction": FUNCTIONS,  # does a filter's other destination still exist?
+              "logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
+              # the backfill: a new subscription's earlier lines, read and handed to the shipper alone
+              "logs:FilterLogEvents": groups, "lambda:InvokeFunction": stack.arn("ShipLogsFunction")}
     if function == "SubscribeLogGroupFunction":
-        own = {"sqs:SendMessage": queue}  # Lambda's on-failure record, sent with the function's role
+        own: dict[str, Any] = {"sqs:SendMessage": queue}  # Lambda's on-failure record, sent with the function's role
         if retention:
-            own |= {"logs:DescribeLogGroups": PREFIX + "*", "logs:PutRetentionPolicy": groups}
+            own["logs:PutRetentionPolicy"] = groups
     else:
-        own = {"logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
-               "logs:DeleteSubscriptionFilter": groups,
-               "lambda:InvokeFunction": stack.arn(function),  # continuing a sweep: itself, nothing else
+        own = {"logs:DeleteSubscriptionFilter": groups,
+               # continuing a sweep: itself; and the shipper for the backfill
+               "lambda:InvokeFunction": [stack.arn(function), stack.arn("ShipLogsFunction")],
                "sqs:ReceiveMessage": queue, "sqs:DeleteMessage": queue}  # clearing what a sweep covered
         if retention:
             own["logs:PutRetentionPolicy"] = groups
@@ -108,8 +111,8 @@ def test_every_api_the_code_calls_is_granted_and_nothing_more():
     granted = set().union(*(_actions(statements(f, stack)) for f in SUBSCRIPTION_FUNCTIONS))
     called = {_ACTION[service](api) for service, apis in PACED_APIS.items() for api in apis}
 
-    # FilterLogEvents is paced for the backfill, which template.yaml does not run yet; SendMessage is Lambda's
-    assert granted == called - {"logs:FilterLogEvents"} | {"sqs:SendMessage"}
+    # SendMessage is Lambda's, for the on-failure record
+    assert granted == called | {"sqs:SendMessage"}
 
 
 # ------------------------------------------------------------------------ never a loop, same settings
@@ -276,9 +279,12 @@ SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:logship-AbCdEf"
 
 
 def _grants(function: str, stack: Stack) -> dict[str, Any]:
-    """action -> resource(s), for exact comparisons."""
-    return {action: s["Resource"] for s in statements(function, stack)
-            for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    """action -> resource(s), for exact comparisons; an action granted by several statements -> their resources."""
+    grants: dict[str, Any] = {}
+    for statement in statements(function, stack):
+        for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+            grants[action] = [grants[action], statement["Resource"]] if action in grants else statement["Resource"]
+    return grants
 
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
