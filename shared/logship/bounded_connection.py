@@ -1,0 +1,122 @@
+"""An opensearch-py connection whose every request ends by its timeout, whatever the server does.
+
+urllib3's read timeout bounds each socket read, not the request: a server trickling 4 KiB every 0.5 s,
+or sending headers and then nothing, holds a request as long as it likes, and Lambda kills the
+invocation before it can report. Here a request's timeout bounds the whole exchange (connect, send,
+wait, read): a watchdog timer shuts the socket down when it passes, which ends a blocked read or write
+at once, and the request fails as a :class:`~opensearchpy.exceptions.ConnectionTimeout`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from typing import Any
+
+from opensearchpy import Urllib3HttpConnection
+from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+from opensearchpy.exceptions import ConnectionTimeout
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+_current = threading.local()  # the watchdog of the request this thread is sending, if any
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        # The base method: on a TLS socket it cuts the descriptor without waiting for a TLS goodbye.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """Shuts down the socket of one request when its time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _current.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._timer.cancel()
+        _current.watchdog = None
+        with self._lock:
+            self._sock = None  # back in the pool: no longer ours to cut
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sock = sock
+            if self.expired:  # connecting took the whole budget
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog = getattr(_current, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(sock)
+
+
+class _Watched:
+    """Hands the socket of each new or reused urllib3 connection to the current request's watchdog."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]  # the TCP socket, before any TLS: one descriptor
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # None on a new connection: _new_conn hands it over
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class BoundedHttpConnection(Urllib3HttpConnection):
+    """:class:`Urllib3HttpConnection` where ``timeout`` (``request_timeout``) bounds the whole request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        make_pool = self._urllib3_pool_factory
+
+        def watched_pool() -> Any:
+            pool = make_pool()
+            pool.ConnectionCls = _WatchedHTTPSConnection if pool.scheme == "https" else _WatchedHTTPConnection
+            return pool
+
+        self._urllib3_pool_factory = watched_pool
+        self._create_urllib3_pool()
+
+    def perform_request(self, method: str, url: str, params: Any = None, body: Any = None, timeout: Any = None,
+                        ignore: Any = (), headers: Any = None) -> Any:
+        seconds = float(timeout or self.timeout)
+        with _Watchdog(seconds) as watchdog:
+            try:
+                return super().perform_request(method, url, params, body, timeout=seconds, ignore=ignore,
+                                               headers=headers)
+            except TransportConnectionError as exc:
+                if watchdog.expired and not isinstance(exc, ConnectionTimeout):
+                    raise ConnectionTimeout("TIMEOUT", f"no complete answer within {seconds:.1f} s: the request "
+                                            "was cut at its deadline", exc.info) from exc
+                raise
