@@ -94,7 +94,9 @@ def _decompress(data: Any) -> bytes:
         raise PayloadError(f"awslogs.data is not base64 ({exc}); CloudWatch Logs sends base64 of gzip") from None
     try:
         return gzip.decompress(compressed)
-    except (OSError, EOFError, zlib.error) as exc:
+    except EOFError as exc:
+        raise PayloadError(f"awslogs.data is gzip cut short ({exc}); the event was truncated on its way") from None
+    except (OSError, zlib.error) as exc:
         raise PayloadError(
             f"awslogs.data is not gzip (first bytes {_preview(compressed)}: {exc}); was it already decoded?"
         ) from None
@@ -116,7 +118,7 @@ def _json_object(raw: bytes) -> tuple[dict[str, Any], bool]:
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"awslogs.data is gzip but not JSON ({exc}); first bytes {_preview(raw)}") from None
     if not isinstance(decoded, dict):
-        raise PayloadError(f"decoded awslogs.data is a JSON {type(decoded).__name__}, expected an object")
+        raise PayloadError(f"decoded awslogs.data is {_json_type(decoded)}, expected an object")
     return decoded, undecodable
 
 
@@ -132,8 +134,17 @@ def _repair(text: str) -> str:
 def _envelope_text(decoded: dict[str, Any], key: str, undecodable: bool) -> str:
     value = decoded.get(key, "")
     if not isinstance(value, str):
-        raise PayloadError(f"{key} must be a string, got {type(value).__name__} {json.dumps(value)[:80]}")
+        raise PayloadError(f"{key} must be a string, got {_json_type(value)}: {_describe(value)}")
     return _repair(value) if undecodable else value
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, as the producer of the payload knows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), "a number")
 
 
 def _describe(value: Any) -> str:
@@ -146,7 +157,7 @@ def _describe(value: Any) -> str:
 
 def _id_problem(event_id: Any) -> str | None:
     if not isinstance(event_id, str):
-        return "id is missing" if event_id is _MISSING else f"id is a {type(event_id).__name__}, not a string"
+        return "id is missing" if event_id is _MISSING else f"id is {_json_type(event_id)}, not a string"
     if not event_id:
         return "id is empty"
     try:
@@ -175,13 +186,13 @@ def _timestamp(value: Any) -> int | str:
 def _examine(item: Any) -> tuple[LogEvent | None, list[str]]:
     """The slow path for an event the fast check refused: usable after all, or every reason it is not."""
     if not isinstance(item, dict):
-        return None, [f"the event is a JSON {type(item).__name__}, not an object"]
+        return None, [f"the event is {_json_type(item)}, not an object"]
     event_id, message = item.get("id", _MISSING), item.get("message", _MISSING)
     timestamp = _timestamp(item.get("timestamp", _MISSING))
     problems = [p for p in (_id_problem(event_id), timestamp if isinstance(timestamp, str) else None) if p]
     if not isinstance(message, str):
         problems.append("message is missing" if message is _MISSING
-                        else f"message is a {type(message).__name__}, not a string")
+                        else f"message is {_json_type(message)}, not a string")
     if problems:
         return None, problems
     return LogEvent(event_id, int(timestamp), message), []
@@ -316,10 +327,12 @@ def parse_batch(event: Any) -> LogBatch:
     >>> parse_batch({"awslogs": {"data": encoded}}).log_group   # doctest: +SKIP
     '/aws/lambda/orders'
     """
-    if not isinstance(event, dict) or not isinstance(event.get("awslogs"), dict):
+    if not isinstance(event, dict) or "awslogs" not in event:
         keys = sorted(event) if isinstance(event, dict) else type(event).__name__
         raise PayloadError(f"not a CloudWatch Logs subscription event: expected key 'awslogs', got {keys}")
-    raw = _decompress(event["awslogs"].get("data"))
+    if not isinstance(event["awslogs"], dict) or "data" not in event["awslogs"]:
+        raise PayloadError(f"awslogs must be an object with 'data', got {_describe(event['awslogs'])}")
+    raw = _decompress(event["awslogs"]["data"])
     decoded, undecodable = _json_object(raw)
     message_type = decoded.get("messageType")
     if message_type not in ("DATA_MESSAGE", "CONTROL_MESSAGE"):
@@ -333,7 +346,7 @@ def parse_batch(event: Any) -> LogBatch:
         raise PayloadError(f"DATA_MESSAGE lacks {', '.join(missing)}")
     raw_events = decoded["logEvents"]
     if not isinstance(raw_events, list):
-        raise PayloadError(f"logEvents must be a list, got {type(raw_events).__name__}")
+        raise PayloadError(f"logEvents must be a list, got {_json_type(raw_events)}")
     rejections = _Rejections(raw, log_stream)
     events = _events(raw_events, rejections)
     events, repeats = _without_repeats(events, raw_events, rejections)

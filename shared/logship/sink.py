@@ -27,7 +27,7 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _MAYBE_DONE_STATUSES = frozenset({500, 502, 503, 504})
 # A request needs at least this long to be worth sending; less, and it is left pending for Lambda's retry.
 MIN_REQUEST_S = 1.0
-_NOISE = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*|\s*\((?:connect |read )?timeout=[^)]*\)")
+_NOISE = re.compile(r"\s*\([^()]*\d[^()]*\)")  # "(925 bytes read, 926 more expected)", "(connect timeout=2.0)"
 # ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -133,8 +133,13 @@ def _never_sent(exc: TransportConnectionError) -> bool:
 
 
 def _plain(error: Any) -> str:
-    """urllib3's message without the object address and timeout value, so a repeat reads the same."""
-    return _NOISE.sub("", str(error))[:200]
+    """urllib3's words without the connection object, byte counts or timeout value: a repeat reads the same."""
+    args = getattr(error, "args", ())
+    if isinstance(getattr(error, "_message", None), str):  # urllib3's NewConnectionError keeps it apart
+        args = (error._message,)
+    words = [arg if isinstance(arg, str) else type(arg).__name__ for arg in args
+             if isinstance(arg, str | BaseException)]
+    return _NOISE.sub("", ": ".join(words) if words else str(error)).strip()[:200]
 
 
 def _sleep(seconds: float) -> None:

@@ -36,11 +36,11 @@ def _event(data: str) -> dict:
     (_event("not base64!!"), "is not base64"),
     (_event(base64.b64encode(b'{"already": "decoded"}').decode()), "is not gzip (first bytes 7b22616c"),
     (_event(base64.b64encode(gzip.compress(b"\xff\xfe")).decode()), "is gzip but not JSON"),
-    (_event(base64.b64encode(gzip.compress(b"[1]")).decode()), "JSON list, expected an object"),
+    (_event(base64.b64encode(gzip.compress(b"[1]")).decode()), "is an array, expected an object"),
     (encode({"messageType": "DATA_MESSAGE", "owner": "1"}), "lacks logGroup, logStream, logEvents"),
     (encode({"messageType": "OTHER"}), "neither DATA_MESSAGE nor CONTROL_MESSAGE"),
-    (encode({**load("cwl_python_runtime"), "logEvents": {"id": "1"}}), "logEvents must be a list, got dict"),
-    (encode({**load("cwl_python_runtime"), "logGroup": 7}), "logGroup must be a string, got int 7"),
+    (encode({**load("cwl_python_runtime"), "logEvents": {"id": "1"}}), "logEvents must be a list, got an object"),
+    (encode({**load("cwl_python_runtime"), "logGroup": 7}), "logGroup must be a string, got a number: 7"),
 ])
 def test_bad_input_raises_an_error_that_says_what_was_wrong(event, says):
     with pytest.raises(PayloadError) as error:
