@@ -1,5 +1,5 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help test lint validate unit integration demo bench build size deploy delete clean index-template redrive
+.PHONY: help test test-load lint validate unit integration demo bench build size deploy delete clean index-template redrive
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,6 +23,9 @@ $(VENV)/.installed: requirements-dev.txt shared/requirements.txt
 
 test: lint validate  ## ruff, sam validate --lint, then every test
 	$(PY) -m pytest
+
+test-load: $(VENV)/.installed  ## hundreds of payloads from several threads into osmem-server, exactly once
+	$(PY) -m pytest -m load tests/load
 
 lint: $(VENV)/.installed  ## ruff
 	$(PY) -m ruff check .
