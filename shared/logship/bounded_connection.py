@@ -4,7 +4,8 @@ urllib3's read timeout bounds each socket read, not the request: a server trickl
 or sending headers and then nothing, holds a request as long as it likes, and Lambda kills the
 invocation before it can report. Here a request's timeout bounds the whole exchange (connect, send,
 wait, read): a watchdog timer shuts the socket down when it passes, which ends a blocked read or write
-at once, and the request fails as a :class:`~opensearchpy.exceptions.ConnectionTimeout`.
+at once, and the request fails as a :class:`~opensearchpy.exceptions.ConnectionTimeout`. The auth
+callable (which may fetch a secret or refresh credentials over the network) gets the same bound.
 """
 
 from __future__ import annotations
@@ -12,14 +13,21 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from opensearchpy import Urllib3HttpConnection
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import ConnectionTimeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError
 
 _current = threading.local()  # the watchdog of the request this thread is sending, if any
+
+
+class CredentialsTimeoutError(ConnectTimeoutError):
+    """The auth callable (a secret to read, credentials to refresh) outlasted the request's time: nothing sent."""
 
 
 def _shut(sock: socket.socket) -> None:
@@ -32,6 +40,7 @@ class _Watchdog:
     """Shuts down the socket of one request when its time is up."""
 
     def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
         self.expired = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -68,6 +77,39 @@ def _watch(sock: socket.socket | None) -> None:
     watchdog = getattr(_current, "watchdog", None)
     if watchdog is not None:
         watchdog.watch(sock)
+
+
+class _BoundedAuth:
+    """Calls the auth callable in a helper thread and waits only as long as the request may take.
+
+    Given up on, the call still finishes in its thread (a secret read lands in its cache for the next
+    request); only its answer is not waited for.
+    """
+
+    def __init__(self, auth: Callable[..., Any]) -> None:
+        self._auth = auth
+
+    def __call__(self, *args: Any) -> Any:
+        watchdog = getattr(_current, "watchdog", None)
+        if watchdog is None:
+            return self._auth(*args)
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["headers"] = self._auth(*args)
+            except BaseException as exc:  # handed to the request's thread as it is
+                outcome["error"] = exc
+
+        helper = threading.Thread(target=call, daemon=True)
+        helper.start()
+        helper.join(max(0.0, watchdog.ends - time.monotonic()))
+        if helper.is_alive():
+            raise CredentialsTimeoutError("the credentials were not ready in the request's time (Secrets Manager "
+                                          "or the credentials endpoint slow or unreachable from the function?)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["headers"]
 
 
 class _Watched:
@@ -107,6 +149,8 @@ class BoundedHttpConnection(Urllib3HttpConnection):
 
         self._urllib3_pool_factory = watched_pool
         self._create_urllib3_pool()
+        if callable(self.http_auth):
+            self.http_auth = _BoundedAuth(self.http_auth)
 
     def perform_request(self, method: str, url: str, params: Any = None, body: Any = None, timeout: Any = None,
                         ignore: Any = (), headers: Any = None) -> Any:

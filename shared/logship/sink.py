@@ -19,6 +19,7 @@ from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, SerializationError, TransportError
 from urllib3.exceptions import ConnectTimeoutError
 
+from logship.bounded_connection import CredentialsTimeoutError
 from logship.documents import UNENCODABLE, Document
 from logship.secrets import SecretError
 
@@ -287,6 +288,9 @@ class BulkSink:
         secret = _secret_error(exc)
         if secret is not None:
             raise CredentialsError(f"OpenSearch credentials unusable, not retried: {secret}") from secret
+        if isinstance(exc.info, CredentialsTimeoutError):
+            ledger.add_reason(str(exc.info))
+            return chunk
         if _never_sent(exc):
             ledger.add_reason(f"OpenSearch unreachable: {_plain(exc.info)}")
             return chunk
