@@ -180,6 +180,7 @@ class Fault:
     outcome: str  # "shipped": an attempt succeeded; "dead-letter": every attempt raised
     check: Check | None = None
     template: bool = True
+    payload: Callable[[dict[str, Any]], None] | None = None  # an event of the batch made bad, for this fault
 
 
 def _honest_first(**figures: int) -> Check:
@@ -221,6 +222,18 @@ def _narrowed(result: Result) -> None:
     summary = result.attempts[-1].summary
     assert summary is not None
     assert (summary["indexed"], summary["failed"]) == (EVENTS - 1, 1)
+
+
+def _long_id(payload: dict[str, Any]) -> None:
+    payload["logEvents"][5]["id"] = "7" * 600
+
+
+def _set_aside(result: Result) -> None:
+    """The 600-character id never reaches OpenSearch: that event alone is kept, with the reason and position."""
+    failed = [doc for doc in result.docs if "-failed-" in doc["_index"]]
+    assert [(doc["logship"]["position"], doc["aws"]["cloudwatch"]["event_id"]) for doc in failed] == [(5, "7" * 600)]
+    assert "id is 600 bytes" in failed[0]["error"]["message"]
+    assert len(result.attempts) == 1
 
 
 def _transient(result: Result) -> None:
@@ -269,6 +282,8 @@ FAULTS = [
     Fault("transient 400 on a whole request", _set(request_status=400, request_fault_count=1), "shipped",
           _transient),
     Fault("one document makes OpenSearch refuse the whole request (400)", _poison, "shipped", _narrowed),
+    Fault("a 600-character id, which OpenSearch refuses with the whole request", lambda wire: None, "shipped",
+          _set_aside, payload=_long_id),
     Fault("401 always", _set(authorization="Basic bm9ib2R5Og=="), "dead-letter",
           _refused_at_once(OpenSearchRefusedError, "refused the bulk request (401", 1)),
     Fault("403 always", _set(request_status=403, request_fault_count=ALWAYS), "dead-letter",
@@ -303,6 +318,8 @@ def test_fault_matrix(fault, request, osmem_clone, monkeypatch, capsys):
     clock = VirtualClock()
     monkeypatch.setattr(time, "sleep", clock.sleep)
     payload = matrix_payload()
+    if fault.payload:
+        fault.payload(payload)
     event = encode(payload)  # one event, delivered again exactly as Lambda and the dead-letter queue keep it
     with FaultProxy(osmem_clone.url) as proxy:
         wire = Wire(proxy, request)
