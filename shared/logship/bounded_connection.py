@@ -118,9 +118,13 @@ class _Watched:
     sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]  # the TCP socket, before any TLS: one descriptor
+        sock = super()._new_conn()  # type: ignore[misc]  # the TCP socket, watched while TLS is set up
         _watch(sock)
         return sock
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _watch(self.sock)  # TLS wraps the TCP socket into a new object (the old one is detached): watch that
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self.sock)  # None on a new connection: _new_conn hands it over

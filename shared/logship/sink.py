@@ -273,8 +273,12 @@ class BulkSink:
             return self._unknown(chunk, "OpenSearch answered without one item per document", ledger)
         retry: list[_Entry] = []
         for entry, item in zip(chunk, items, strict=True):
-            result = next(iter(item.values())) if isinstance(item, dict) and item else {}
-            retry.extend(self._settle(entry, int(result.get("status", 0)), result.get("error"), ledger))
+            result = next(iter(item.values()), None) if isinstance(item, dict) else None
+            status = result.get("status") if isinstance(result, dict) else None
+            if not isinstance(status, int):  # an item that says nothing: its fate is unknown, try it again
+                retry.extend(self._unknown([entry], "OpenSearch answered an item without a status", ledger))
+                continue
+            retry.extend(self._settle(entry, status, result.get("error"), ledger))
         return retry
 
     @staticmethod

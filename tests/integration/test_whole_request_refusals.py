@@ -129,3 +129,40 @@ def test_the_bound_is_the_request_timeout_the_sink_passes(osmem_clone: Any) -> N
 
     client = OpenSearch(hosts=[osmem_clone.url], connection_class=BoundedHttpConnection, max_retries=0)
     assert client.info(request_timeout=5)["version"]["distribution"] == "opensearch"
+
+
+def test_a_tls_request_ends_at_its_timeout_too(tmp_path):
+    """Over TLS the socket is a wrapped one: the watchdog must cut that, not the detached TCP socket."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with context.wrap_socket(listener.accept()[0], server_side=True) as connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n")
+            while not stop.wait(0.5):
+                try:
+                    connection.sendall(b" " * 4096)
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    connection = BoundedHttpConnection(host="127.0.0.1", port=listener.getsockname()[1], use_ssl=True,
+                                       verify_certs=False, ssl_show_warn=False, timeout=30)
+    try:
+        with pytest.raises(ConnectionTimeout) as error:
+            connection.perform_request("POST", "/_bulk", body=b"{}\n", timeout=1.0)
+        assert "cut at its deadline" in error.value.args[1]
+    finally:
+        stop.set()
+        listener.close()
