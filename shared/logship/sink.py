@@ -329,6 +329,11 @@ class BulkSink:
                 "may write (es:ESHttpPost, the collection's data access policy, or the domain's role "
                 "mapping) and that OPENSEARCH_AUTH matches the endpoint"
             ) from exc
+        if status in (404, 405):  # the bulk API answers per item; a whole-request 404 is the wrong address
+            raise OpenSearchRefusedError(
+                f"the endpoint does not serve the bulk API ({status}: {exc.error}). Check OPENSEARCH_ENDPOINT: "
+                "the domain or collection URL, with no path after the host unless a proxy needs one"
+            ) from exc
         return self._narrow(chunk, status if isinstance(status, int) else 400, _request_reason(exc), deadline, ledger)
 
     def _narrow(self, chunk: list[_Entry], status: int, reason: dict[str, Any], deadline: Deadline,
@@ -337,7 +342,9 @@ class BulkSink:
         until only the documents refused on their own are left; those take the fallback chain."""
         for entry in chunk:
             entry.refusals += 1
-        if any(entry.refusals < 2 for entry in chunk):  # refused once: maybe transient, retry as it is
+        # Refused for the first time: maybe transient, retry as it is. A document refused twice is split
+        # out even if the request also carries others refused only once (or never).
+        if max(entry.refusals for entry in chunk) < 2:
             ledger.add_reason(f"OpenSearch refused a whole request ({status} {reason['type']}); retried, "
                               "then narrowed down to the documents it refuses")
             return chunk

@@ -288,6 +288,8 @@ FAULTS = [
           _refused_at_once(OpenSearchRefusedError, "refused the bulk request (401", 1)),
     Fault("403 always", _set(request_status=403, request_fault_count=ALWAYS), "dead-letter",
           _refused_at_once(OpenSearchRefusedError, "refused the bulk request (403", 1)),
+    Fault("404: the endpoint does not serve the bulk API", _set(request_status=404, request_fault_count=ALWAYS),
+          "dead-letter", _refused_at_once(OpenSearchRefusedError, "the endpoint does not serve the bulk API", 1)),
     Fault("malformed secret", _malformed_secret, "dead-letter",
           _refused_at_once(CredentialsError, "secret arn:aws:secretsmanager:", 0)),
 ]
