@@ -1,5 +1,6 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help test lint validate checkov unit integration demo bench build size deploy delete clean lock index-template redrive
+.PHONY: help test test-load lint validate checkov unit integration demo bench build size deploy delete clean lock \
+	index-template redrive
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -31,6 +32,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 test: lint validate checkov  ## ruff, sam validate --lint, checkov, then every test
 	$(PY) -m pytest
+
+test-load: $(VENV)/.installed  ## hundreds of payloads from several threads into osmem-server, exactly once
+	$(PY) -m pytest -m load tests/load
 
 lint: $(VENV)/.installed  ## ruff
 	$(PY) -m ruff check .

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
 
+from logship.bounded_connection import BoundedHttpConnection
 from logship.config import ShipperConfig, is_serverless_host
 from logship.secrets import BasicAuthHeader, CachedSecret
 
@@ -61,7 +62,7 @@ def connect(config: ShipperConfig, *, timeout_s: float = 30.0) -> tuple[OpenSear
         http_auth=auth,
         use_ssl=use_ssl,
         verify_certs=use_ssl,
-        connection_class=Urllib3HttpConnection,
+        connection_class=BoundedHttpConnection,  # request_timeout bounds the whole request, not each read
         timeout=timeout_s,
         max_retries=0,
         retry_on_timeout=False,

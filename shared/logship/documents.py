@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from logship.lines import LineParser
-from logship.payload import LogBatch
+from logship.payload import MAX_ID_BYTES, LogBatch, RejectedEvent
 from logship.redaction import Redactor
 from logship.timefmt import index_day, iso_millis
 
@@ -18,6 +19,8 @@ _STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[
 _SAFE_FIELDS = ("@timestamp", "message", "aws", "cloud")
 # The reason type for a document the shipper itself cannot encode as JSON (NaN, absurd nesting).
 UNENCODABLE = "unencodable"
+# The reason type for an event of the payload that cannot be indexed as it is (see logship.payload).
+INVALID_EVENT = "invalid_event"
 # Rejections a document survives by dropping its structured fields: mapping conflicts, and the above.
 DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception",
                         "strict_dynamic_mapping_exception", "illegal_argument_exception", UNENCODABLE})
@@ -96,7 +99,7 @@ class DocumentBuilder:
         if faas:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
-        parse, redact, prefix = self._parser.parse, self._redactor, self.index_prefix
+        parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
         documents = []
         for event in batch.events:
             line = redact(event.message) if redact else event.message
@@ -112,9 +115,47 @@ class DocumentBuilder:
                 **shared,
             }
             _merge(source, fields)
+            if repaired and event.id in repaired:
+                _merge(source, {"logship": {"invalid_utf8": True}})
             documents.append(Document(f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
                                       event.timestamp))
         return documents
+
+    def rejected(self, batch: LogBatch) -> list[Document]:
+        """The failed-index documents for the batch's events that cannot be indexed as they are."""
+        if not batch.rejected:
+            return []
+        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": self._region}
+        faas = faas_fields(batch.log_group, batch.log_stream)
+        return [self._rejected(event, batch, cloud, faas) for event in batch.rejected]
+
+    def _rejected(self, event: RejectedEvent, batch: LogBatch, cloud: dict[str, Any],
+                  faas: dict[str, str]) -> Document:
+        text = self._redactor(event.text) if self._redactor else event.text
+        cloudwatch: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream}
+        if event.original_id is not None:
+            cloudwatch["event_id"] = event.original_id
+        source: dict[str, Any] = {
+            "@timestamp": iso_millis(event.timestamp), "message": text,
+            "aws": {"cloudwatch": cloudwatch}, "cloud": cloud,
+            "error": {"type": INVALID_EVENT, "message": event.reason},
+            "logship": {"failed_index": f"{self.index_prefix}-{index_day(event.timestamp)}",
+                        "position": event.position},
+        }
+        if faas:
+            source["faas"] = faas
+        return Document(f"{self.index_prefix}-failed-{index_day(event.timestamp)}", event.id, source, text,
+                        event.timestamp)
+
+
+def usable_id(document_id: str) -> str:
+    """``document_id`` if OpenSearch takes it as an ``_id``, else a stand-in derived from it (same every time)."""
+    try:
+        if 0 < len(document_id.encode()) <= MAX_ID_BYTES:
+            return document_id
+    except UnicodeEncodeError:
+        pass
+    return "sha256-" + hashlib.sha256(document_id.encode(errors="surrogatepass")).hexdigest()
 
 
 def _payload_fields(document: Document) -> dict[str, Any]:
@@ -149,5 +190,6 @@ def failed_document(document: Document, index_prefix: str, reason: dict[str, Any
     source["message"] = document.line
     source["error"] = {"type": str(reason.get("type", "unknown")), "message": str(reason.get("reason", reason))}
     source["logship"] = {"failed_index": document.index}
-    return Document(f"{index_prefix}-failed-{index_day(document.timestamp)}", document.id, source,
+    # The last resort must be accepted: an _id OpenSearch refused (too long) gets a stand-in.
+    return Document(f"{index_prefix}-failed-{index_day(document.timestamp)}", usable_id(document.id), source,
                     document.line, document.timestamp)

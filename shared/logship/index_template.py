@@ -28,13 +28,20 @@ def _props(**fields: Any) -> dict[str, Any]:
 
 
 def mappings(json_type: dict[str, Any]) -> dict[str, Any]:
-    """Every field of the README's field reference, typed."""
+    """Every field of the README's field reference, typed.
+
+    ``correlation`` is one ``flat_object``/``flattened`` field like ``json`` where the cluster has one:
+    any number of keys across lines, no field per key (``correlation.x-correlation-id:"req-5e1f"`` still
+    finds them). Elsewhere its keys are dynamic keywords; the shipper adds at most 16 per line.
+    """
+    searchable_object = json_type.get("type") in ("flat_object", "flattened")
+    correlation = json_type if searchable_object else {"type": "object", "dynamic": True}
+    dynamic_templates = [{"labels": {"path_match": "labels.*", "mapping": KEYWORD}}]
+    if not searchable_object:
+        dynamic_templates.insert(0, {"correlation_ids": {"path_match": "correlation.*", "mapping": KEYWORD}})
     return {
         "dynamic": False,
-        "dynamic_templates": [
-            {"correlation_ids": {"path_match": "correlation.*", "mapping": KEYWORD}},
-            {"labels": {"path_match": "labels.*", "mapping": KEYWORD}},
-        ],
+        "dynamic_templates": dynamic_templates,
         "properties": {
             "@timestamp": {"type": "date"},
             "message": TEXT,
@@ -51,12 +58,13 @@ def mappings(json_type: dict[str, Any]) -> dict[str, Any]:
             "trace": _props(id=KEYWORD),
             "error": _props(type=KEYWORD, message=TEXT, stack_trace=TEXT, code=KEYWORD),
             "service": _props(name=KEYWORD, environment=KEYWORD),
-            "correlation": {"type": "object", "dynamic": True},
+            "correlation": correlation,
             "labels": {"type": "object", "dynamic": True},
             "metric": _props(name=KEYWORD, value={"type": "double"}, unit=KEYWORD,
                              timestamp_ms={"type": "date", "format": "epoch_millis"}),
             "json": json_type,
-            "logship": _props(degraded={"type": "boolean"}, reason=TEXT, failed_index=KEYWORD),
+            "logship": _props(degraded={"type": "boolean"}, reason=TEXT, failed_index=KEYWORD,
+                              position={"type": "integer"}, invalid_utf8={"type": "boolean"}),
         },
     }
 

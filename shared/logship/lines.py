@@ -53,11 +53,16 @@ _JSON_REPORT_NUMBERS = {
 }
 
 
+# What one line may add under ``correlation`` (configured keys first, then ``x-correlation-*`` in line order):
+# a line with thousands of keys cannot spend an index's field budget; every key stays searchable in ``json``.
+MAX_CORRELATION_KEYS = 16
+
+
 class LineParser:
     """Parses lines with a fixed configuration (correlation keys); build once per cold start."""
 
     def __init__(self, correlation_keys: Iterable[str] = ("correlation_id", "correlationId")) -> None:
-        self._correlation_keys = frozenset(correlation_keys)
+        self._correlation_keys = tuple(dict.fromkeys(correlation_keys))
 
     def parse(self, line: str) -> tuple[str, Fields]:
         """Return ``(message, fields)``; ``message`` is the text a user reads, without the trailing newline.
@@ -136,9 +141,16 @@ class LineParser:
         return (message if message is not None else candidate), fields
 
     def _correlate(self, value: dict[str, Any], fields: Fields) -> None:
-        found = {key: str(v) for key, v in value.items()
-                 if (key.startswith("x-correlation-") or key in self._correlation_keys)
-                 and isinstance(v, str | int | float) and not isinstance(v, bool)}
+        found: dict[str, str] = {}
+        for key in self._correlation_keys:
+            v = value.get(key)
+            if isinstance(v, str | int | float) and not isinstance(v, bool) and len(found) < MAX_CORRELATION_KEYS:
+                found[key] = str(v)
+        for key, v in value.items():
+            if key.startswith("x-correlation-") and isinstance(v, str | int | float) and not isinstance(v, bool):
+                if len(found) >= MAX_CORRELATION_KEYS:
+                    break
+                found.setdefault(key, str(v))
         if found:
             fields["correlation"] = found
 

@@ -1,13 +1,22 @@
-"""Decode a CloudWatch Logs subscription event (base64 of gzip of JSON) into a typed batch, once."""
+"""Decode a CloudWatch Logs subscription event (base64 of gzip of JSON) into a typed batch, once.
+
+Only an unreadable envelope fails the batch (:class:`PayloadError`). An event that cannot be indexed as it
+is (no usable id, a timestamp no date can hold, no text) is set aside as a :class:`RejectedEvent` with the
+reason and its position, so the rest of the batch ships and the event is kept in the failed index.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import gzip
+import hashlib
 import json
+import math
+import re
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -15,11 +24,37 @@ class PayloadError(ValueError):
     """The event is not a CloudWatch Logs subscription payload; the message says what was wrong."""
 
 
+# OpenSearch and Elasticsearch refuse a longer _id, and with it the whole bulk request.
+MAX_ID_BYTES = 512
+# 0001-01-01 .. 9999-12-31T23:59:59.999Z would do for a date; before 1970 no CloudWatch event can be.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape keeps them
+_STREAM_DAY = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/")
+_MISSING: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class LogEvent:
     id: str
     timestamp: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    """An event that cannot be indexed as it is: kept in the failed index with ``reason`` and ``position``.
+
+    ``id`` is the event's own id when usable, else a stand-in derived from the batch (the same on every
+    retry and redrive); ``timestamp`` likewise falls back to the batch's; ``text`` is the message, or
+    the whole event as JSON when it has no usable message.
+    """
+
+    position: int
+    id: str
+    timestamp: int
+    text: str
+    reason: str
+    original_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +66,26 @@ class LogBatch:
     log_group: str
     log_stream: str
     events: tuple[LogEvent, ...]
+    rejected: tuple[RejectedEvent, ...] = ()
+    repeats: int = 0  # events repeated verbatim (same id, time and text) in the batch: one document
+    repaired: frozenset[str] = frozenset()  # ids of events whose undecodable bytes became U+FFFD
 
     @property
     def is_control(self) -> bool:
         """CloudWatch Logs' health checks: acknowledge, index nothing."""
         return self.message_type == "CONTROL_MESSAGE"
 
+    @property
+    def size(self) -> int:
+        """Every event of the delivery, whatever became of it."""
+        return len(self.events) + len(self.rejected) + self.repeats
+
 
 def _preview(data: bytes) -> str:
     return data[:8].hex()
 
 
-def decode_data(data: Any) -> dict[str, Any]:
-    """Turn ``awslogs.data`` into the decoded JSON object, with an error that says which layer failed."""
+def _decompress(data: Any) -> bytes:
     if not isinstance(data, str) or not data:
         raise PayloadError(f"awslogs.data must be a non-empty base64 string, got {type(data).__name__}")
     try:
@@ -51,30 +93,234 @@ def decode_data(data: Any) -> dict[str, Any]:
     except (binascii.Error, ValueError) as exc:
         raise PayloadError(f"awslogs.data is not base64 ({exc}); CloudWatch Logs sends base64 of gzip") from None
     try:
-        raw = gzip.decompress(compressed)
-    except (OSError, EOFError, zlib.error) as exc:
+        return gzip.decompress(compressed)
+    except EOFError as exc:
+        raise PayloadError(f"awslogs.data is gzip cut short ({exc}); the event was truncated on its way") from None
+    except (OSError, zlib.error) as exc:
         raise PayloadError(
             f"awslogs.data is not gzip (first bytes {_preview(compressed)}: {exc}); was it already decoded?"
         ) from None
+
+
+def _json_object(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """The decoded object, and whether bytes that are not UTF-8 had to be kept as surrogate escapes."""
+    undecodable = False
     try:
         decoded = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        # Valid JSON around a few bytes that are not UTF-8 (a line cut inside a character): keep the
+        # batch, and let each event say which of its text was repaired.
+        undecodable = True
+        try:
+            decoded = json.loads(raw.decode("utf-8", "surrogateescape"))
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(f"awslogs.data is gzip but not JSON ({exc}); first bytes {_preview(raw)}") from None
+    except (ValueError, RecursionError) as exc:
         raise PayloadError(f"awslogs.data is gzip but not JSON ({exc}); first bytes {_preview(raw)}") from None
     if not isinstance(decoded, dict):
-        raise PayloadError(f"decoded awslogs.data is a JSON {type(decoded).__name__}, expected an object")
-    return decoded
+        raise PayloadError(f"decoded awslogs.data is {_json_type(decoded)}, expected an object")
+    return decoded, undecodable
 
 
-def _events(raw_events: Any) -> tuple[LogEvent, ...]:
-    if not isinstance(raw_events, list):
-        raise PayloadError("logEvents must be a list")
-    events = []
+def decode_data(data: Any) -> dict[str, Any]:
+    """Turn ``awslogs.data`` into the decoded JSON object, with an error that says which layer failed."""
+    return _json_object(_decompress(data))[0]
+
+
+def _repair(text: str) -> str:
+    return _UNDECODABLE.sub("\ufffd", text)
+
+
+def _envelope_text(decoded: dict[str, Any], key: str, undecodable: bool) -> str:
+    value = decoded.get(key, "")
+    if not isinstance(value, str):
+        raise PayloadError(f"{key} must be a string, got {_json_type(value)}: {_describe(value)}")
+    return _repair(value) if undecodable else value
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, as the producer of the payload knows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), "a number")
+
+
+def _describe(value: Any) -> str:
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _id_problem(event_id: Any) -> str | None:
+    if not isinstance(event_id, str):
+        return "id is missing" if event_id is _MISSING else f"id is {_json_type(event_id)}, not a string"
+    if not event_id:
+        return "id is empty"
+    try:
+        size = len(event_id.encode())
+    except UnicodeEncodeError:
+        return "id is not valid UTF-8"
+    if size > MAX_ID_BYTES:
+        return f"id is {size} bytes; OpenSearch refuses an _id over {MAX_ID_BYTES} bytes"
+    return None
+
+
+def _timestamp(value: Any) -> int | str:
+    """Whole epoch milliseconds, or why not."""
+    if value is _MISSING:
+        return "timestamp is missing"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"timestamp {_describe(value)} is not a number"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"timestamp {_describe(value)} is not a finite number"
+    if not 0 <= value <= MAX_TIMESTAMP_MS:
+        return (f"timestamp {_describe(value)} is outside what a date can hold here "
+                "(epoch milliseconds from 1970 to the end of year 9999)")
+    return int(value)
+
+
+def _examine(item: Any) -> tuple[LogEvent | None, list[str]]:
+    """The slow path for an event the fast check refused: usable after all, or every reason it is not."""
+    if not isinstance(item, dict):
+        return None, [f"the event is {_json_type(item)}, not an object"]
+    event_id, message = item.get("id", _MISSING), item.get("message", _MISSING)
+    if type(event_id) is int:  # an id sent as a JSON number (moto, hand-made payloads): its digits are the id
+        event_id = str(event_id)
+    timestamp = _timestamp(item.get("timestamp", _MISSING))
+    problems = [p for p in (_id_problem(event_id), timestamp if isinstance(timestamp, str) else None) if p]
+    if not isinstance(message, str):
+        problems.append("message is missing" if message is _MISSING
+                        else f"message is {_json_type(message)}, not a string")
+    if problems:
+        return None, problems
+    return LogEvent(event_id, int(timestamp), message), []
+
+
+class _Rejections:
+    """Builds the batch's :class:`RejectedEvent` list; stand-ins are derived from the batch's bytes."""
+
+    def __init__(self, raw: bytes, log_stream: str) -> None:
+        self._raw = raw
+        self._stream = log_stream
+        self._digest = ""
+        self.found: list[tuple[int, Any, list[str]]] = []
+
+    def add(self, position: int, item: Any, problems: list[str]) -> None:
+        self.found.append((position, item, problems))
+
+    def _stand_in_id(self, position: int) -> str:
+        """The batch's digest and the position: the same on every retry and redrive of these bytes."""
+        if not self._digest:
+            self._digest = hashlib.sha256(self._raw).hexdigest()[:32]
+        return f"{self._digest}-{position}"
+
+    def _fallback_time(self, events: list[LogEvent]) -> int:
+        """The batch's own time: its first usable event's, else the day in the stream name, else 0."""
+        if events:
+            return events[0].timestamp
+        day = _STREAM_DAY.match(self._stream)
+        midnight = _day_ms(*map(int, day.groups())) if day else -1
+        return midnight if 0 <= midnight <= MAX_TIMESTAMP_MS else 0
+
+    def build(self, events: list[LogEvent], undecodable: bool) -> tuple[RejectedEvent, ...]:
+        fallback = self._fallback_time(events) if self.found else 0
+        used = {event.id for event in events} if self.found else set()  # never an id a document already has
+        rejected = []
+        for position, item, problems in self.found:
+            fields = item if isinstance(item, dict) else {}
+            own_id = fields.get("id")
+            usable_id = own_id if isinstance(own_id, str) and _id_problem(own_id) is None else None
+            if usable_id is None or usable_id in used:
+                usable_id = self._stand_in_id(position)
+            used.add(usable_id)
+            timestamp = _timestamp(fields.get("timestamp", _MISSING))
+            message = fields.get("message")
+            text = message if isinstance(message, str) else _raw_text(item)
+            rejected.append(RejectedEvent(
+                position=position, id=usable_id, timestamp=timestamp if isinstance(timestamp, int) else fallback,
+                text=_repair(text) if undecodable else text,
+                reason=f"logEvents[{position}]: " + "; ".join(problems),
+                original_id=(_repair(own_id) if undecodable else own_id) if isinstance(own_id, str) else None))
+        return tuple(rejected)
+
+
+def _day_ms(year: int, month: int, day: int) -> int:
+    try:
+        return int(datetime(year, month, day, tzinfo=UTC).timestamp() * 1000)
+    except ValueError:  # "2025/13/45/..." is not a day
+        return -1
+
+
+def _raw_text(item: Any) -> str:
+    """The whole event as JSON, so an event without usable text is still kept entire."""
+    try:
+        return json.dumps(item, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(item)
+
+
+def _events(raw_events: list[Any], rejections: _Rejections) -> list[LogEvent]:
+    """One pass: the usual event (a short ASCII id, whole milliseconds, text) costs one check."""
+    events: list[LogEvent] = []
+    append = events.append
     for position, item in enumerate(raw_events):
         try:
-            events.append(LogEvent(str(item["id"]), int(item["timestamp"]), str(item["message"])))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PayloadError(f"logEvents[{position}] lacks a valid id, timestamp or message ({exc!r})") from None
-    return tuple(events)
+            event_id, timestamp, message = item["id"], item["timestamp"], item["message"]
+        except (KeyError, TypeError, IndexError):
+            event_id = None
+        if (type(event_id) is str and event_id.isascii() and 0 < len(event_id) <= MAX_ID_BYTES
+                and type(timestamp) is int and 0 <= timestamp <= MAX_TIMESTAMP_MS and type(message) is str):
+            append(LogEvent(event_id, timestamp, message))
+            continue
+        event, problems = _examine(item)
+        if event is None:
+            rejections.add(position, item, problems)
+        else:
+            append(event)
+    return events
+
+
+def _positions(count: int, rejections: _Rejections) -> list[int]:
+    """The batch position of each usable event (rejected positions left out)."""
+    skipped = {position for position, _item, _problems in rejections.found}
+    return [position for position in range(count) if position not in skipped]
+
+
+def _without_repeats(events: list[LogEvent], raw_events: list[Any],
+                     rejections: _Rejections) -> tuple[list[LogEvent], int]:
+    """One document per id: a verbatim repeat is counted, a different event under a used id is set aside."""
+    if len({event.id for event in events}) == len(events):
+        return events, 0
+    first: dict[str, tuple[int, LogEvent]] = {}
+    kept: list[LogEvent] = []
+    repeats = 0
+    for position, event in zip(_positions(len(raw_events), rejections), events, strict=True):
+        seen = first.get(event.id)
+        if seen is None:
+            first[event.id] = (position, event)
+            kept.append(event)
+        elif seen[1] == event:
+            repeats += 1
+        else:
+            rejections.add(position, raw_events[position],
+                           [f"id is also the id of logEvents[{seen[0]}], whose time or text differs"])
+    rejections.found.sort(key=lambda found: found[0])
+    return kept, repeats
+
+
+def _repaired(events: list[LogEvent]) -> tuple[list[LogEvent], frozenset[str]]:
+    repaired = []
+    ids = set()
+    for event in events:
+        if _UNDECODABLE.search(event.message):
+            event = LogEvent(event.id, event.timestamp, _repair(event.message))
+            ids.add(event.id)
+        repaired.append(event)
+    return repaired, frozenset(ids)
 
 
 def parse_batch(event: Any) -> LogBatch:
@@ -83,21 +329,31 @@ def parse_batch(event: Any) -> LogBatch:
     >>> parse_batch({"awslogs": {"data": encoded}}).log_group   # doctest: +SKIP
     '/aws/lambda/orders'
     """
-    if not isinstance(event, dict) or not isinstance(event.get("awslogs"), dict):
+    if not isinstance(event, dict) or "awslogs" not in event:
         keys = sorted(event) if isinstance(event, dict) else type(event).__name__
         raise PayloadError(f"not a CloudWatch Logs subscription event: expected key 'awslogs', got {keys}")
-    decoded = decode_data(event["awslogs"].get("data"))
+    if not isinstance(event["awslogs"], dict) or "data" not in event["awslogs"]:
+        raise PayloadError(f"awslogs must be an object with 'data', got {_describe(event['awslogs'])}")
+    raw = _decompress(event["awslogs"]["data"])
+    decoded, undecodable = _json_object(raw)
     message_type = decoded.get("messageType")
     if message_type not in ("DATA_MESSAGE", "CONTROL_MESSAGE"):
         raise PayloadError(f"messageType {message_type!r} is neither DATA_MESSAGE nor CONTROL_MESSAGE")
-    if message_type == "DATA_MESSAGE":
-        missing = [key for key in ("owner", "logGroup", "logStream", "logEvents") if key not in decoded]
-        if missing:
-            raise PayloadError(f"DATA_MESSAGE lacks {', '.join(missing)}")
-    return LogBatch(
-        message_type=message_type,
-        owner=str(decoded.get("owner", "")),
-        log_group=str(decoded.get("logGroup", "")),
-        log_stream=str(decoded.get("logStream", "")),
-        events=_events(decoded.get("logEvents", [])),
-    )
+    owner, log_group, log_stream = (_envelope_text(decoded, key, undecodable)
+                                    for key in ("owner", "logGroup", "logStream"))
+    if message_type == "CONTROL_MESSAGE":  # a health check: nothing in it is indexed
+        return LogBatch(message_type, owner, log_group, log_stream, ())
+    missing = [key for key in ("owner", "logGroup", "logStream", "logEvents") if key not in decoded]
+    if missing:
+        raise PayloadError(f"DATA_MESSAGE lacks {', '.join(missing)}")
+    raw_events = decoded["logEvents"]
+    if not isinstance(raw_events, list):
+        raise PayloadError(f"logEvents must be a list, got {_json_type(raw_events)}")
+    rejections = _Rejections(raw, log_stream)
+    events = _events(raw_events, rejections)
+    events, repeats = _without_repeats(events, raw_events, rejections)
+    repaired: frozenset[str] = frozenset()
+    if undecodable:
+        events, repaired = _repaired(events)
+    return LogBatch(message_type, owner, log_group, log_stream, tuple(events),
+                    rejections.build(events, undecodable), repeats, repaired)

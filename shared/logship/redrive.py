@@ -55,7 +55,7 @@ def read_message(message: dict[str, Any]) -> FailedBatch:
     except PayloadError as exc:
         raise RedriveError(f"its event cannot be replayed: {exc}") from None
     return FailedBatch(message["ReceiptHandle"], event, record.get("requestContext", {}).get("condition", "?"),
-                       str(reason or "no reason recorded"), batch.log_group, len(batch.events))
+                       str(reason or "no reason recorded"), batch.log_group, batch.size)
 
 
 def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Iterator[dict[str, Any]]:

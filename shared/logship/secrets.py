@@ -46,13 +46,29 @@ class CachedSecret:
                 f"cannot read secret {self._arn}: {exc}. Check OPENSEARCH_SECRET_ARN and that the "
                 "function's role has secretsmanager:GetSecretValue on it"
             ) from exc
-        try:
-            value = json.loads(response["SecretString"])
-            return str(value["username"]), str(value["password"])
-        except (KeyError, TypeError, ValueError):
-            raise SecretError(
-                f'secret {self._arn} must be a JSON string {{"username": ..., "password": ...}}'
-            ) from None
+        return _credentials(self._arn, response.get("SecretString"))
+
+
+_SHAPE = '{"username": ..., "password": ...}'
+
+
+def _credentials(arn: str, text: Any) -> tuple[str, str]:
+    """``username``/``password`` from the secret's text, or an error naming what is wrong (never a value)."""
+    if not isinstance(text, str):
+        raise SecretError(f"secret {arn} has no SecretString (a binary secret?); store {_SHAPE} as its text")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SecretError(f"secret {arn} is not JSON; it must be the JSON string {_SHAPE}") from None
+    if not isinstance(value, dict):
+        raise SecretError(f"secret {arn} is a JSON {type(value).__name__}; it must be the JSON string {_SHAPE}")
+    wrong = [key for key in ("username", "password") if not isinstance(value.get(key), str) or not value[key]]
+    if wrong:
+        raise SecretError(f"secret {arn} must be a JSON string {_SHAPE}: {' and '.join(wrong)} missing, empty "
+                          f"or not a string (keys found: {', '.join(sorted(map(str, value))) or 'none'})")
+    if ":" in value["username"]:
+        raise SecretError(f"secret {arn}: the username contains ':', which basic auth cannot carry")
+    return value["username"], value["password"]
 
 
 class BasicAuthHeader:

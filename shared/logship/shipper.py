@@ -11,10 +11,10 @@ from logship.config import ShipperConfig
 from logship.documents import Document, DocumentBuilder, degraded_document, failed_document
 from logship.function_metrics import metric_records
 from logship.lines import LineParser
-from logship.payload import parse_batch
+from logship.payload import LogBatch, parse_batch
 from logship.redaction import Redactor
 from logship.report import emit, shipper_summary
-from logship.sink import BulkSink, Deadline, Ledger
+from logship.sink import BulkSink, Deadline, Ledger, WriteStoppedError
 
 
 class ShipError(RuntimeError):
@@ -51,30 +51,51 @@ class Shipper:
                              refresh_credentials=refresh_credentials)
 
     def ship(self, event: Any, deadline: Deadline, stream: IO[str] | None = None) -> dict[str, Any]:
-        """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending."""
+        """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending.
+
+        The summary line is printed whenever the payload could be read, also when sending had to stop
+        (credentials refused or unusable): that error is raised after it, with every event accounted for.
+        """
         started = time.perf_counter()
+        stopped: WriteStoppedError | None = None
         try:
             batch = parse_batch(event)
             documents = [] if batch.is_control else self.builder.build(batch)
-            ledger = self.sink.write(documents, deadline) if documents else Ledger()
-        except Exception as exc:  # a bad payload, or OpenSearch refusing us: the one line says so
+            rejected = self.builder.rejected(batch)
+            try:
+                ledger = self.sink.write(documents, deadline, failed=rejected) if documents or rejected else Ledger()
+            except WriteStoppedError as exc:
+                if exc.ledger is None:
+                    raise
+                stopped, ledger = exc, exc.ledger
+        except Exception as exc:  # a bad payload, or a bug: the one line says so
             emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
             raise
+        # Verbatim repeats within the batch were never sent: one document stands for them.
+        ledger.events_in += batch.repeats
+        ledger.duplicates += batch.repeats
+        summary = self._summary(ledger, batch, started)
+        emit(summary, stream)
+        if stopped is not None:
+            raise stopped
+        if ledger.pending:
+            raise ShipError(
+                f"{ledger.pending} of {ledger.events_in} events from {batch.log_group} are not indexed yet "
+                f"({'; '.join(ledger.reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
+            )
+        # Only once the batch is settled: a retried batch must not count its metrics twice.
+        for record in metric_records(documents, self.config.function_metrics_namespace):
+            emit(record, stream)
+        return summary
+
+    def _summary(self, ledger: Ledger, batch: LogBatch, started: float) -> dict[str, Any]:
         figures = asdict(ledger)
         reasons = figures.pop("reasons")
+        figures.pop("confirmed_on_retry")  # told in the reasons: it is part of ``indexed``
         figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
         summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
                                   function_name=self.config.function_name)
         summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type)
         if reasons:
             summary["reasons"] = reasons
-        emit(summary, stream)
-        if ledger.pending:
-            raise ShipError(
-                f"{ledger.pending} of {ledger.events_in} events from {batch.log_group} are not indexed yet "
-                f"({'; '.join(reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
-            )
-        # Only once the batch is settled: a retried batch must not count its metrics twice.
-        for record in metric_records(documents, self.config.function_metrics_namespace):
-            emit(record, stream)
         return summary

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import ConnectionTimeout, SerializationError, TransportError
+from urllib3.exceptions import ConnectTimeoutError
 
+from logship.bounded_connection import CredentialsTimeoutError
 from logship.documents import UNENCODABLE, Document
+from logship.secrets import SecretError
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Answers after which the request may still have been carried out: a retry's 409 is then our own write.
+_MAYBE_DONE_STATUSES = frozenset({500, 502, 503, 504})
+# A request needs at least this long to be worth sending; less, and it is left pending for Lambda's retry.
+MIN_REQUEST_S = 1.0
+_NOISE = re.compile(r"\s*\([^()]*\d[^()]*\)")  # "(925 bytes read, 926 more expected)", "(connect timeout=2.0)"
 # ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -32,8 +41,18 @@ class BulkClient(Protocol):
     def bulk(self, body: Any, **kwargs: Any) -> dict[str, Any]: ...
 
 
-class OpenSearchRefusedError(RuntimeError):
+class WriteStoppedError(RuntimeError):
+    """Sending cannot go on this invocation; ``ledger`` accounts for every document (the rest pending)."""
+
+    ledger: Ledger | None = None
+
+
+class OpenSearchRefusedError(WriteStoppedError):
     """OpenSearch refused the whole request for a reason retrying cannot fix (auth, bad endpoint)."""
+
+
+class CredentialsError(WriteStoppedError):
+    """The credentials for OpenSearch cannot be read or used (a malformed or unreadable secret)."""
 
 
 # A fallback turns a document rejected for its content into the next thing to try, or None when
@@ -54,10 +73,16 @@ class Ledger:
     retried: int = 0
     bytes: int = 0
     reasons: list[str] = field(default_factory=list)  # what went wrong on the way, retried or not (first 5)
+    # Of ``indexed``: written by a request whose answer was lost, confirmed by a 409 on the retry.
+    confirmed_on_retry: int = 0
 
     def add_reason(self, reason: str) -> None:
         if len(self.reasons) < 5 and reason not in self.reasons:
             self.reasons.append(reason)
+
+    @property
+    def settled(self) -> int:
+        return self.indexed + self.duplicates + self.degraded + self.failed + self.pending
 
 
 @dataclass(slots=True)
@@ -65,6 +90,8 @@ class _Entry:
     document: Document
     body: bytes
     stage: int = 0
+    refusals: int = 0  # whole requests refused while carrying it (a 400 not about any one item)
+    maybe_written: bool = False  # a request carrying it may have been carried out; its answer was lost
 
 
 def encode(document: Document) -> bytes:
@@ -82,6 +109,44 @@ def _reason(error: Any) -> dict[str, Any]:
     return {"type": "unknown", "reason": str(error)}
 
 
+def _request_reason(exc: TransportError) -> dict[str, Any]:
+    """What OpenSearch said about a whole request: its error type and reason, else the status."""
+    info = exc.info if isinstance(exc.info, dict) else {}
+    error = info.get("error")
+    if isinstance(error, dict):
+        return {"type": str(error.get("type", exc.error)), "reason": str(error.get("reason", ""))[:500]}
+    return {"type": str(exc.error), "reason": str(exc.info)[:500]}
+
+
+def _secret_error(exc: TransportConnectionError) -> SecretError | None:
+    """A secret that failed inside the auth callable: opensearch-py reports it as a connection error."""
+    cause = exc.info
+    for _ in range(5):  # the cause, or what it was raised from
+        if isinstance(cause, SecretError) or not isinstance(cause, BaseException):
+            return cause if isinstance(cause, SecretError) else None
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _never_sent(exc: TransportConnectionError) -> bool:
+    """Refused, unresolvable or timed out while connecting: the request cannot have reached OpenSearch."""
+    return isinstance(exc.info, ConnectTimeoutError)  # urllib3's NewConnectionError is one too
+
+
+def _plain(error: Any) -> str:
+    """urllib3's words without the connection object, byte counts or timeout value: a repeat reads the same."""
+    args = getattr(error, "args", ())
+    if isinstance(getattr(error, "_message", None), str):  # urllib3's NewConnectionError keeps it apart
+        args = (error._message,)
+    words = [arg if isinstance(arg, str) else type(arg).__name__ for arg in args
+             if isinstance(arg, str | BaseException)]
+    return _NOISE.sub("", ": ".join(words) if words else str(error)).strip()[:200]
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at call time, so a test's virtual clock can stand in
+
+
 class BulkSink:
     """Sends documents in bulk requests bounded by bytes and count, retrying within a time budget."""
 
@@ -96,7 +161,7 @@ class BulkSink:
         request_timeout_s: float = 30.0,
         backoff_base_s: float = 0.2,
         backoff_cap_s: float = 8.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _sleep,
         refresh_credentials: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
@@ -111,9 +176,15 @@ class BulkSink:
         self._backoff_cap_s = backoff_cap_s
         self._sleep = sleep
 
-    def write(self, documents: Sequence[Document], deadline: Deadline) -> Ledger:
-        """Write every document or leave it counted as pending; never drops one silently."""
-        ledger = Ledger(events_in=len(documents))
+    def write(self, documents: Sequence[Document], deadline: Deadline, *,
+              failed: Sequence[Document] = ()) -> Ledger:
+        """Write every document or leave it counted as pending; never drops one silently.
+
+        ``failed`` are stand-ins already in their last form (events the payload could not carry):
+        counted ``failed`` once written. Raises :class:`WriteStoppedError` (with the ledger) when
+        sending cannot go on: credentials refused or unreadable.
+        """
+        ledger = Ledger(events_in=len(documents) + len(failed))
         self._refreshed = False
         queue: list[_Entry] = []
         for document in documents:
@@ -122,6 +193,20 @@ class BulkSink:
             except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
                 queue.extend(self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
                                              ledger))
+        last_stage = len(self._fallbacks)
+        queue.extend(_Entry(document, encode(document), last_stage) for document in failed)
+        try:
+            self._drain(queue, deadline, ledger)
+        except WriteStoppedError as stop:
+            ledger.pending += ledger.events_in - ledger.settled
+            ledger.reasons = [str(stop)[:300], *ledger.reasons][:5]
+            self._confirmations(ledger)
+            stop.ledger = ledger
+            raise
+        self._confirmations(ledger)
+        return ledger
+
+    def _drain(self, queue: list[_Entry], deadline: Deadline, ledger: Ledger) -> None:
         attempt = 0
         while queue:
             if attempt:
@@ -131,15 +216,21 @@ class BulkSink:
             queue = self._send_all(queue, deadline, ledger)
             attempt += 1
         ledger.pending += len(queue)
-        return ledger
+
+    @staticmethod
+    def _confirmations(ledger: Ledger) -> None:
+        if ledger.confirmed_on_retry:
+            reason = (f"{ledger.confirmed_on_retry} written by a request whose answer was lost, confirmed by 409 "
+                      "on the retry: counted as indexed")
+            ledger.reasons = [reason, *ledger.reasons][:5]
 
     def _wait(self, attempt: int, deadline: Deadline) -> bool:
-        """Full-jitter exponential backoff, never sleeping past the time budget."""
-        budget_s = (deadline.remaining_ms() - self._margin_ms) / 1000
-        if budget_s <= 0.5:
+        """Full-jitter exponential backoff, never sleeping past what a last request still needs."""
+        budget_s = (deadline.remaining_ms() - self._margin_ms) / 1000 - MIN_REQUEST_S
+        if budget_s <= 0:
             return False
         delay = random.random() * min(self._backoff_cap_s, self._backoff_base_s * 2 ** attempt)
-        self._sleep(min(delay, budget_s - 0.5))
+        self._sleep(min(delay, budget_s))
         return True
 
     def _chunks(self, queue: list[_Entry]) -> Iterator[list[_Entry]]:
@@ -158,34 +249,69 @@ class BulkSink:
         """One pass over the queue; returns what is worth trying again."""
         retry: list[_Entry] = []
         for chunk in self._chunks(queue):
-            timeout_s = min(self._request_timeout_s, (deadline.remaining_ms() - self._margin_ms) / 1000)
-            if timeout_s < 1:
-                retry.extend(chunk)
-                ledger.add_reason("time ran out before the request could be sent")
-                continue
-            retry.extend(self._send(chunk, timeout_s, ledger))
+            retry.extend(self._send(chunk, deadline, ledger))
         return retry
 
-    def _send(self, chunk: list[_Entry], timeout_s: float, ledger: Ledger) -> list[_Entry]:
+    def _send(self, chunk: list[_Entry], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
+        # The connection ends the request at this wall-clock bound whatever the server does (trickle, silence).
+        timeout_s = min(self._request_timeout_s, (deadline.remaining_ms() - self._margin_ms) / 1000)
+        if timeout_s < MIN_REQUEST_S:
+            ledger.add_reason("time ran out before the request could be sent")
+            return chunk
         body = b"".join(entry.body for entry in chunk)
         ledger.bytes += len(body)
         try:
             response = self._client.bulk(body=body, request_timeout=timeout_s)
         except TransportConnectionError as exc:
-            ledger.add_reason(f"OpenSearch unreachable: {exc.error}")
-            return chunk
+            return self._no_answer(chunk, exc, ledger)
         except TransportError as exc:
-            return self._request_failed(chunk, exc, len(body), ledger)
+            return self._request_failed(chunk, exc, len(body), deadline, ledger)
+        except SerializationError as exc:  # a 2xx whose body is not JSON: whatever happened is unknown
+            return self._unknown(chunk, f"OpenSearch answered with a body that is not JSON: {exc}"[:200], ledger)
+        items = response.get("items") if isinstance(response, dict) else None
+        if not isinstance(items, list) or len(items) != len(chunk):
+            return self._unknown(chunk, "OpenSearch answered without one item per document", ledger)
         retry: list[_Entry] = []
-        for entry, item in zip(chunk, response["items"], strict=True):
-            result = next(iter(item.values()))
-            retry.extend(self._settle(entry, int(result.get("status", 0)), result.get("error"), ledger))
+        for entry, item in zip(chunk, items, strict=True):
+            result = next(iter(item.values()), None) if isinstance(item, dict) else None
+            status = result.get("status") if isinstance(result, dict) else None
+            if not isinstance(status, int):  # an item that says nothing: its fate is unknown, try it again
+                retry.extend(self._unknown([entry], "OpenSearch answered an item without a status", ledger))
+                continue
+            retry.extend(self._settle(entry, status, result.get("error"), ledger))
         return retry
 
-    def _request_failed(self, chunk: list[_Entry], exc: TransportError, size: int, ledger: Ledger) -> list[_Entry]:
+    @staticmethod
+    def _unknown(chunk: list[_Entry], reason: str, ledger: Ledger) -> list[_Entry]:
+        for entry in chunk:
+            entry.maybe_written = True
+        ledger.add_reason(reason)
+        return chunk
+
+    def _no_answer(self, chunk: list[_Entry], exc: TransportConnectionError, ledger: Ledger) -> list[_Entry]:
+        secret = _secret_error(exc)
+        if secret is not None:
+            raise CredentialsError(f"OpenSearch credentials unusable, not retried: {secret}") from secret
+        if isinstance(exc.info, CredentialsTimeoutError):
+            ledger.add_reason(str(exc.info))
+            return chunk
+        if _never_sent(exc):
+            ledger.add_reason(f"OpenSearch unreachable: {_plain(exc.info)}")
+            return chunk
+        if isinstance(exc, ConnectionTimeout):
+            return self._unknown(chunk, "no complete answer before the request's deadline (it may have been "
+                                 "written: a retry's 409 counts as indexed)", ledger)
+        return self._unknown(chunk, f"connection lost before the answer (it may have been written): "
+                                    f"{_plain(exc.info)}", ledger)
+
+    def _request_failed(self, chunk: list[_Entry], exc: TransportError, size: int, deadline: Deadline,
+                        ledger: Ledger) -> list[_Entry]:
         status = exc.status_code
         if status in RETRYABLE_STATUSES:
             ledger.add_reason(f"OpenSearch answered {status} to the whole request")
+            if status in _MAYBE_DONE_STATUSES:  # a gateway's 502/504 often comes after the work was done
+                for entry in chunk:
+                    entry.maybe_written = True
             return chunk
         if status == 413 and len(chunk) > 1:
             # The domain accepts less than we sent (its http.max_content_length): halve what was refused.
@@ -203,23 +329,45 @@ class BulkSink:
                 "may write (es:ESHttpPost, the collection's data access policy, or the domain's role "
                 "mapping) and that OPENSEARCH_AUTH matches the endpoint"
             ) from exc
-        # Anything else (413 for one document, 400 for a malformed request) is about the content.
-        retry: list[_Entry] = []
+        if status in (404, 405):  # the bulk API answers per item; a whole-request 404 is the wrong address
+            raise OpenSearchRefusedError(
+                f"the endpoint does not serve the bulk API ({status}: {exc.error}). Check OPENSEARCH_ENDPOINT: "
+                "the domain or collection URL, with no path after the host unless a proxy needs one"
+            ) from exc
+        return self._narrow(chunk, status if isinstance(status, int) else 400, _request_reason(exc), deadline, ledger)
+
+    def _narrow(self, chunk: list[_Entry], status: int, reason: dict[str, Any], deadline: Deadline,
+                ledger: Ledger) -> list[_Entry]:
+        """A whole request refused (a 400 not about any one item): retry it once, then split it in halves
+        until only the documents refused on their own are left; those take the fallback chain."""
         for entry in chunk:
-            retry.extend(self._settle(entry, status if isinstance(status, int) else 400,
-                                      {"type": str(exc.error), "reason": str(exc.info)[:500]}, ledger))
-        return retry
+            entry.refusals += 1
+        # Refused for the first time: maybe transient, retry as it is. A document refused twice is split
+        # out even if the request also carries others refused only once (or never).
+        if max(entry.refusals for entry in chunk) < 2:
+            ledger.add_reason(f"OpenSearch refused a whole request ({status} {reason['type']}); retried, "
+                              "then narrowed down to the documents it refuses")
+            return chunk
+        if len(chunk) == 1:
+            return self._fall_back(chunk[0], reason, ledger)
+        ledger.retried += len(chunk)
+        middle = len(chunk) // 2
+        return self._send(chunk[:middle], deadline, ledger) + self._send(chunk[middle:], deadline, ledger)
 
     def _settle(self, entry: _Entry, status: int, error: Any, ledger: Ledger) -> list[_Entry]:
         """Record one item's outcome; return what to try next (the same entry, its fallback, or nothing)."""
         if status in (200, 201, 409):
-            # 409 on create: written by an earlier attempt or delivery. At stage 0 that is a duplicate;
-            # at a fallback stage the stand-in was kept before, which is the outcome of that stage.
+            # 409 on create: written by an earlier attempt or delivery. At stage 0 that is a duplicate,
+            # unless this invocation's own request may have written it (its answer was lost); at a
+            # fallback stage the stand-in was kept before, which is the outcome of that stage.
             if entry.stage == 0:
-                if status == 409:
-                    ledger.duplicates += 1
-                else:
+                if status != 409:
                     ledger.indexed += 1
+                elif entry.maybe_written:
+                    ledger.indexed += 1
+                    ledger.confirmed_on_retry += 1
+                else:
+                    ledger.duplicates += 1
             elif entry.stage < len(self._fallbacks):
                 ledger.degraded += 1
             else:

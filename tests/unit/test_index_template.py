@@ -24,6 +24,20 @@ def test_json_field_type_by_flavor(flavor, json_type):
     assert body["template"]["mappings"]["dynamic"] is False
 
 
+@pytest.mark.parametrize("flavor", [Flavor("opensearch", (2, 7)), Flavor("elasticsearch", (8, 15)), Flavor("serverless")])
+def test_correlation_is_one_field_wherever_json_is_searchable(flavor):
+    mapping = template_body("cwl", flavor)["template"]["mappings"]
+    assert mapping["properties"]["correlation"] == mapping["properties"]["json"]
+    assert "correlation_ids" not in str(mapping["dynamic_templates"])
+
+
+def test_on_older_clusters_correlation_keys_are_dynamic_keywords():
+    mapping = template_body("cwl", Flavor("opensearch", (2, 5)))["template"]["mappings"]
+    assert mapping["properties"]["correlation"] == {"type": "object", "dynamic": True}
+    assert {"correlation_ids": {"path_match": "correlation.*", "mapping": {"type": "keyword", "ignore_above": 1024}}} \
+        in mapping["dynamic_templates"]
+
+
 def test_elasticsearch_indices_follow_the_ilm_policy_and_opensearch_uses_ism_templates():
     assert template_body("cwl", Flavor("elasticsearch", (8, 15)), "logship-cwl")["template"]["settings"][
         "index.lifecycle.name"] == "logship-cwl"

@@ -180,6 +180,18 @@ def test_correlation_ids_from_the_seed_convention_and_configured_keys():
         "x-correlation-id": "abc", "x-correlation-user-id": "7", "tenant": "t1"}
 
 
+def test_one_line_adds_at_most_sixteen_correlation_keys_configured_ones_first():
+    from logship.lines import MAX_CORRELATION_KEYS
+
+    record = {"message": "m", **{f"x-correlation-k{i}": f"v{i}" for i in range(1900)}, "tenant": "t1"}
+    _message, fields = LineParser(["tenant"]).parse(json.dumps(record))
+
+    assert len(fields["correlation"]) == MAX_CORRELATION_KEYS == 16
+    assert fields["correlation"]["tenant"] == "t1"  # the configured key, though it comes last in the line
+    assert [k for k in fields["correlation"] if k != "tenant"] == [f"x-correlation-k{i}" for i in range(15)]
+    assert fields["json"] == record  # every key is still searchable under json
+
+
 def test_json_message_that_is_not_text_leaves_the_line_as_message():
     line = json.dumps({"level": "info", "message": {"nested": True}})
     assert parse(line)[0] == line

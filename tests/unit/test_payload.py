@@ -36,10 +36,11 @@ def _event(data: str) -> dict:
     (_event("not base64!!"), "is not base64"),
     (_event(base64.b64encode(b'{"already": "decoded"}').decode()), "is not gzip (first bytes 7b22616c"),
     (_event(base64.b64encode(gzip.compress(b"\xff\xfe")).decode()), "is gzip but not JSON"),
-    (_event(base64.b64encode(gzip.compress(b"[1]")).decode()), "JSON list, expected an object"),
+    (_event(base64.b64encode(gzip.compress(b"[1]")).decode()), "is an array, expected an object"),
     (encode({"messageType": "DATA_MESSAGE", "owner": "1"}), "lacks logGroup, logStream, logEvents"),
     (encode({"messageType": "OTHER"}), "neither DATA_MESSAGE nor CONTROL_MESSAGE"),
-    (encode({**load("cwl_python_runtime"), "logEvents": [{"id": "1", "message": "x"}]}), "logEvents[0] lacks"),
+    (encode({**load("cwl_python_runtime"), "logEvents": {"id": "1"}}), "logEvents must be a list, got an object"),
+    (encode({**load("cwl_python_runtime"), "logGroup": 7}), "logGroup must be a string, got a number: 7"),
 ])
 def test_bad_input_raises_an_error_that_says_what_was_wrong(event, says):
     with pytest.raises(PayloadError) as error:
@@ -56,3 +57,17 @@ def test_non_ascii_lines_survive_decoding():
 def test_encoding_helper_matches_aws_shape():
     data = encode(load("cwl_node_runtime"))["awslogs"]["data"]
     assert json.loads(gzip.decompress(base64.b64decode(data)))["logGroup"] == "/aws/lambda/checkout"
+
+
+def test_an_unusable_event_is_set_aside_with_its_reason_and_the_rest_of_the_batch_kept():
+    payload = load("cwl_python_runtime")
+    payload["logEvents"][2] = {"id": "1", "message": "x"}
+
+    batch = parse_batch(encode(payload))
+
+    assert len(batch.events) == 6
+    [rejected] = batch.rejected
+    assert (rejected.position, rejected.id, rejected.text) == (2, "1", "x")
+    assert rejected.reason == "logEvents[2]: timestamp is missing"
+    assert rejected.timestamp == batch.events[0].timestamp  # the batch's own time stands in
+    assert batch.size == 7
