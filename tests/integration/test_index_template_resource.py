@@ -63,6 +63,17 @@ def test_unreachable_cluster_fails_the_deploy_naming_the_vpc_settings_first(vpc,
     assert "InstallIndexTemplate=false" in reason
 
 
+def test_an_endpoint_with_a_password_in_it_fails_the_deploy_without_repeating_the_password(cloudformation,
+                                                                                          monkeypatch):
+    run(monkeypatch, "https://admin:hunter2@search-logs-abc.eu-west-1.es.amazonaws.com",
+        request(cloudformation, "Create"))
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "FAILED"  # CloudFormation keeps the reason in the stack's events
+    assert "must not carry credentials" in answer["Reason"]
+    assert "hunter2" not in answer["Reason"]
+
+
 def test_refused_credentials_say_which_role_to_map(osmem_clone, cloudformation, monkeypatch):
     from tests.integration.fault_proxy import FaultProxy
 
