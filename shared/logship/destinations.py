@@ -51,8 +51,9 @@ class Destinations:
         if not arn.startswith(self._prefix):  # Kinesis, Firehose, another account's function: not ours to judge
             return Destination(arn, None)
         try:
-            # GetFunction takes qualified ARNs too (an alias as destination), and answers with the tags.
-            found = self._calls.call("GetFunction", {"FunctionName": arn})
+            # ListTags answers both questions (gone: ResourceNotFoundException; whose: the tags) and nothing more:
+            # GetFunction would also hand out the code. It takes the function's own ARN, without an alias.
+            found = self._calls.call("ListTags", {"Resource": ":".join(arn.split(":")[:7])})
         except ClientError as exc:
             if error_code(exc)[0] == "ResourceNotFoundException":
                 return Destination(arn, False)

@@ -27,7 +27,7 @@ from logship.subscriptions import Outcome, Result, SubscriptionFilters
 PACED_APIS = {
     "logs": ("DescribeLogGroups", "DescribeSubscriptionFilters", "PutSubscriptionFilter", "DeleteSubscriptionFilter",
              "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents"),
-    "lambda": ("GetFunction", "Invoke"),
+    "lambda": ("ListTags", "Invoke"),
     "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
 }
 # Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the

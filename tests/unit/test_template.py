@@ -66,7 +66,7 @@ def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retent
     common = {"logs:DescribeSubscriptionFilters": groups, "logs:PutSubscriptionFilter": groups,
               # tags are read only on groups named like a logship function's; the trailing * covers "name:*"
               "logs:ListTagsForResource": [f"{PREFIX}{suspects}*-{component}*" for component in COMPONENTS],
-              "lambda:GetFunction": FUNCTIONS,  # does a filter's other destination still exist?
+              "lambda:ListTags": FUNCTIONS,  # does a filter's other destination still exist, and whose?
               "logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
               # the backfill: a new subscription's earlier lines, read and handed to the shipper alone
               "logs:FilterLogEvents": groups, "lambda:InvokeFunction": stack.arn("ShipLogsFunction")}
