@@ -214,10 +214,17 @@ def failure_reason(exc: Exception, endpoint: str, vpc: Vpc | None) -> str:
     """What went wrong and what to check first. ``vpc`` is None on a laptop (the CLI)."""
     from opensearchpy.exceptions import ConnectionError as Unreachable
 
-    from logship.secrets import SecretError
+    from logship.bounded_connection import CredentialsTimeoutError
+    from logship.secrets import SecretError, secret_error_in
 
-    if isinstance(exc, SecretError):
-        return str(exc)
+    secret = exc if isinstance(exc, SecretError) else secret_error_in(exc)
+    if secret is not None:
+        return str(secret)
+    if isinstance(getattr(exc, "info", None), CredentialsTimeoutError):
+        return (f"could not read the credentials for {endpoint} in time: Secrets Manager did not answer. "
+                + ("In a VPC without a NAT gateway, add an interface endpoint for Secrets Manager "
+                   "(README, Private domains)" if vpc is not None and vpc.subnets else
+                   "Check that Secrets Manager is reachable from where this runs"))
     if isinstance(exc, Unreachable):
         return f"could not reach {endpoint} ({exc.error or type(exc).__name__}). {_where_to_look(vpc)}"
     if isinstance(exc, TransportError) and exc.status_code in (401, 403):

@@ -17,6 +17,20 @@ class SecretError(RuntimeError):
     """The secret is missing, unreadable or lacks ``username``/``password``."""
 
 
+def secret_error_in(exc: BaseException) -> SecretError | None:
+    """The :class:`SecretError` behind ``exc``, if any.
+
+    The secret is read inside the request's auth callable, so opensearch-py reports its failure as a
+    connection error; the cause says what really went wrong.
+    """
+    cause: Any = getattr(exc, "info", None)
+    for _ in range(5):  # the cause, or what it was raised from
+        if isinstance(cause, SecretError) or not isinstance(cause, BaseException):
+            return cause if isinstance(cause, SecretError) else None
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 class CachedSecret:
     """``username``/``password`` from one secret, re-read after ``ttl_seconds``."""
 

@@ -21,7 +21,7 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from logship.bounded_connection import CredentialsTimeoutError
 from logship.documents import UNENCODABLE, Document
-from logship.secrets import SecretError
+from logship.secrets import secret_error_in
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Answers after which the request may still have been carried out: a retry's 409 is then our own write.
@@ -116,16 +116,6 @@ def _request_reason(exc: TransportError) -> dict[str, Any]:
     if isinstance(error, dict):
         return {"type": str(error.get("type", exc.error)), "reason": str(error.get("reason", ""))[:500]}
     return {"type": str(exc.error), "reason": str(exc.info)[:500]}
-
-
-def _secret_error(exc: TransportConnectionError) -> SecretError | None:
-    """A secret that failed inside the auth callable: opensearch-py reports it as a connection error."""
-    cause = exc.info
-    for _ in range(5):  # the cause, or what it was raised from
-        if isinstance(cause, SecretError) or not isinstance(cause, BaseException):
-            return cause if isinstance(cause, SecretError) else None
-        cause = cause.__cause__ or cause.__context__
-    return None
 
 
 def _never_sent(exc: TransportConnectionError) -> bool:
@@ -289,7 +279,7 @@ class BulkSink:
         return chunk
 
     def _no_answer(self, chunk: list[_Entry], exc: TransportConnectionError, ledger: Ledger) -> list[_Entry]:
-        secret = _secret_error(exc)
+        secret = secret_error_in(exc)
         if secret is not None:
             raise CredentialsError(f"OpenSearch credentials unusable, not retried: {secret}") from secret
         if isinstance(exc.info, CredentialsTimeoutError):

@@ -95,3 +95,21 @@ def test_a_secret_read_that_hangs_is_bounded_by_the_request_and_the_summary_prin
     assert summary["reasons"][0].startswith("the credentials were not ready in the request's time")
     # The next invocation of the same container finds the secret the late read cached.
     assert app.handler(encode(load("cwl_node_runtime")), LambdaContext())["indexed"] == 6
+
+
+def test_the_installer_names_a_malformed_secret_not_the_network(aws, osmem_clone, cloudformation, monkeypatch):
+    arn = boto3.client("secretsmanager").create_secret(Name="logship/opensearch",
+                                                       SecretString="username=shipper password=" + PASSWORD)["ARN"]
+    for key, value in shipper_env(osmem_clone.url, OPENSEARCH_AUTH="basic", OPENSEARCH_SECRET_ARN=arn).items():
+        monkeypatch.setenv(key, value)
+    request = cloudformation.request("Create", function="logship-install-index-template",
+                                     resource_type="Custom::IndexTemplate", logical_id="IndexTemplate", properties={})
+
+    load_handler("install_index_template").handler(request, LambdaContext())
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith(f"secret {arn} ")
+    assert "is not JSON" in answer["Reason"]
+    assert "could not reach" not in answer["Reason"]
+    assert PASSWORD not in answer["Reason"]
