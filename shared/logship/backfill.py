@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from logship.aws_calls import error_code
 from logship.config import BackfillConfig
 from logship.delivery import Deliver, deliver_split, subscription_event
 from logship.timefmt import iso_millis
@@ -76,7 +77,8 @@ class Window:
         return params
 
 
-def choose_window(subscription: Subscription, *, group_created_ms: int, now_ms: int, lookback_ms: int) -> Window:
+def choose_window(subscription: Subscription, *, group_created_ms: int, now_ms: int, lookback_ms: int,
+                  overlap_ms: int = 0) -> Window:
     """The group's whole life if it began within the lookback, else the lookback on event timestamps.
 
     A young group has only events ingested since its creation, whatever their timestamps (CloudWatch accepts
@@ -86,7 +88,7 @@ def choose_window(subscription: Subscription, *, group_created_ms: int, now_ms: 
     """
     since = now_ms - lookback_ms
     start = None if group_created_ms >= since else since
-    return Window(start, subscription.created_ms, subscription.pattern)
+    return Window(start, subscription.created_ms + overlap_ms, subscription.pattern)
 
 
 @dataclass(slots=True)
@@ -310,11 +312,7 @@ def _owner(destination_arn: str) -> str:
 
 
 def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code, message = str(error.get("Code", "Unknown")), str(error.get("Message", exc))
-    else:
-        code, message = type(exc).__name__, str(exc)
+    code, message = error_code(exc)
     if code == "ResourceNotFoundException" and not result.read:
         result.status = "gone"
         result.problem(f"{calls.last}: the log group was deleted before it could be backfilled")
@@ -351,7 +349,7 @@ def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver:
             result.problem("the log group was deleted before it could be backfilled")
             return result
         window = choose_window(subscription, group_created_ms=created, now_ms=int(clock() * 1000),
-                               lookback_ms=config.lookback_ms)
+                               lookback_ms=config.lookback_ms, overlap_ms=config.overlap_ms)
         result.window = {"from": "group start" if window.start_ms is None else iso_millis(window.start_ms),
                          "ingested_until": iso_millis(window.ingested_until_ms), "filter": subscription.name}
         ship_window(log_group, window, filter_name=subscription.name, owner=_owner(destination_arn), call=calls,

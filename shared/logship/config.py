@@ -299,6 +299,9 @@ class BackfillConfig:
     hours: int = 24  # how far back: a group's whole life up to this; 0 turns backfill off
     max_events: int = 10_000  # per group; the oldest are kept, the rest reported as left out
     batch_bytes: int = 1024 * 1024  # of message text per payload to start from; a 413 splits it further
+    # Lines ingested this soon after the filter's creationTime are shipped too: AWS does not say a new filter
+    # delivers from that very millisecond, and a line sent twice is one document (its id), a line missed is lost.
+    overlap_ms: int = 60_000
 
     @property
     def enabled(self) -> bool:

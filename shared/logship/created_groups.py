@@ -43,25 +43,25 @@ def _subscribe(created: CreatedLogGroup, subscriber: Subscriber, tally: Tally, e
         extra["outcome"] = Outcome.EXCLUDED.value
         return
     try:
-        result = subscriber.filters.ensure(name)
+        # again=True: Lambda retries an event whose backfill failed; the group is subscribed by then
+        done = subscriber.subscribe(name, tally, stream, created_ms=created.created_ms, again=True)
     except OutOfTimeError as exc:
-        result = Result(Outcome.FAILED, str(exc))
-    tally.record(name, result, stream)
-    extra["outcome"] = result.outcome.value
-    if result.outcome is Outcome.SUBSCRIBED:
-        extra["backfill"] = subscriber.backfill(name, tally, stream, group_created_ms=created.created_ms).to_dict()
-    days = subscriber.config.retention_days
-    if days and result.outcome is not Outcome.GONE:
-        extra["retention"] = subscriber.filters.keep_retention(name, days)
-        if extra["retention"].startswith("set "):
-            tally.add(Outcome.RETENTION_SET.value)
+        tally.record(name, Result(Outcome.FAILED, str(exc)), stream)
+        extra["outcome"] = Outcome.FAILED.value
+        return
+    extra["outcome"] = done.result.outcome.value
+    if done.backfill is not None:
+        extra["backfill"] = done.backfill.to_dict()
+    if done.retention:
+        extra["retention"] = done.retention
 
 
 def subscribe_created_group(event: Any, subscriber: Subscriber, stream: IO[str] | None = None,
                             remaining_ms: Callable[[], int] | None = None) -> dict[str, Any]:
     """Subscribe the group a CloudTrail ``CreateLogGroup`` record created, if selected; print one summary line.
 
-    Raises :class:`SubscribeError` only when the group is left unsubscribed for a reason a retry may fix.
+    Raises :class:`SubscribeError` when the group is left unsubscribed, or its earlier lines unshipped, for a
+    reason a retry may fix.
     """
     started = time.perf_counter()
     subscriber.begin(remaining_ms or (lambda: 10**9), RESERVE_MS)
@@ -77,8 +77,9 @@ def subscribe_created_group(event: Any, subscriber: Subscriber, stream: IO[str] 
     record = summary("subscribe-log-group", tally, namespace=config.metrics_namespace,
                      function_name=config.function_name, started=started, extra=extra)
     emit(record, stream)
-    if tally.counts["failed"]:
-        raise SubscribeError(f"could not subscribe {created.name}: {'; '.join(tally.problems)}. Lambda retries "
-                             "this event twice, then keeps it in the subscription dead-letter queue; the next "
-                             "complete reconcile sweep tries again")
+    if tally.counts["failed"] or tally.counts["backfill_failed"]:
+        what = "subscribe" if tally.counts["failed"] else "ship the earlier lines of"
+        raise SubscribeError(f"could not {what} {created.name}: {'; '.join(tally.problems)}. Lambda retries this "
+                             "event twice, then keeps it in the subscription dead-letter queue; the next complete "
+                             "reconcile sweep tries again")
     return record

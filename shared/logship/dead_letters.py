@@ -2,13 +2,15 @@
 
 Each message is Lambda's record of a CreateLogGroup event that still failed after its retries. A complete
 subscribe sweep that started after the message was sent has visited that group again (subscribed it, or
-reported why not in its own summary), so the message says nothing new: it is deleted, and the queue's
-alarm clears. Messages sent after the sweep started are left for the next one.
+reported why not in its own summary); what the sweep does not redo (shipping the group's earlier lines) the
+caller's ``settle`` does. A settled message says nothing new: it is deleted, and the queue's alarm clears.
+Messages sent after the sweep started, or not settled, are left for the next one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,7 @@ class Cleared:
 
     deleted: int = 0
     groups: list[str] = field(default_factory=list)
-    kept: int = 0  # sent after the sweep started
+    kept: int = 0  # sent after the sweep started, or not settled yet
     failed: list[str] = field(default_factory=list)
     stopped: str = ""  # why the queue may hold more messages from before the sweep
 
@@ -40,8 +42,10 @@ def _group(body: str) -> str | None:
         return None
 
 
-def clear_sent_before(sqs: Calls, queue_url: str, before_ms: int) -> Cleared:
-    """Delete every message of ``queue_url`` sent before ``before_ms`` (epoch milliseconds).
+def clear_sent_before(sqs: Calls, queue_url: str, before_ms: int,
+                      settle: Callable[[str | None], bool] = lambda _group: True) -> Cleared:
+    """Delete every message of ``queue_url`` sent before ``before_ms`` (epoch milliseconds) that ``settle``
+    (given the message's log group, None if unreadable) says is dealt with.
 
     Long polling (one second) so an empty answer means an empty queue, not a sample of its servers; stops
     when a receive shows nothing new or the invocation's time runs short.
@@ -58,7 +62,8 @@ def clear_sent_before(sqs: Calls, queue_url: str, before_ms: int) -> Cleared:
         if not fresh:
             break
         seen.update(m["MessageId"] for m in fresh)
-        old = [m for m in fresh if int(m.get("Attributes", {}).get("SentTimestamp", before_ms)) < before_ms]
+        old = [m for m in fresh if int(m.get("Attributes", {}).get("SentTimestamp", before_ms)) < before_ms
+               and settle(_group(m.get("Body", "")))]
         cleared.kept += len(fresh) - len(old)
         if old:
             _delete(sqs, queue_url, old, cleared)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logship.lines import LineParser
-from logship.payload import MAX_ID_BYTES, LogBatch, RejectedEvent
+from logship.payload import LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
 from logship.timefmt import index_day, iso_millis
 
@@ -150,11 +150,8 @@ class DocumentBuilder:
 
 def usable_id(document_id: str) -> str:
     """``document_id`` if OpenSearch takes it as an ``_id``, else a stand-in derived from it (same every time)."""
-    try:
-        if 0 < len(document_id.encode()) <= MAX_ID_BYTES:
-            return document_id
-    except UnicodeEncodeError:
-        pass
+    if id_problem(document_id) is None:
+        return document_id
     return "sha256-" + hashlib.sha256(document_id.encode(errors="surrogatepass")).hexdigest()
 
 

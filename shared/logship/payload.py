@@ -155,7 +155,8 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _id_problem(event_id: Any) -> str | None:
+def id_problem(event_id: Any) -> str | None:
+    """Why ``event_id`` cannot be a document's ``_id`` (OpenSearch would refuse it, and its whole request)."""
     if not isinstance(event_id, str):
         return "id is missing" if event_id is _MISSING else f"id is {_json_type(event_id)}, not a string"
     if not event_id:
@@ -191,7 +192,7 @@ def _examine(item: Any) -> tuple[LogEvent | None, list[str]]:
     if type(event_id) is int:  # an id sent as a JSON number (moto, hand-made payloads): its digits are the id
         event_id = str(event_id)
     timestamp = _timestamp(item.get("timestamp", _MISSING))
-    problems = [p for p in (_id_problem(event_id), timestamp if isinstance(timestamp, str) else None) if p]
+    problems = [p for p in (id_problem(event_id), timestamp if isinstance(timestamp, str) else None) if p]
     if not isinstance(message, str):
         problems.append("message is missing" if message is _MISSING
                         else f"message is {_json_type(message)}, not a string")
@@ -233,7 +234,7 @@ class _Rejections:
         for position, item, problems in self.found:
             fields = item if isinstance(item, dict) else {}
             own_id = fields.get("id")
-            usable_id = own_id if isinstance(own_id, str) and _id_problem(own_id) is None else None
+            usable_id = own_id if isinstance(own_id, str) and id_problem(own_id) is None else None
             if usable_id is None or usable_id in used:
                 usable_id = self._stand_in_id(position)
             used.add(usable_id)

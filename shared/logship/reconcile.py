@@ -16,15 +16,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from logship import custom_resource
 from logship.aws_calls import OutOfTimeError
 from logship.dead_letters import clear_sent_before
 from logship.report import emit
+from logship.selection import Verdict
 from logship.subscriber import Subscriber
 from logship.subscription_report import Tally, summary
 from logship.sweep import Cursor, Mode, sweep
 
 CONTINUATION = "reconcile-continuation"
+UNFINISHED = "Unfinished"  # the metric a run that ends without covering every group sets to 1 (alarmed)
 PHYSICAL_ID = "logship-subscriptions"
 # No group is started with less than this left: time for its calls and their retries.
 CONTINUE_MARGIN_MS = 60_000
@@ -104,13 +108,30 @@ def _reason(tally: Tally, totals: Mapping[str, int], stopped: str | None) -> str
     return f"{text}; {stopped}" if stopped else text
 
 
-def _clear_dead_letters(job: Job, subscriber: Subscriber, extra: dict[str, Any]) -> None:
+def _backfilled(subscriber: Subscriber, group: str | None, tally: Tally, stream: IO[str] | None) -> bool:
+    """Its earlier lines shipped: the one thing a sweep does not redo for a group subscribed already.
+
+    A group the settings no longer select (or logship's own, or deleted) has nothing left to ship.
+    """
+    if group is None:
+        return True
+    try:
+        if subscriber.verdict(group) is not Verdict.INCLUDED:
+            return True
+    except (ClientError, BotoCoreError, OutOfTimeError):  # a suspect's tags unread: the next sweep asks again
+        return False
+    return not subscriber.backfill(group, tally, stream).failed
+
+
+def _clear_dead_letters(job: Job, subscriber: Subscriber, tally: Tally, extra: dict[str, Any],
+                        stream: IO[str] | None) -> None:
     """After a complete subscribe sweep: what subscribe-log-group failed on before it started is covered."""
     queue_url = subscriber.config.dead_letter_queue_url
     if job.mode is not Mode.SUBSCRIBE or not queue_url:
         return
     try:
-        cleared = clear_sent_before(subscriber.sqs, queue_url, int(job.started_at * 1000))
+        cleared = clear_sent_before(subscriber.sqs, queue_url, int(job.started_at * 1000),
+                                    settle=lambda group: _backfilled(subscriber, group, tally, stream))
     except Exception as exc:  # the sweep is done; the messages wait for the next one, and the alarm stays
         extra.update(dead_letters_cleared=0, dead_letters=f"not cleared: {type(exc).__name__}: {exc}",
                      level="warning")
@@ -162,12 +183,12 @@ def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
     if stopped:
         extra["stopped"] = stopped
     if complete and subscriber is not None:
-        _clear_dead_letters(job, subscriber, extra)
+        _clear_dead_letters(job, subscriber, tally, extra, stream)
     unfinished = int(next_job is None and not complete)  # the run ends here without having covered every group
     namespace = subscriber.config.metrics_namespace if subscriber else "logship"
     record = summary("reconcile-subscriptions", tally, namespace=namespace, function_name=context.function_name,
                      started=started, extra={**extra, "unfinished": unfinished},
-                     metrics={"Unfinished": (unfinished, "Count")})
+                     metrics={UNFINISHED: (unfinished, "Count")})
     emit(record, stream)
     if job.request is not None and next_job is None:
         # A stuck stack delete is worse than a filter left behind: the answer is always SUCCESS, with the reason.

@@ -64,9 +64,7 @@ class Shipper:
             rejected = self.builder.rejected(batch)
             try:
                 ledger = self.sink.write(documents, deadline, failed=rejected) if documents or rejected else Ledger()
-            except WriteStoppedError as exc:
-                if exc.ledger is None:
-                    raise
+            except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
         except Exception as exc:  # a bad payload, or a bug: the one line says so
             emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)

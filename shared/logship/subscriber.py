@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from logship.aws_calls import Calls, aws_client, error_code
+from botocore.exceptions import BotoCoreError, ClientError
+
+from logship.aws_calls import Calls, OutOfTimeError, aws_client, error_code
 from logship.backfill import BackfillResult, backfill_group
 from logship.config import BackfillConfig, SubscriberConfig
 from logship.delivery import LambdaDeliverer
@@ -88,6 +90,45 @@ class Subscriber:
             tags = self.filters.tags(name)
         return Verdict.LOGSHIP if tagged_as_logship(tags) else verdict
 
+    def subscribe(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
+                  listed: Mapping[str, Any] | None = None, created_ms: int | None = None,
+                  again: bool = False) -> Subscribed:
+        """Our filter on a selected group, then what it logged before the filter (backfill), then the retention
+        it lacks: the one sequence both paths run.
+
+        ``listed`` is the group as a sweep's listing gave it (its creationTime and retention: no extra call);
+        ``again`` backfills a group already subscribed too (an event Lambda retries after a failed backfill).
+        Raises :class:`OutOfTimeError` when not even the filter could be seen to in this invocation's time.
+        """
+        result = self.filters.ensure(name)
+        tally.record(name, result, stream)
+        done = Subscribed(result)
+        if result.outcome is Outcome.SUBSCRIBED or (again and result.outcome is Outcome.ALREADY_SUBSCRIBED):
+            created = listed.get("creationTime") if listed is not None else created_ms
+            done.backfill = self.backfill(name, tally, stream, group_created_ms=created)
+        if self.config.retention_days and result.outcome is not Outcome.GONE:
+            done.retention = self._keep_retention(name, listed, tally, stream)
+        return done
+
+    def _keep_retention(self, name: str, listed: Mapping[str, Any] | None, tally: Tally,
+                        stream: IO[str] | None) -> str:
+        """NewLogGroupRetentionDays on a group without retention (its creator's choice is kept)."""
+        days = self.config.retention_days
+        try:
+            group = listed if listed is not None else self.filters.describe_group(name)
+            if group is None:
+                return "gone"
+            if group.get("retentionInDays"):
+                return f"kept {group['retentionInDays']} days"
+            self.filters.set_retention(name, days)
+        except (ClientError, BotoCoreError, OutOfTimeError) as exc:
+            code, message = error_code(exc)
+            tally.record(name, Result(Outcome.FAILED, f"could not set {days} days of retention: {code}: {message}"),
+                         stream)
+            return f"failed: {code}: {message}"
+        tally.record(name, Result(Outcome.RETENTION_SET, f"{days} days (it had none)"), stream)
+        return f"set {days} days"
+
     def backfill(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
                  group_created_ms: int | None = None) -> BackfillResult:
         """Right after subscribing ``name``: ship what it logged before our filter existed (a filter never does).
@@ -110,6 +151,15 @@ class Subscriber:
             tally.problems.append(f"{name}: backfill {result.status}: {result.detail}")
         emit({"logship": "backfill", "level": level, "log_group": name, **result.to_dict()}, stream)
         return result
+
+
+@dataclass(slots=True)
+class Subscribed:
+    """What subscribing one selected group did: the filter's outcome, its backfill, its retention."""
+
+    result: Result
+    backfill: BackfillResult | None = None
+    retention: str = ""  # "set 30 days", "kept 7 days", "failed: ...", "gone"; empty when not asked for
 
 
 class _PacedLambda:

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from logship.aws_calls import Calls, OutOfTimeError, error_code, maybe_done, retryable
+from logship.aws_calls import Calls, error_code, maybe_done, retryable
 from logship.config import SubscriberConfig
 from logship.destinations import Destinations
 
@@ -173,20 +173,10 @@ class SubscriptionFilters:
             return any(maybe_done(earlier) for earlier in failed)
         return True
 
-    def keep_retention(self, group: str, days: int) -> str:
-        """Give a new group ``days`` of retention unless it already has one (its creator chose it)."""
-        try:
-            page = self._logs.call("DescribeLogGroups", {"logGroupNamePrefix": group, "limit": 1})
-            found = [g for g in page.get("logGroups", []) if g.get("logGroupName") == group]
-            if not found:
-                return "gone"
-            if found[0].get("retentionInDays"):
-                return f"kept {found[0]['retentionInDays']} days"
-            self.set_retention(group, days)
-        except (ClientError, BotoCoreError, OutOfTimeError) as exc:
-            code, message = error_code(exc)
-            return f"failed: {code}: {message}"
-        return f"set {days} days"
+    def describe_group(self, group: str) -> dict[str, Any] | None:
+        """The group as DescribeLogGroups lists it (creationTime, retentionInDays, ...); None if it is gone."""
+        page = self._logs.call("DescribeLogGroups", {"logGroupNamePrefix": group, "limit": 1})
+        return next((g for g in page.get("logGroups", []) if g.get("logGroupName") == group), None)
 
     def set_retention(self, group: str, days: int) -> None:
         self._logs.call("PutRetentionPolicy", {"logGroupName": group, "retentionInDays": days})

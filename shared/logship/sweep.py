@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from logship.aws_calls import OutOfTimeError, error_code
+from logship.aws_calls import OutOfTimeError
 from logship.selection import Verdict
 from logship.subscriber import Subscriber, unreadable_tags
 from logship.subscription_report import Tally
@@ -44,26 +44,6 @@ class Cursor:
         return cls(int(raw.get("prefix", 0)), raw.get("token") or None, tuple(raw.get("done") or ()))
 
 
-def _subscribe(subscriber: Subscriber, group: Mapping[str, Any], tally: Tally, stream: IO[str] | None) -> None:
-    """Our filter on a selected group, and the retention it lacks (the listing says: no extra call)."""
-    name = group["logGroupName"]
-    result = subscriber.filters.ensure(name)
-    tally.record(name, result, stream)
-    if result.outcome is Outcome.SUBSCRIBED:
-        subscriber.backfill(name, tally, stream, group_created_ms=group.get("creationTime"))
-    days = subscriber.config.retention_days
-    if not days or group.get("retentionInDays") or result.outcome is Outcome.GONE:
-        return
-    try:
-        subscriber.filters.set_retention(name, days)
-    except (ClientError, BotoCoreError) as exc:
-        code, message = error_code(exc)
-        tally.record(name, Result(Outcome.FAILED, f"could not set {days} days of retention: {code}: {message}"),
-                     stream)
-        return
-    tally.record(name, Result(Outcome.RETENTION_SET, f"{days} days (it had none)"), stream)
-
-
 def _take_ours_off(subscriber: Subscriber, name: str, why: str, tally: Tally, stream: IO[str] | None) -> None:
     removed = subscriber.filters.remove(name, why)
     if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
@@ -86,7 +66,7 @@ def visit(subscriber: Subscriber, mode: Mode, group: Mapping[str, Any], tally: T
         tally.record(name, unreadable_tags(name, exc), stream)
         return
     if verdict is Verdict.INCLUDED:
-        _subscribe(subscriber, group, tally, stream)
+        subscriber.subscribe(name, tally, stream, listed=group)
         return
     tally.record(name, Result(Outcome.EXCLUDED), stream)
     if verdict is Verdict.EXCLUDED:  # excluded since it was subscribed: the settings say stop shipping it

@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from moto.core.models import botocore_stubber
 
-_ANSWERED = "x-test-fault"  # marks a request the hook answered, so moto leaves it alone
+ANSWERED = "x-test-fault"  # marks a request the hook answered, so moto leaves it alone
 
 
 class _Body:
@@ -72,7 +72,7 @@ class Faults:
         self.faults: dict[str, int] = {}
 
         def moto_unless_answered(request: Any) -> Any:
-            return None if request.headers.get(_ANSWERED) else self._process(request)
+            return None if request.headers.get(ANSWERED) else self._process(request)
 
         monkeypatch.setattr(botocore_stubber, "process_request", moto_unless_answered)
         boto3.DEFAULT_SESSION.events.register_first("before-send", self._hook)
@@ -107,7 +107,7 @@ class Faults:
         if fault is None:
             return None  # on to moto
         self.faults[operation] = self.faults.get(operation, 0) + 1
-        request.headers[_ANSWERED] = "1"
+        request.headers[ANSWERED] = "1"
         if isinstance(fault, Refuse):
             return error_response(request.url, fault.code, fault.message, fault.status)
         if isinstance(fault, Unreachable):

@@ -168,7 +168,9 @@ def test_a_groups_lines_from_before_its_subscription_are_searchable_exactly_once
 
     every_event = group_events(aws)
     assert len({event["eventId"] for event in every_event}) == len(every_event) == len(before) + len(after)
-    assert (result.status, result.shipped, result.after_filter) == ("done", len(before), len(after))
+    # The minute after the filter's creation overlaps (BackfillConfig.overlap_ms): those lines are shipped by
+    # the filter and by the backfill, and indexed once.
+    assert (result.status, result.shipped, result.after_filter) == ("done", len(before) + len(after), 0)
     docs = search_all(opensearch)
     assert sorted(doc["_id"] for doc in docs) == sorted(event["eventId"] for event in every_event)
     by_id = {doc["_id"]: doc for doc in docs}
@@ -183,8 +185,8 @@ def test_a_groups_lines_from_before_its_subscription_are_searchable_exactly_once
     again = backfill(aws, shipper)
 
     rerun = shipper.summaries[first_run:]
-    assert (again.status, again.shipped) == ("done", len(before))
-    assert sum(summary["duplicates"] for summary in rerun) == len(before)
+    assert (again.status, again.shipped) == ("done", len(every_event))
+    assert sum(summary["duplicates"] for summary in rerun) == len(every_event)
     assert sum(summary["indexed"] for summary in rerun) == 0
     assert len(search_all(opensearch)) == len(every_event)
 
@@ -244,11 +246,26 @@ def test_a_group_with_only_lines_after_its_subscription_ships_nothing(aws, quiet
     log(aws, STREAM_A, ["after 1", "after 2"], [now_ms() - 1, now_ms()])
     collector = Collector()
 
-    result = backfill(aws, collector)
+    result = backfill(aws, collector, overlap_ms=0)  # the boundary itself
 
     assert len(quiet_shipper.ids()) == 2  # the filter's own delivery
     assert (result.status, result.read, result.after_filter, result.shipped) == ("done", 2, 2, 0)
     assert collector.payloads == []
+
+
+def test_lines_ingested_in_the_minute_after_the_filter_are_shipped_too_and_not_later_ones(aws, quiet_shipper):
+    aws.groups(GROUP)
+    aws.subscribe(GROUP, SHIPPER_ARN)
+    a_moment()
+    log(aws, STREAM_A, ["just after"], [now_ms()])
+    collector = Collector()
+
+    within = backfill(aws, collector)  # the default overlap: a minute
+    beyond = backfill(aws, Collector(), overlap_ms=0)
+
+    assert (within.shipped, within.after_filter) == (1, 0)
+    assert [event["message"] for event in collector.payloads[0]["logEvents"]] == ["just after"]
+    assert (beyond.shipped, beyond.after_filter) == (0, 1)
 
 
 def test_an_empty_group_ships_nothing(aws):
@@ -345,7 +362,7 @@ def test_run_late_it_stops_after_as_many_lines_from_after_the_filter_as_the_cap(
     log(aws, STREAM_A, [f"after {i}" for i in range(10_050)], [now_ms() - 1000] * 10_050)
     collector = Collector()
 
-    result = backfill(aws, collector, max_events=10_000)
+    result = backfill(aws, collector, max_events=10_000, overlap_ms=0)
 
     assert (result.status, result.stopped, result.shipped, result.more_unread) == ("capped", "late", 0, True)
     assert result.after_filter == 10_000

@@ -7,6 +7,7 @@ once, shipped through the real ship-logs handler (run in-process where Lambda wo
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from logship.created_groups import SubscribeError
 from tests.conftest import LambdaContext, load_handler, search_all
+from tests.integration.aws_faults import ANSWERED
 from tests.integration.conftest import SHIPPER_ARN
 from tests.integration.test_backfill import (
     GROUP,
@@ -26,7 +29,7 @@ from tests.integration.test_backfill import (
     now_ms,
 )
 from tests.integration.test_reconcile_subscriptions import RECONCILER, SCHEDULED, Countdown
-from tests.integration.test_subscribe_log_group import printed, run_subscriber, subscriber_env
+from tests.integration.test_subscribe_log_group import answer_with, printed, run_subscriber, subscriber_env
 from tests.payloads import load
 
 
@@ -42,14 +45,17 @@ def shipper(aws: Any, opensearch: Any, osmem_clone: Any, monkeypatch: pytest.Mon
     running = InProcessShipper(monkeypatch, osmem_clone.url)
     filter_delivers_to(monkeypatch, SHIPPER_ARN, running)
 
-    def invoke(request: Any, **_kwargs: Any) -> AWSResponse | None:
-        if quote(SHIPPER_ARN, safe="") not in request.url and SHIPPER_ARN not in request.url:
-            return None  # another function: on to moto
+    def invoke(request: Any, event_name: str, **_kwargs: Any) -> AWSResponse | None:
+        if (event_name != "before-send.lambda.Invoke" or request.headers.get(ANSWERED)
+                or (quote(SHIPPER_ARN, safe="") not in request.url and SHIPPER_ARN not in request.url)):
+            return None  # not an invoke of the shipper, or a fault answered it (tests/integration/aws_faults.py)
         assert request.headers["X-Amz-Invocation-Type"] == b"Event"
         running(json.loads(request.body))
         return AWSResponse(request.url, 202, {"x-amzn-RequestId": "queued"}, _Accepted())
 
-    boto3.DEFAULT_SESSION.events.register_first("before-send.lambda.Invoke", invoke)
+    # On "before-send" itself and after the faults' hook (registered first), which marks what it answers:
+    # botocore runs every handler, a more specific event's before the others.
+    boto3.DEFAULT_SESSION.events.register("before-send", invoke)
     return running
 
 
@@ -111,24 +117,71 @@ def test_a_backfill_can_be_run_again_on_demand_and_ships_nothing_twice(aws, ship
     assert (shipper.total("indexed"), shipper.total("duplicates")) == (len(before), len(before))
 
 
-def test_a_failed_backfill_leaves_the_subscription_and_says_how_to_retry(aws, monkeypatch, capsys):
-    lines_before_subscription(aws)
-    from tests.integration.test_subscribe_log_group import answer_with
+def subscribe_raising(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], context: Any = None,
+                      **env: str) -> list[dict[str, Any]]:
+    """The real subscribe-log-group on the sample event, expected to fail (so Lambda retries); what it printed."""
+    for key, value in subscriber_env(AWS_LAMBDA_FUNCTION_NAME="logship-subscribe-log-group", **env).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SubscribeError, match=f"could not ship the earlier lines of {GROUP}: "):
+        load_handler("subscribe_log_group").handler(load("cloudtrail_create_lambda_group"),
+                                                    context or LambdaContext(function_name="logship-subscribe-log-group"))
+    return printed(capsys)
 
-    answer_with(monkeypatch, "Invoke", "AccessDeniedException", "not authorized to perform: lambda:InvokeFunction",
-                service="lambda")
 
-    lines = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))
+def test_a_failed_backfill_keeps_the_subscription_and_lambdas_retry_ships_the_lines(aws, shipper, opensearch,
+                                                                                    monkeypatch, capsys):
+    before = lines_before_subscription(aws)
+    refused = answer_with(monkeypatch, "Invoke", "AccessDeniedException",
+                          "not authorized to perform: lambda:InvokeFunction", times=1, service="lambda")
 
-    summary = lines[-1]
-    assert summary["outcome"] == "subscribed"  # the subscription stands; Lambda is not asked to retry it
+    summary = subscribe_raising(monkeypatch, capsys)[-1]
+
+    assert summary["outcome"] == "subscribed"  # the subscription stands
     assert aws.filters(GROUP) == {"logship": SHIPPER_ARN}
     assert summary["backfill"]["status"] == "failed"
     assert summary["backfill_failed"] == summary["BackfillFailed"] == 1
     assert "AccessDeniedException" in summary["backfill"]["detail"]
+    assert summary["problems"][0].startswith(f"{GROUP}: backfill failed")
+    assert len(refused) == 1
+    assert search_all(opensearch) == []
+
+    retried = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_lambda_group"))[-1]  # Lambda's retry
+
+    assert (retried["outcome"], retried["backfill"]["status"]) == ("already_subscribed", "done")
+    assert len(search_all(opensearch)) == len(before)
+
+
+def test_a_backfill_cut_short_by_the_lambda_context_fails_the_invocation_so_lambda_retries(aws, shipper, opensearch,
+                                                                                          monkeypatch, capsys):
+    lines_before_subscription(aws)
+
+    summary = subscribe_raising(monkeypatch, capsys, LambdaContext(remaining_ms=4_000))[-1]  # under the 5 s reserve
+
+    assert summary["outcome"] == "subscribed"
+    assert summary["backfill"]["status"] == "out_of_time"
     assert "run the backfill for this group again" in summary["backfill"]["detail"]
-    [problem] = summary["problems"]
-    assert problem.startswith(f"{GROUP}: backfill failed")
+
+
+def test_a_sweep_ships_the_earlier_lines_of_a_group_whose_event_ended_in_the_dead_letter_queue(
+        aws, shipper, opensearch, monkeypatch, capsys):
+    before = lines_before_subscription(aws)
+    queue = boto3.client("sqs").create_queue(QueueName="logship-SubscriptionDeadLetterQueue")["QueueUrl"]
+    answer_with(monkeypatch, "Invoke", "AccessDeniedException", "not authorized", times=3, service="lambda")
+    for _attempt in range(3):  # Lambda's two retries fail as well: the event goes to the dead-letter queue
+        subscribe_raising(monkeypatch, capsys)
+    record = {"requestContext": {"condition": "RetriesExhausted"},
+              "requestPayload": load("cloudtrail_create_lambda_group"),
+              "responsePayload": {"errorType": "SubscribeError", "errorMessage": "could not ship the earlier lines"}}
+    boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+    assert search_all(opensearch) == []
+    time.sleep(0.002)  # the sweep starts after the message was sent
+
+    summary = reconcile(monkeypatch, capsys, SCHEDULED, SUBSCRIPTION_DLQ_URL=queue)[-1]
+
+    assert (summary["complete"], summary["already_subscribed"]) == (True, 1)
+    assert (summary["dead_letters_cleared"], summary["dead_letters_groups"]) == (1, [GROUP])
+    assert summary["backfill_shipped"] == len(before)
+    assert len(search_all(opensearch)) == len(before)
 
 
 def test_an_on_demand_backfill_of_a_group_logship_does_not_ship_says_so(aws, monkeypatch, capsys):
@@ -138,18 +191,3 @@ def test_an_on_demand_backfill_of_a_group_logship_does_not_ship_says_so(aws, mon
 
     assert summary["backfill"] == {"/aws/lambda/not-subscribed": "no_filter"}
     assert "no subscription filter on /aws/lambda/not-subscribed" in summary["problems"][0]
-
-
-def test_the_lambda_context_bounds_the_backfill(aws, shipper, opensearch, monkeypatch, capsys):
-    lines_before_subscription(aws)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "logship-subscribe-log-group")
-    for key, value in subscriber_env().items():
-        monkeypatch.setenv(key, value)
-
-    app = load_handler("subscribe_log_group")
-    app.handler(load("cloudtrail_create_lambda_group"), LambdaContext(remaining_ms=4_000))  # under the 5 s reserve
-
-    summary = printed(capsys)[-1]
-    assert summary["outcome"] == "subscribed"
-    assert summary["backfill"]["status"] == "out_of_time"
-    assert "run the backfill for this group again" in summary["backfill"]["detail"]

@@ -58,10 +58,10 @@ FILTER = Subscription("logship", NOW_MS - 1000, '{ $.level = "ERROR" }')
 ])
 def test_the_window_is_a_young_groups_whole_life_else_the_lookback(group_age_hours, start):
     window = choose_window(FILTER, group_created_ms=NOW_MS - group_age_hours * HOUR_MS, now_ms=NOW_MS,
-                           lookback_ms=24 * HOUR_MS)
+                           lookback_ms=24 * HOUR_MS, overlap_ms=60_000)
 
     assert window.start_ms == start
-    assert window.ingested_until_ms == FILTER.created_ms
+    assert window.ingested_until_ms == FILTER.created_ms + 60_000  # a minute past the filter's creation
     params = window.params("/aws/lambda/orders")
     assert params.get("startTime") == start
     assert params["filterPattern"] == FILTER.pattern

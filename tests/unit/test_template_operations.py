@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from logship.reconcile import UNFINISHED
 from logship.report import SHIPPER_METRICS
 from logship.subscription_report import FIGURES
 from tests.template_stack import RESOURCES, TEMPLATE, Stack
@@ -180,7 +181,7 @@ def test_each_alarm_watches_what_the_issue_asks(alarm, watches):
 
 
 def test_logships_own_metrics_under_alarm_are_ones_the_functions_emit():
-    emitted = {name for name, _unit in SHIPPER_METRICS.values()} | set(FIGURES.values()) | {"Unfinished"}
+    emitted = {name for name, _unit in SHIPPER_METRICS.values()} | set(FIGURES.values()) | {UNFINISHED}
     watched = {metric for alarm in ALARMS.values() for ns, metric, _ in _watched(alarm, Stack()) if ns == "logship"}
     assert watched <= emitted
     shipper = Stack().environment("ShipLogsFunction")
