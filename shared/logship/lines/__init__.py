@@ -1,0 +1,106 @@
+"""One Lambda log line -> its searchable message and the structured fields it carries.
+
+Pure functions: no I/O, never raises on any input. One module per family (see README, "Fields"):
+``platform`` (START, END, REPORT, INIT_REPORT, timeouts, runtime exits, JSON ``platform.*`` records),
+``python``, ``node`` (Node.js, and .NET's and pino-lambda's same tab-separated shape), ``dotnet``, ``java``,
+``go_ruby``, ``json_lines`` (JSON log format, Powertools, pino, bunyan, winston, structlog, ...) and
+``metrics`` (``MONITORING|...``). :class:`LineParser` picks the family from the line's first character,
+so each line pays for one family's patterns only. ``stacks`` joins a stack trace spread over several
+events of one batch. Fields use ECS names, nested as objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from logship.lines import go_ruby, java, node, platform, python
+from logship.lines.common import EXCEPTION, LEVELS, Fields, error_object, normalize_level
+from logship.lines.json_lines import MAX_CORRELATION_KEYS, JsonLines
+from logship.lines.metrics import PREFIX as MONITORING
+from logship.lines.metrics import monitoring
+from logship.lines.runtime import ERROR_PREFIXES
+from logship.lines.stacks import StackJoiner
+
+__all__ = ["LEVELS", "MAX_CORRELATION_KEYS", "Fields", "LineParser", "StackJoiner", "normalize_level"]
+
+_LAMBDA_WARNING = "LAMBDA_WARNING: "
+
+
+class LineParser:
+    """Parses lines with a fixed configuration (correlation keys); build once per cold start."""
+
+    def __init__(self, correlation_keys: Iterable[str] = ("correlation_id", "correlationId")) -> None:
+        self._json = JsonLines(correlation_keys)
+
+    def parse(self, line: str) -> tuple[str, Fields]:
+        """Return ``(message, fields)``; ``message`` is the text a user reads, without the trailing newline.
+
+        >>> LineParser().parse("[INFO]\\t2025-11-22T10:00:00.151Z\\tabc-1\\tReceived order\\n")[1]["log"]
+        {'level': 'INFO'}
+        """
+        text = line.rstrip("\r\n")
+        first = text[:1]
+        if first == "{":
+            return self._json.parse(text, text)
+        if first == "[":
+            return python.bracket_line(text, self._json)
+        if first.isdigit():
+            return self._digit_line(text)
+        if first.isupper():
+            return self._upper_line(text)
+        return text, _bare_line(text)
+
+    def _digit_line(self, text: str) -> tuple[str, Fields]:
+        """Node/.NET/pino ``<ISO time>\\t``, timeouts, log4j ``<date> <time>``, Go ``<date>/``, python3.6."""
+        if text[4:5] == "-":
+            parsed = node.tab_line(text, self._json) or java.log4j_line(text, self._json)
+            if parsed:
+                return parsed
+            timeout = platform.timeout_line(text)
+            if timeout:
+                return text, timeout
+        elif text[4:5] == "/":
+            parsed = go_ruby.go_log_line(text, self._json)
+            if parsed:
+                return parsed
+        else:
+            parsed = python.bootstrap_line(text, self._json)
+            if parsed:
+                return parsed
+        return text, _bare_line(text)
+
+    def _upper_line(self, text: str) -> tuple[str, Fields]:
+        """Lambda's own words, Ruby's ``Logger``, the runtimes' error lines, then anything else."""
+        if text.startswith(MONITORING):
+            return text, monitoring(text)
+        fields = platform.platform_line(text)
+        if fields is not None:
+            return text, fields
+        if text[1:4] == ", [":
+            parsed = go_ruby.ruby_logger_line(text, self._json)
+            if parsed:
+                return parsed
+        if text.startswith(_LAMBDA_WARNING):  # the runtime's hint after an unhandled exception
+            return text, {"log": {"level": "WARN"}}
+        if text.startswith(ERROR_PREFIXES):  # Ruby's runtime: "Error raised from handler method\n{...}"
+            fields = {"log": {"level": "ERROR"}}
+            error_object(text, fields)
+            return text, fields
+        if text.startswith(python.IMPORT_ERROR):
+            return text, python.import_error(text)
+        return text, _bare_line(text)
+
+
+def _bare_line(text: str) -> Fields:
+    """A line without a runtime prefix: a Go panic, a python2.7/3.6 uncaught error, or an exception line."""
+    if text.startswith(go_ruby.GO_PANIC):
+        return go_ruby.go_panic(text)
+    first, newline, _ = text.partition("\n")
+    if newline and python.TRACEBACK in text:
+        old = python.old_uncaught(text)
+        if old:
+            return old
+    match = EXCEPTION.match(first)
+    if match and (match[2] is not None or "." in match[1]):  # "KeyError: 'id'", "java.lang.NullPointerException"
+        return {"error": {"type": match[1], "message": match[2] or ""}}
+    return {}

@@ -1,0 +1,34 @@
+"""Tab-separated runtime lines ``<ISO time>\\t<request id>\\t<LEVEL>\\t<message>``: Node.js (``undefined`` as the
+request id during init; no level before nodejs10.x), .NET (``info``/``fail``/...: see ``dotnet``), and
+pino-lambda, which writes the same shape without a request id outside a request."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from logship.lines.common import Fields, normalize_level
+from logship.lines.runtime import runtime_body
+
+if TYPE_CHECKING:
+    from logship.lines.json_lines import JsonLines
+
+_ISO_TAB = re.compile(r"(\d{4}-\d\d-\d\dT[\d:.]+Z)\t(.*)", re.S)
+# Node's own stack frames, when a stack arrives one event per line.
+CONTINUATION = ("    at ",)
+
+
+def tab_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+    match = _ISO_TAB.match(text)
+    if not match:
+        return None
+    rest = match[2]
+    second, tab, after = rest.partition("\t")
+    if not tab:  # "<time>\t<message>"
+        return runtime_body(text, rest, None, None, json_lines)
+    if normalize_level(second):  # pino-lambda outside a request: "<time>\t<LEVEL>\t<message>"
+        return runtime_body(text, after, second, None, json_lines)
+    third, tab, body = after.partition("\t")
+    if tab and normalize_level(third):
+        return runtime_body(text, body, third, second, json_lines)
+    return runtime_body(text, after, None, second, json_lines)  # nodejs8.10: "<time>\t<request id>\t<message>"
