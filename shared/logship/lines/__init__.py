@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from logship.lines import go_ruby, java, node, platform, python
-from logship.lines.common import EXCEPTION, LEVELS, Fields, error_object, normalize_level
+from logship.lines.common import EXCEPTION, LEVELS, Fields, error_from_text, error_object, normalize_level
 from logship.lines.json_lines import MAX_CORRELATION_KEYS, JsonLines
 from logship.lines.metrics import PREFIX as MONITORING
 from logship.lines.metrics import monitoring
@@ -48,7 +48,11 @@ class LineParser:
             return self._digit_line(text)
         if first.isupper():
             return self._upper_line(text)
-        return text, _bare_line(text)
+        return self._other_line(text)
+
+    def _other_line(self, text: str) -> tuple[str, Fields]:
+        parsed = java.slf4j_line(text, self._json)  # a request id starting with a letter
+        return parsed or (text, _bare_line(text))
 
     def _digit_line(self, text: str) -> tuple[str, Fields]:
         """Node/.NET/pino ``<ISO time>\\t``, timeouts, log4j ``<date> <time>``, Go ``<date>/``, python3.6."""
@@ -64,7 +68,7 @@ class LineParser:
             if parsed:
                 return parsed
         else:
-            parsed = python.bootstrap_line(text, self._json)
+            parsed = python.bootstrap_line(text, self._json) or java.slf4j_line(text, self._json)
             if parsed:
                 return parsed
         return text, _bare_line(text)
@@ -96,11 +100,18 @@ def _bare_line(text: str) -> Fields:
     if text.startswith(go_ruby.GO_PANIC):
         return go_ruby.go_panic(text)
     first, newline, _ = text.partition("\n")
-    if newline and python.TRACEBACK in text:
+    if newline:
         old = python.old_uncaught(text)
         if old:
             return old
+    if text.startswith(go_ruby.GO_HANDLER_PANIC):
+        return {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
     match = EXCEPTION.match(first)
-    if match and (match[2] is not None or "." in match[1]):  # "KeyError: 'id'", "java.lang.NullPointerException"
-        return {"error": {"type": match[1], "message": match[2] or ""}}
-    return {}
+    if not (match and (match[2] is not None or "." in match[1])):  # "KeyError: 'id'", "java.lang.Throwable"
+        return {}
+    fields: Fields = {"error": {"type": match[1], "message": match[2] or ""}}
+    if newline:  # the exception with its stack in one event: an error, whatever printed it
+        error_from_text(text, fields)
+        if "stack_trace" in fields["error"]:
+            fields["log"] = {"level": "ERROR"}
+    return fields

@@ -118,8 +118,8 @@ def promote_error(value: dict[str, Any], fields: Fields) -> None:
     else:
         error_type = value.get("errorType") or value.get("exception_name") or value.get("error_type")
         error_message = value.get("errorMessage") or value.get("error_message")
-        stack = stack_text(value.get("stackTrace") or value.get("stack") or value.get("trace")
-                           or value.get("exception"))
+        stack = stack_text(value.get("stackTrace") or value.get("stack") or value.get("exception")
+                           or value.get("stack-trace"))
     if isinstance(stack, str) and stack:
         last = stack.rstrip().rsplit("\n", 1)[-1]
         if not error_message and isinstance(error_type, str) and last.startswith(error_type):

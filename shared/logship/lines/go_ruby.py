@@ -16,6 +16,8 @@ _GO_LOG = re.compile(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? (.*)", re.S)
 # "I, [2019-10-26T10:04:01.689856 #8]  INFO 6573a3a0-... -- : message" (no request id outside Lambda).
 _RUBY_LOGGER = re.compile(r"[DIWEFA], \[[^\]]*\] +([A-Z]+) +(?:([\w-]+) +)?-- [^:]*: ?(.*)", re.S)
 GO_PANIC = "panic: "
+# aws-lambda-go's line when a handler panics (provided.al2023 prints no trace).
+GO_HANDLER_PANIC = "calling the handler function resulted in a panic"
 # A Go panic's trace, one event per line: "goroutine 1 [running]:", "main.handler(...)", "\t/var/task/x.go:12".
 _GO_FRAME = re.compile(r"goroutine \d+ \[|\[signal |created by |[\w./*()\[\]-]+\(.*\)$")
 # Ruby's backtrace lines when printed one per event: "/var/task/function.rb:3:in `first'".

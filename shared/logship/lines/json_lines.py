@@ -20,8 +20,9 @@ from logship.lines.platform import platform_record
 MAX_CORRELATION_KEYS = 16
 
 # Where each library keeps the request id: Lambda's JSON format (requestId; Java: AWSRequestId), Powertools
-# (function_request_id), pino-lambda and lambda-log (awsRequestId).
-_REQUEST_ID_KEYS = ("requestId", "function_request_id", "request_id", "AWSRequestId", "awsRequestId")
+# (function_request_id), pino-lambda and lambda-log (awsRequestId), aws-lambda-slf4j (aws-request-id).
+_REQUEST_ID_KEYS = ("requestId", "function_request_id", "request_id", "AWSRequestId", "awsRequestId",
+                    "aws-request-id")
 
 
 class JsonLines:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from logship.lines.json_lines import JsonLines
 
 _ISO_TAB = re.compile(r"(\d{4}-\d\d-\d\dT[\d:.]+Z)\t(.*)", re.S)
+_LEVEL = re.compile(r"([A-Za-z]+)[\t\n](.*)", re.S)
 # Node's own stack frames, when a stack arrives one event per line.
 CONTINUATION = ("    at ",)
 
@@ -28,7 +29,7 @@ def tab_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
         return runtime_body(text, rest, None, None, json_lines)
     if normalize_level(second):  # pino-lambda outside a request: "<time>\t<LEVEL>\t<message>"
         return runtime_body(text, after, second, None, json_lines)
-    third, tab, body = after.partition("\t")
-    if tab and normalize_level(third):
-        return runtime_body(text, body, third, second, json_lines)
+    level = _LEVEL.match(after)  # the level ends with a tab, or a newline before a pretty-printed record
+    if level and normalize_level(level[1]):
+        return runtime_body(text, level[2], level[1], second, json_lines)
     return runtime_body(text, after, None, second, json_lines)  # nodejs8.10: "<time>\t<request id>\t<message>"

@@ -20,6 +20,7 @@ _INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
 _EXITED = re.compile(r"(?:RequestId: (\S+) )?Error: Runtime exited with error: ([^\n]*)")
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
 _TIMEOUT = re.compile(r"(?:\S+ )?(\S+) Task timed out after ([\d.]+) seconds")
+_UNKNOWN_ERROR = "Unknown application error occurred"
 _PLATFORM_WORDS = frozenset(("EXTENSION", "TELEMETRY", "LOGS", "INIT_RUNTIME_DONE", "RESTORE_START",
                              "RESTORE_RUNTIME_DONE"))
 
@@ -49,6 +50,10 @@ def platform_line(text: str) -> Fields | None:
             return parse(text)
     if "Runtime exited with error" in text or (text.startswith("RequestId:") and "Error:" in text):
         return _runtime_exit(text)
+    if text.startswith(_UNKNOWN_ERROR):  # "Unknown application error occurred\nRuntime.Unknown"
+        first, _, error_type = text.partition("\n")
+        return {"event": {"outcome": "failure"}, "log": {"level": "ERROR"},
+                "error": {"type": error_type.strip() or "Runtime.Unknown", "message": first}}
     word = text.split(None, 1)[0] if text.strip() else ""
     if word in _PLATFORM_WORDS:
         return {"event": {"action": word.lower()}}

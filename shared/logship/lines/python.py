@@ -16,9 +16,10 @@ _PYTHON = re.compile(r"\[([A-Za-z]+)\]\t(\S+)\t(\S*)\t(.*)", re.S)
 _PYTHON_BARE = re.compile(r"\[([A-Z]+)\]\s+(.*)", re.S)  # uncaught exceptions: "[ERROR] ValueError: ..."
 # python3.6's bootstrap: "26 Jan 2022 09:05:13,763 [INFO] (/var/runtime/bootstrap.py) main started at epoch ..."
 _BOOTSTRAP = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d,\d{3} \[([A-Z]+)\] (.*)", re.S)
-# python2.7/3.6 uncaught errors: "<message>: <Type>" then the traceback, in one event.
-_OLD_UNCAUGHT = re.compile(r"(.*?): ([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Timeout)\w*)\n"
-                           r"(Traceback \(most recent call last\):.*)", re.S)
+# The older runtimes' uncaught errors, in one event: "<message>: <Type>" then the stack (python2.7/3.6's
+# traceback, java8's "Type: message" and frames, .NET Core 2.1/3.1's "   at ..." frames).
+_OLD_UNCAUGHT = re.compile(r"([^\n]*?): ([A-Za-z_][\w.$]*(?:Error|Exception|Exit|Interrupt|Timeout|Throwable)\w*)\n"
+                           r"\s*((?:Traceback \(most recent call last\):|[A-Za-z_][\w.$]*: |at ).*)", re.S)
 TRACEBACK = "Traceback (most recent call last):"
 # "Unable to import module 'lambda_function': No module named 'x'": python2.7/3.6 and old Node runtimes.
 IMPORT_ERROR = "Unable to import module "
