@@ -24,12 +24,13 @@ _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 class StackJoiner:
     """Feed a batch's documents in order with :meth:`add`, then call :meth:`finish`."""
 
-    __slots__ = ("_head", "_lines", "_typed")
+    __slots__ = ("_head", "_lines", "_own", "_typed")
 
     def __init__(self) -> None:
         self._head: dict[str, Any] | None = None
         self._lines: list[str] = []
         self._typed = False  # the head has error.type, so an exception line starts a new error
+        self._own = False  # the head's error came from its own line, which then starts the stack
 
     def add(self, message: str, fields: Fields, source: dict[str, Any]) -> None:
         head = self._head
@@ -48,18 +49,18 @@ class StackJoiner:
 
     def finish(self) -> None:
         """Write the collected stack into the head's ``error.stack_trace``; call at the end of the batch."""
-        head, lines = self._head, self._lines
-        self._head, self._lines, self._typed = None, [], False
+        head, lines, own_line = self._head, self._lines, self._own
+        self._head, self._lines, self._typed, self._own = None, [], False, False
         if head is None or not lines:
             return
         error = dict(head.get("error") or {})
-        own = error.get("stack_trace") or (head["message"] if EXCEPTION.match(head["message"]) else None)
+        own = error.get("stack_trace") or (head["message"] if own_line else None)
         error["stack_trace"] = "\n".join(([own] if own else []) + lines)
         head["error"] = error
         head.setdefault("log", {"level": "ERROR"})  # an exception printed without a level is an error
 
     def _open(self, source: dict[str, Any], has_type: bool) -> None:
-        self._head, self._lines, self._typed = source, [], has_type
+        self._head, self._lines, self._typed, self._own = source, [], has_type, has_type
 
     def _continues(self, message: str, fields: Fields) -> bool:
         if not fields:
