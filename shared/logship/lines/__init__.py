@@ -57,18 +57,23 @@ class LineParser:
     def _digit_line(self, text: str) -> tuple[str, Fields]:
         """Node/.NET/pino ``<ISO time>\\t``, timeouts, log4j ``<date> <time>``, Go ``<date>/``, python3.6."""
         if text[4:5] == "-":
-            parsed = node.tab_line(text, self._json) or java.log4j_line(text, self._json)
+            parsed = node.tab_line(text, self._json)
             if parsed:
                 return parsed
-            timeout = platform.timeout_line(text)
+            timeout = platform.timeout_line(text) if " Task timed out after " in text else None
             if timeout:
                 return text, timeout
+            parsed = java.log4j_line(text, self._json)
+            if parsed:
+                return parsed
         elif text[4:5] == "/":
             parsed = go_ruby.go_log_line(text, self._json)
             if parsed:
                 return parsed
         else:
-            parsed = python.bootstrap_line(text, self._json) or java.slf4j_line(text, self._json)
+            bootstrap = text[2:3] == " " or text[1:2] == " "  # "26 Jan 2022 ...", "6 Jan 2022 ..."
+            parsed = (python.bootstrap_line(text, self._json) if bootstrap else None) or java.slf4j_line(
+                text, self._json)
             if parsed:
                 return parsed
         return text, _bare_line(text)
@@ -99,13 +104,15 @@ def _bare_line(text: str) -> Fields:
     """A line without a runtime prefix: a Go panic, a python2.7/3.6 uncaught error, or an exception line."""
     if text.startswith(go_ruby.GO_PANIC):
         return go_ruby.go_panic(text)
+    if text.startswith(go_ruby.GO_HANDLER_PANIC):
+        return {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
     first, newline, _ = text.partition("\n")
+    if ":" not in first and "." not in first:  # neither "Type: message" nor a qualified class name
+        return {}
     if newline:
         old = python.old_uncaught(text)
         if old:
             return old
-    if text.startswith(go_ruby.GO_HANDLER_PANIC):
-        return {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
     match = EXCEPTION.match(first)
     if not (match and (match[2] is not None or "." in match[1])):  # "KeyError: 'id'", "java.lang.Throwable"
         return {}

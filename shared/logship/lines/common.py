@@ -31,7 +31,7 @@ _STACK_START = re.compile(
 def normalize_level(raw: Any) -> str | None:
     """``warning`` -> ``WARN``, ``CRITICAL`` -> ``FATAL``, pino's ``50`` -> ``ERROR``; unknown -> None."""
     if isinstance(raw, str):
-        return LEVELS.get(raw.strip().upper())
+        return LEVELS.get(raw) or LEVELS.get(raw.strip().upper())  # most lines say "INFO": no copies
     if isinstance(raw, int) and not isinstance(raw, bool):
         return _NUMERIC_LEVELS.get(raw)
     return None
@@ -109,10 +109,11 @@ def _is_error_object(value: Any) -> bool:
 
 def promote_error(value: dict[str, Any], fields: Fields) -> None:
     """Error keys of a JSON record (Lambda's own, Powertools, pino/bunyan ``err``, winston ``stack``) -> ``error.*``."""
-    nested = value.get("error")
-    if not _is_error_object(nested):
+    # Powertools for TypeScript, pino and bunyan serialize errors as an object under "error" or "err".
+    nested = value.get("error") or value.get("err")
+    if isinstance(nested, dict) and not _is_error_object(nested):
         nested = value.get("err")
-    if _is_error_object(nested):  # Powertools for TypeScript, pino and bunyan serialize errors as an object
+    if isinstance(nested, dict) and _is_error_object(nested):
         error_type, error_message, stack = (_first(nested, _TYPE_KEYS), _first(nested, _MESSAGE_KEYS),
                                             stack_text(_first(nested, _STACK_KEYS)))
     else:

@@ -82,11 +82,11 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
     level = normalize_level(value.get("level") or value.get("levelname") or value.get("severity"))
     if level:
         fields["log"] = {"level": level}
-    for key in _REQUEST_ID_KEYS:
-        request_id = value.get(key)
-        if isinstance(request_id, str) and request_id:
-            execution(fields, request_id)
-            break
+    request_id = value.get("requestId")
+    if not (isinstance(request_id, str) and request_id):
+        request_id = next((v for v in map(value.get, _REQUEST_ID_KEYS) if isinstance(v, str) and v), None)
+    if request_id:
+        execution(fields, request_id)
     if isinstance(value.get("cold_start"), bool):
         fields.setdefault("faas", {})["coldstart"] = value["cold_start"]
     if isinstance(value.get("service"), str):

@@ -14,12 +14,20 @@ if TYPE_CHECKING:
     from logship.lines.json_lines import JsonLines
 
 _ISO_TAB = re.compile(r"(\d{4}-\d\d-\d\dT[\d:.]+Z)\t(.*)", re.S)
+# The common shape in one match: "<time>\t<request id>\t<LEVEL>\t<message>".
+_FULL = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z\t([^\t\n]*)\t([A-Za-z]+)\t(.*)", re.S)
 _LEVEL = re.compile(r"([A-Za-z]+)[\t\n](.*)", re.S)
 # Node's own stack frames, when a stack arrives one event per line.
 CONTINUATION = ("    at ",)
 
 
 def tab_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+    if "Z\t" not in text[:40]:  # a timeout line, or log4j's "<date> <time>": not this shape
+        return None
+    full = _FULL.match(text)
+    if full and normalize_level(full[2]):
+        request_id, level, body = full.groups()
+        return runtime_body(text, body, level, request_id, json_lines)
     match = _ISO_TAB.match(text)
     if not match:
         return None

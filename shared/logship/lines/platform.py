@@ -36,8 +36,11 @@ _JSON_REPORT_NUMBERS = {
     "maxMemoryUsedMB": "max_memory_used_mb", "initDurationMs": "init_duration_ms",
     "restoreDurationMs": "restore_duration_ms", "billedRestoreDurationMs": "billed_restore_duration_ms",
 }
-# JSON record types whose text word is not their name in snake_case.
-_JSON_ACTIONS = {"runtimeDone": "end", "telemetrySubscription": "telemetry"}
+# JSON record types -> the text format's word for them (in snake_case); others get their name in snake_case.
+_JSON_ACTIONS = {"initStart": "init_start", "initRuntimeDone": "init_runtime_done", "initReport": "init_report",
+                 "start": "start", "runtimeDone": "end", "report": "report", "restoreStart": "restore_start",
+                 "restoreRuntimeDone": "restore_runtime_done", "restoreReport": "restore_report",
+                 "extension": "extension", "telemetrySubscription": "telemetry", "logsDropped": "logs_dropped"}
 # initReport/restoreReport metrics.durationMs is the init (restore) duration, as in INIT_REPORT/RESTORE_REPORT.
 _PHASE_DURATION = {"initReport": "init_duration_ms", "restoreReport": "restore_duration_ms"}
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

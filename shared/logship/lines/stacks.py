@@ -34,6 +34,8 @@ class StackJoiner:
 
     def add(self, message: str, fields: Fields, source: dict[str, Any]) -> None:
         head = self._head
+        if head is None and not fields and message[:1] != "T":  # the common plain line: nothing to do
+            return
         if head is not None and self._continues(message, fields):
             self._attach(message, source, head)
             return
