@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from logship.lines import LineParser
+from logship.lines import LineParser, StackJoiner
 from logship.payload import LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
 from logship.timefmt import index_day, iso_millis
@@ -100,6 +100,8 @@ class DocumentBuilder:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
         parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
+        stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
+        join = stacks.add
         documents = []
         for event in batch.events:
             line = redact(event.message) if redact else event.message
@@ -115,10 +117,12 @@ class DocumentBuilder:
                 **shared,
             }
             _merge(source, fields)
+            join(message, fields, source)
             if repaired and event.id in repaired:
                 _merge(source, {"logship": {"invalid_utf8": True}})
             documents.append(Document(f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
                                       event.timestamp))
+        stacks.finish()
         return documents
 
     def rejected(self, batch: LogBatch) -> list[Document]:

@@ -220,3 +220,82 @@ def test_no_line_can_crash_the_parser():
         message, fields = parse(line)
         assert isinstance(message, str)
         assert isinstance(fields, dict)
+
+
+# -- shapes documented by the runtimes and libraries (the real lines are in tests/events/cwl_rt_*.json) -----
+
+def test_init_report_text_line_is_an_error_with_a_duration_outcome_and_type():
+    # The line issue 10 quotes from a failed Node.js init.
+    fields = fields_of("INIT_REPORT Init Duration: 150.79 ms\tPhase: init\tStatus: error\t"
+                       "Error Type: Runtime.UserCodeSyntaxError\n")
+    assert fields == {"event": {"action": "init_report", "outcome": "failure"}, "log": {"level": "ERROR"},
+                      "error": {"type": "Runtime.UserCodeSyntaxError"}, "lambda": {"init_duration_ms": 150.79}}
+
+
+def test_init_report_text_and_json_give_the_same_action_and_duration():
+    text = fields_of("INIT_REPORT Init Duration: 125.33 ms\tPhase: init\tStatus: success\n")
+    record = fields_of(json.dumps({"time": "t", "type": "platform.initReport", "record": {
+        "initializationType": "on-demand", "phase": "init", "status": "success", "metrics": {"durationMs": 125.33}}}))
+    record["event"].pop("original")
+    assert text == record == {"event": {"action": "init_report", "outcome": "success"},
+                              "lambda": {"init_duration_ms": 125.33}}
+
+
+def test_json_record_whose_message_is_a_json_object_is_searched_like_that_object():
+    # console.log(JSON.stringify({...})) under the JSON log format: Lambda wraps the string.
+    inner = {"orderId": 7, "level": "error", "msg": "charge failed"}
+    record = {"timestamp": "2025-11-22T10:00:00.000Z", "level": "INFO", "requestId": RID, "message": json.dumps(inner)}
+    message, fields = parse(json.dumps(record))
+    assert message == "charge failed"
+    assert fields["json"] == {"timestamp": "2025-11-22T10:00:00.000Z", "requestId": RID, **inner}
+    assert fields["log"] == {"level": "ERROR"}  # the object's own level, as when logged in the text format
+    assert fields["faas"] == {"execution": RID}
+    text_fields = fields_of(f"2025-11-22T10:00:00.000Z\t{RID}\tINFO\t{json.dumps(inner)}\n")
+    assert text_fields["json"]["orderId"] == fields["json"]["orderId"]
+    assert text_fields["log"] == fields["log"]
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    ("Information", "INFO"), ("Warning", "WARN"), ("Error", "ERROR"), ("Critical", "FATAL"), ("Debug", "DEBUG"),
+    ("Trace", "TRACE"), ("info", "INFO"), ("fail", "ERROR"), ("crit", "FATAL"), ("dbug", "DEBUG"), ("trce", "TRACE"),
+    ("warn", "WARN"),
+])
+def test_dotnet_levels_text_and_json(level, expected):
+    assert normalize_level(level) == expected
+    assert fields_of(f"2024-09-05T10:00:00.000Z\t{RID}\t{level}\tmessage\n")["log"] == {"level": expected}
+    assert fields_of(json.dumps({"timestamp": "t", "level": level, "requestId": RID, "message": "m"}))["log"] == {
+        "level": expected}
+
+
+def test_java_json_format_request_id():
+    fields = fields_of(json.dumps({"timestamp": "2023-11-16T10:00:00Z", "level": "INFO", "message": "hi",
+                                   "AWSRequestId": RID}))
+    assert fields["faas"] == {"execution": RID}
+
+
+def test_structlog_json_renderer_event_is_the_message():
+    message, fields = parse(json.dumps({"event": "user logged in", "level": "warning", "timestamp": "t"}))
+    assert message == "user logged in"
+    assert fields["log"] == {"level": "WARN"}
+
+
+def test_winston_error_with_stack_gives_its_type_and_message():
+    fields = fields_of(json.dumps({"level": "error", "message": "Oh no!",
+                                   "stack": "TypeError: Oh no!\n    at handler (/var/task/index.js:3:9)"}))
+    assert fields["error"]["type"] == "TypeError"
+    assert fields["error"]["message"] == "Oh no!"
+    assert fields["error"]["stack_trace"].endswith("(/var/task/index.js:3:9)")
+
+
+def test_node_lines_without_a_level():
+    # nodejs8.10 and earlier: "<time>\t<request id>\t<message>".
+    message, fields = parse(f"2019-01-01T10:00:00.000Z\t{RID}\tcart total computed\n")
+    assert message == "cart total computed"
+    assert fields["faas"] == {"execution": RID}
+    assert "log" not in fields
+
+
+def test_python_27_36_stack_trace_lists_become_text():
+    fields = fields_of(json.dumps({"errorMessage": "name 'x' is not defined", "errorType": "NameError",
+                                   "stackTrace": [["/var/task/lambda_function.py", 4, "lambda_handler", "return x"]]}))
+    assert fields["error"]["stack_trace"] == '  File "/var/task/lambda_function.py", line 4, in lambda_handler\n    return x'

@@ -1,0 +1,88 @@
+"""One error whose stack trace arrives as several consecutive events of one stream (``e.printStackTrace()``,
+``traceback.print_exc()``, stdout loggers, Go panics), made searchable as one error.
+
+The line the stack continues (the *head*: an error line, or a ``WARN``/``ERROR``/``FATAL`` line) gets
+``error.stack_trace``, and its ``error.type``/``error.message`` from the stack when it had none; each
+continuation line keeps its own document and gets the head's request id and level. The state lives for
+one batch (one delivery of one stream): at a batch boundary a head keeps the part of its stack it saw,
+and continuation lines at the start of the next batch stay plain text (still searchable by their words).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logship.lines import dotnet, java, node, python
+from logship.lines.common import EXCEPTION, Fields
+from logship.lines.go_ruby import is_frame
+
+_CONTINUATION = (*java.CONTINUATION, *python.CONTINUATION, *node.CONTINUATION, *dotnet.CONTINUATION,
+                 "\t", "  ")
+_SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
+
+
+class StackJoiner:
+    """Feed a batch's documents in order with :meth:`add`, then call :meth:`finish`."""
+
+    __slots__ = ("_head", "_lines", "_own", "_typed")
+
+    def __init__(self) -> None:
+        self._head: dict[str, Any] | None = None
+        self._lines: list[str] = []
+        self._typed = False  # the head has error.type, so an exception line starts a new error
+        self._own = False  # the head's error came from its own line, which then starts the stack
+
+    def add(self, message: str, fields: Fields, source: dict[str, Any]) -> None:
+        head = self._head
+        if head is None and not fields and message[:1] != "T":  # the common plain line: nothing to do
+            return
+        if head is not None and self._continues(message, fields):
+            self._attach(message, source, head)
+            return
+        if head is not None:
+            self.finish()
+        if fields:
+            error, log = fields.get("error"), fields.get("log")
+            if error or (log and log.get("level") in _SEVERE):
+                self._open(source, has_type=bool(error and error.get("type")))
+        elif message.startswith(python.TRACEBACK):
+            self._open(source, has_type=False)
+            self._lines.append(message)
+
+    def finish(self) -> None:
+        """Write the collected stack into the head's ``error.stack_trace``; call at the end of the batch."""
+        head, lines, own_line = self._head, self._lines, self._own
+        self._head, self._lines, self._typed, self._own = None, [], False, False
+        if head is None or not lines:
+            return
+        error = dict(head.get("error") or {})
+        own = error.get("stack_trace") or (head["message"] if own_line else None)
+        error["stack_trace"] = "\n".join(([own] if own else []) + lines)
+        head["error"] = error
+        head.setdefault("log", {"level": "ERROR"})  # an exception printed without a level is an error
+
+    def _open(self, source: dict[str, Any], has_type: bool) -> None:
+        self._head, self._lines, self._typed, self._own = source, [], has_type, has_type
+
+    def _continues(self, message: str, fields: Fields) -> bool:
+        if not fields:
+            return message.startswith(_CONTINUATION) or is_frame(message) or self._exception_line(message)
+        # An exception line right after an error line without one (log4j to stdout, .NET, Python's last line):
+        return not self._typed and fields.keys() == {"error"}
+
+    def _exception_line(self, message: str) -> bool:
+        return not self._typed and bool(EXCEPTION.match(message))
+
+    def _attach(self, message: str, source: dict[str, Any], head: dict[str, Any]) -> None:
+        self._lines.append(message)
+        if not self._typed:
+            match = EXCEPTION.match(message) if not message.startswith(("\t", " ")) else None
+            if match:
+                head["error"] = {**(head.get("error") or {}), "type": match[1], "message": match[2] or ""}
+                self._typed = True
+        faas = head.get("faas")
+        request_id = faas.get("execution") if isinstance(faas, dict) else None
+        if request_id:
+            source["faas"] = {**source.get("faas", {}), "execution": request_id}
+        level = head.get("log", {}).get("level") or "ERROR"
+        source["log"] = {**source.get("log", {}), "level": level}
