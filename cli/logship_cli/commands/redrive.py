@@ -35,11 +35,13 @@ def visible_messages(sqs: object, queue_url: str) -> int:
               "(default: the stack's ship-logs, unless --endpoint is given).")
 @click.option("--limit", type=click.IntRange(1), default=1000, show_default=True, help="At most this many messages.")
 @click.option("--dry-run", is_flag=True, help="List what failed and why; change nothing.")
+@click.option("--timeout", type=click.FloatRange(1), default=120.0, show_default=True, metavar="SECONDS",
+              help="How long each batch may take, retries included (one still failing then stays in the queue).")
 @cluster_options
 @aws_options
 @click.pass_context
 def redrive(ctx: click.Context, queue_url: str | None, function: str | None, limit: int, dry_run: bool,
-            cluster: Cluster, aws: Aws) -> None:
+            timeout: float, cluster: Cluster, aws: Aws) -> None:
     from logship.redrive import queue_region, replay
 
     queue_url = queue_url or aws.output("DeadLetterQueueUrl")
@@ -57,7 +59,7 @@ def redrive(ctx: click.Context, queue_url: str | None, function: str | None, lim
     line(out, f"{'listing' if dry_run else 'replaying'} {queue_url}" + ("" if dry_run else f" into {config.endpoint}"))
     counts = {"replayed": 0, "kept": 0, "listed": 0}
     with progress(out, "messages", min(limit, visible_messages(sqs, queue_url))) as bar:
-        for result in replay(sqs, queue_url, shipper, limit=limit):
+        for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=timeout):
             counts[result.outcome] += 1
             line(out, result.text)
             advance(bar)

@@ -60,19 +60,20 @@ def ledger_text(summary: Mapping[str, Any]) -> str:
 class LocalShipper:
     """The shipper's own code, here: one summary per event; a failure keeps the summary it printed, if any."""
 
-    def __init__(self, cluster: Cluster, aws: Aws) -> None:
+    def __init__(self, cluster: Cluster, aws: Aws, seconds: float) -> None:
         from logship.client import connect
         from logship.shipper import Shipper
 
         self.config = cluster.config(aws)
         self._shipper = Shipper(self.config, *connect(self.config))
+        self._seconds = seconds
 
     def ship(self, event: dict[str, Any]) -> dict[str, Any]:
         from logship.redrive import Budget
 
         printed = io.StringIO()
         try:
-            return self._shipper.ship(event, Budget(120.0), stream=printed)
+            return self._shipper.ship(event, Budget(self._seconds), stream=printed)
         except Exception as exc:
             summaries = [json.loads(raw) for raw in printed.getvalue().splitlines() if '"events_in"' in raw]
             detail = f"; {ledger_text(summaries[-1])}" if summaries else ""
@@ -107,14 +108,17 @@ class FunctionShipper:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "target", default="local", show_default=True, metavar="local|shipper|FUNCTION",
               help="Where to ship: here, the stack's ship-logs, or a function by name or ARN.")
+@click.option("--timeout", type=click.FloatRange(1), default=120.0, show_default=True, metavar="SECONDS",
+              help="With --to local: how long each file may take, retries included (what is left is pending).")
 @cluster_options
 @aws_options
 @click.pass_context
-def replay(ctx: click.Context, files: tuple[Path, ...], target: str, cluster: Cluster, aws: Aws) -> None:
+def replay(ctx: click.Context, files: tuple[Path, ...], target: str, timeout: float, cluster: Cluster,
+           aws: Aws) -> None:
     out = console()
     shipper: LocalShipper | FunctionShipper
     if target == "local":
-        shipper = LocalShipper(cluster, aws)
+        shipper = LocalShipper(cluster, aws, timeout)
         ctx.meta["logship.endpoint"] = shipper.config.endpoint
         where = shipper.config.endpoint
     else:

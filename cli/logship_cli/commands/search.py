@@ -87,16 +87,16 @@ def run_search(client: Any, index: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reason(exc: Any) -> str:
-    """The innermost reason of an OpenSearch error (a query parse error is nested three deep)."""
+    """The most telling reason of an OpenSearch error: its chain's longest (a parse error nests three deep, and
+    the middle one names the query and the position)."""
     error = exc.info.get("error") if isinstance(exc.info, dict) else None
-    reason = str(exc.error)
+    reasons = [str(exc.error)]
     for _ in range(6):
         if not isinstance(error, dict):
             break
-        reason = str(error.get("reason") or reason)
-        nested = error.get("caused_by") or (error.get("root_cause") or [None])[0]
-        error = nested
-    return reason[:300]
+        reasons.append(str(error.get("reason") or ""))
+        error = error.get("caused_by") or (error.get("root_cause") or [None])[0]
+    return max(reasons, key=len)[:300]
 
 
 class Follower:
@@ -109,20 +109,26 @@ class Follower:
         self._seen: dict[str, int] = {}  # id -> its time, for the lines within the lag window
         self._newest = 0
 
-    def show(self, hits: list[dict[str, Any]]) -> None:
+    def start(self, latest: list[dict[str, Any]]) -> None:
+        """Show the latest hits, oldest first; what else the lag window holds already is not news."""
+        self.show(list(reversed(latest)))
+        self.poll(echo=False)
+
+    def show(self, hits: list[dict[str, Any]], echo: bool = True) -> None:
         for hit in hits:
             if hit["_id"] in self._seen:
                 continue
             stamp = _epoch_ms(hit["_source"])
             self._seen[hit["_id"]] = stamp
             self._newest = max(self._newest, stamp)
-            self._echo(hit["_source"])
+            if echo:
+                self._echo(hit["_source"])
         floor = self._newest - FOLLOW_LAG_MS
         self._seen = {key: stamp for key, stamp in self._seen.items() if stamp >= floor}
 
-    def poll(self) -> None:
+    def poll(self, echo: bool = True) -> None:
         since = self._newest - FOLLOW_LAG_MS if self._newest else None
-        self.show(run_search(self._client, self._index, self._make_body(since))["hits"]["hits"])
+        self.show(run_search(self._client, self._index, self._make_body(since))["hits"]["hits"], echo)
 
     def run(self, interval: float, polls: int | None = None) -> None:
         done = 0
@@ -174,7 +180,7 @@ def search(ctx: click.Context, query: str, since: int | None, function: str | No
 
     injected = ctx.obj if isinstance(ctx.obj, dict) else {}  # tests: a virtual sleep and a number of polls
     follower = Follower(client, index, body_from, echo, sleep=injected.get("sleep", time.sleep))
-    follower.show(list(reversed(hits)))  # the latest lines first, in the order they happened, like tail -f
+    follower.start(hits)  # the latest lines, in the order they happened, like tail -f
     click.echo(f"following {index} (Ctrl-C stops)", err=True)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a tail ends: not a failure
         follower.run(interval, polls=injected.get("polls"))
