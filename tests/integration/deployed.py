@@ -9,6 +9,8 @@ Lambda would, and hands every other Lambda call on to moto.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -40,6 +42,7 @@ class LambdaService:
 
     def __init__(self, moto_url: str) -> None:
         self.invocations: list[dict[str, Any]] = []
+        self.logs: list[str] = []
         self._handler: Any = None
         self._moto_url = moto_url
         self._set: list[str] = []
@@ -69,8 +72,13 @@ class LambdaService:
         kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         headers = {"Content-Type": "application/json"}
         try:
-            with self._lock:  # one execution environment: invocations run one at a time
-                result = self._cold_start(function)(json.loads(body), LambdaContext(120_000))
+            # One execution environment: invocations run one at a time. What the handler prints goes to its log
+            # group on Lambda; here to ``logs``, not into the output of the command under test.
+            with self._lock, contextlib.redirect_stdout(io.StringIO()) as printed:
+                try:
+                    result = self._cold_start(function)(json.loads(body), LambdaContext(120_000))
+                finally:
+                    self.logs += printed.getvalue().splitlines()
             answer = json.dumps(result).encode()
             self.invocations.append({"function": function, "type": kind, "error": None})
         except Exception as exc:  # what Lambda answers for an unhandled error
