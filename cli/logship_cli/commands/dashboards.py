@@ -16,6 +16,11 @@ HELP = """Ready-made views of the shipped logs: the <prefix>-* index pattern (da
 durations in ms and memory in MB; the saved searches Errors, Timeouts, Cold starts, Failed and degraded
 documents; and the dashboard "logship: Lambda functions" (invocations and errors per function, p95 duration,
 max memory used against memory size, cold-start init durations, what the shipper made of the lines).
+
+\b
+Examples:
+  logship dashboards import --url https://search-logs-abc.eu-west-1.es.amazonaws.com/_dashboards --auth sigv4
+  logship dashboards export logship.ndjson --kibana
 """
 IMPORT_HELP = """Import the views through the saved-objects API (overwriting earlier copies of them).
 
