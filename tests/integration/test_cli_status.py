@@ -114,3 +114,34 @@ def test_a_stack_that_does_not_exist_is_named_with_what_to_do(cloud):
     assert "stack 'nope' not found in eu-west-1: deploy it (make deploy), or give the right --stack and --region" \
         in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_stale_pattern_and_a_clashing_filter_are_told_apart(deployed):
+    logs = deployed.aws("logs")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/orders", filterName="logship-logship",
+                                 filterPattern="ERROR", destinationArn=deployed.shipper_arn)
+    other = deployed.aws("lambda").get_function(FunctionName="datadog-forwarder")["Configuration"]["FunctionArn"]
+    logs.create_log_group(logGroupName="/aws/lambda/shared")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/shared", filterName="logship-logship", filterPattern="",
+                                 destinationArn=other)
+
+    result = run("--all-groups")
+
+    assert result.exit_code == 0, result.output
+    assert "log groups: 1 subscribed, 1 outdated, 0 missing, 1 limit-blocked, 1 clash, 5 excluded" in result.output
+    assert "filter logship-logship has pattern 'ERROR', not ''; the next sweep updates it" in result.output
+    assert "a filter named 'logship-logship' already sends this group to" in result.output
+    assert "/aws/lambda/checkout" in result.output  # --all-groups lists the subscribed ones too
+
+
+def test_the_oldest_message_age_is_cloudwatchs_when_it_has_one(deployed):
+    sqs = deployed.aws("sqs")
+    sqs.send_message(QueueUrl=deployed.queue_url(), MessageBody="{}")
+    deployed.aws("cloudwatch").put_metric_data(Namespace="AWS/SQS", MetricData=[{
+        "MetricName": "ApproximateAgeOfOldestMessage", "Value": 8040.0, "Unit": "Seconds",
+        "Dimensions": [{"Name": "QueueName", "Value": "logship-DeadLetterQueue"}]}])
+
+    result = run("--no-groups")
+
+    assert result.exit_code == 0, result.output
+    assert "2h 14m (CloudWatch)" in result.output
