@@ -10,6 +10,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from tests.readme import example_queries
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -31,8 +33,13 @@ def test_demo_runs_the_whole_flow():
     assert re.search(r"/aws/lambda/legacy-report\s+\(not subscribed\)", out)
     assert re.search(r"checkout\s+13 documents\n\s+image-resize\s+11 documents", out)
     assert re.search(r"index cwl-2025\.11\.22\s+40 documents\n\s+index cwl-2025\.11\.23\s+3 documents", out)
-    assert out.count("$ logship search '") == 3
-    assert out.count("3 of 3 hit(s) in cwl-*, newest first") == 2
+    queries = example_queries()
+    assert out.count("$ logship search '") == len(queries)
+    for query in queries.values():  # each README query, through the command, finds what the README promises
+        found = re.search(r"(\d+) of (\d+) hit\(s\) in cwl-\*", out.split(f"$ logship search '{query}'")[1])
+        assert found, query
+        assert int(found[1]) >= 1, query
+    assert "3 of 3 hit(s) in cwl-*, newest first" in out
     assert "1 of 1 hit(s) in cwl-*, newest first" in out
     assert "checkout              ERROR  " in out  # hits as logship search prints them
     assert "make demo KEEP=1" in out
