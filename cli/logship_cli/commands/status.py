@@ -153,7 +153,8 @@ def oldest_age(aws: Aws, url: str) -> str:
     answer = aws.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
         Dimensions=[{"Name": "QueueName", "Value": url.rsplit("/", 1)[-1]}],
-        StartTime=now - 900, EndTime=now, Period=300, Statistics=["Maximum"])
+        # EndTime a minute ahead: a figure stamped this very second is the newest, not out of range
+        StartTime=now - 900, EndTime=now + 60, Period=300, Statistics=["Maximum"])
     points = sorted(answer.get("Datapoints", []), key=lambda p: p["Timestamp"])
     if points:
         return f"{_age(points[-1]['Maximum'])} (CloudWatch)"
