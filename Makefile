@@ -1,6 +1,6 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help test test-load lint validate checkov unit integration demo bench build size deploy delete clean lock \
-	index-template redrive
+.PHONY: help install test test-load lint validate checkov unit integration demo bench build size deploy delete clean \
+	lock dashboards index-template redrive
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,11 +18,16 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 # The lock files pin every package with its hashes (make lock writes them): a release elsewhere changes nothing here.
-$(VENV)/.installed: requirements-dev.txt
+# Then logship itself, editable (the layer and the command, no further download): .venv/bin/logship.
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@echo "==> creating $(VENV) from requirements-dev.txt (first run only)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --progress-bar off --no-deps --require-hashes -r requirements-dev.txt
+	$(PY) -m pip install --quiet --progress-bar off --no-deps --no-build-isolation -e .
 	@touch $@
+
+install: $(VENV)/.installed  ## the logship command at .venv/bin/logship (try: .venv/bin/logship --help)
+	@$(LOGSHIP) --version
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	@echo "==> creating $(CHECKOV_VENV) from requirements-checkov.txt (first run only)"
@@ -51,8 +56,8 @@ unit: $(VENV)/.installed  ## unit tests only (no servers)
 integration: $(VENV)/.installed  ## tests against osmem-server and moto
 	$(PY) -m pytest tests/integration
 
-demo: $(VENV)/.installed  ## the whole flow on local stand-ins, no AWS account needed
-	PYTHONPATH=shared:. $(PY) scripts/demo.py
+demo: $(VENV)/.installed  ## the whole flow on local stand-ins, no AWS account needed (KEEP=1: keep the cluster)
+	PYTHONPATH=shared:cli:. $(PY) scripts/demo.py $(if $(KEEP),--keep)
 
 bench: $(VENV)/.installed  ## events/second, cold start and package size figures
 	PYTHONPATH=shared:. $(PY) scripts/bench.py
@@ -63,22 +68,31 @@ build: $(VENV)/.installed  ## sam build (layer + functions for python3.13 on arm
 size: build  ## print the deployment package size; fail over SIZE_LIMIT_MB
 	$(PY) scripts/package_size.py .aws-sam/build --limit-mb $(SIZE_LIMIT_MB)
 
+# The operator's targets call the logship command (`.venv/bin/logship --help`); every variable is optional:
+# without ENDPOINT (or QUEUE_URL) the command reads the stack named in samconfig.toml (or STACK=).
+LOGSHIP := $(VENV)/bin/logship
+STACK ?=
 ENDPOINT ?=
-AUTH ?= sigv4
-PREFIX ?= cwl
-RETENTION_DAYS ?= 30
+AUTH ?=
+SECRET_ARN ?=
+PREFIX ?=
+RETENTION_DAYS ?=
 QUEUE_URL ?=
-LAYER_RUN := PYTHONPATH=shared $(PY) -m
-
-index-template: $(VENV)/.installed  ## install the index template + retention policy: make index-template ENDPOINT=https://...
-	@test -n "$(ENDPOINT)" || { echo "set ENDPOINT=https://... (and AUTH=sigv4|basic|none)"; exit 2; }
-	$(LAYER_RUN) logship.index_template --endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX) --retention-days $(RETENTION_DAYS)
-
 FUNCTION ?=
+opt = $(if $(2),$(1) $(2))
+STACK_OPTS = $(call opt,--stack,$(STACK))
+CLUSTER_OPTS = $(call opt,--endpoint,$(ENDPOINT)) $(call opt,--auth,$(AUTH)) $(call opt,--secret-arn,$(SECRET_ARN)) \
+	$(call opt,--prefix,$(PREFIX))
 
-redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive QUEUE_URL=... FUNCTION=<stack>-ship-logs (DRY_RUN=1 lists)
-	@test -n "$(QUEUE_URL)" || { echo "set QUEUE_URL to the stack's DeadLetterQueueUrl output"; exit 2; }
-	$(LAYER_RUN) logship.redrive --queue-url $(QUEUE_URL) $(if $(DRY_RUN),--dry-run,$(if $(FUNCTION),--function $(FUNCTION),--endpoint $(ENDPOINT) --auth $(AUTH) --prefix $(PREFIX)))
+index-template: $(VENV)/.installed  ## the index template + retention policy: make index-template [ENDPOINT=https://... AUTH=basic SECRET_ARN=...]
+	$(LOGSHIP) setup-index $(STACK_OPTS) $(CLUSTER_OPTS) $(call opt,--retention-days,$(RETENTION_DAYS))
+
+redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive [DRY_RUN=1] [QUEUE_URL=... FUNCTION=<stack>-ship-logs]
+	$(LOGSHIP) redrive $(STACK_OPTS) $(call opt,--queue-url,$(QUEUE_URL)) $(if $(DRY_RUN),--dry-run) \
+		$(call opt,--function,$(FUNCTION)) $(CLUSTER_OPTS)
+
+dashboards:  ## rewrite the Dashboards/Kibana NDJSON from their definition (cli/logship_cli/dashboards)
+	PYTHONPATH=shared:cli $(PY) -m logship_cli.dashboards
 
 deploy: build  ## sam deploy --guided (asks for the parameters the first time)
 	$(SAM) deploy --guided

@@ -2,10 +2,12 @@
 for OpenSearch, and the real handlers run in-process, in the order a deployment runs them:
 
  1. install-index-template   installs the index template (as at deploy)
- 2. reconcile-subscriptions  sweeps the log groups that already exist (as at deploy)
+ 2. reconcile-subscriptions  sweeps the log groups that already exist (as at deploy), and why each one skipped is
  3. subscribe-log-group      subscribes a group created later (a CloudTrail CreateLogGroup event)
  4. ship-logs                ships the subscription batches in tests/events (as CloudWatch Logs delivers them)
- 5. the README's example queries, run against what was indexed
+ 5. what was indexed, per function, and the README's example queries through `logship search`
+
+`make demo KEEP=1` (--keep) keeps osmem-server running afterwards, and prints the commands to try on it.
 """
 
 from __future__ import annotations
@@ -67,13 +69,65 @@ def show_filters(logs: Any) -> None:
             print(f"    {name:<45} {target or '(not subscribed)'}")
 
 
+def show_skipped(logs: Any) -> None:
+    """Why each group the sweep left alone was skipped, in the selection's own words."""
+    from logship.selection import Verdict
+    from logship.subscriber import Subscriber
+
+    subscriber = Subscriber.from_env(os.environ)  # the settings reconcile-subscriptions runs with
+    for page in logs.get_paginator("describe_log_groups").paginate():
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            verdict = subscriber.verdict(name)
+            if verdict is Verdict.LOGSHIP:
+                print(f"    skipped {name}: a logship stack's own group (tag logship:stack)")
+            elif verdict is not Verdict.INCLUDED:
+                print(f"    skipped {name}: {subscriber.selection.why(name)}")
+
+
+def documents_per_function(client: Any) -> None:
+    step("what was indexed, per function (faas.name)")
+    answer = client.search(index="cwl-*", body={"size": 0, "aggs": {
+        "functions": {"terms": {"field": "faas.name", "size": 50}},
+        "failed": {"filter": {"exists": {"field": "logship.failed_index"}}}}})
+    for bucket in answer["aggregations"]["functions"]["buckets"]:
+        print(f"    {bucket['key']:<22} {bucket['doc_count']:>5} documents")
+    print(f"    {'(in the failed index)':<22} {answer['aggregations']['failed']['doc_count']:>5} documents")
+    for row in sorted(client.cat.indices(index="cwl-*", format="json"), key=lambda r: r["index"]):
+        print(f"    index {row['index']:<16} {row['docs.count']:>5} documents")
+
+
+def search_with_logship(server_url: str, hits: int) -> None:
+    """The README's example queries, run by the logship command itself."""
+    from logship_cli.app import main
+    from tests.readme import example_queries
+
+    step("5. the README's example queries, through `logship search` (paste them into Kibana / Dashboards too)")
+    for title, text in example_queries().items():
+        print(f"\n    {title}:\n    $ logship search '{text}' --limit {hits}", flush=True)
+        with contextlib.redirect_stderr(sys.stdout):  # its footer (how many hits) belongs in this report
+            main.main(["search", text, "--limit", str(hits), "--endpoint", server_url, "--auth", "none"],
+                      prog_name="logship", standalone_mode=False)
+
+
+def try_it(server_url: str) -> None:
+    print(f"""
+==> osmem-server keeps running at {server_url}. Try (the command is .venv/bin/logship after make):
+    export LOGSHIP_ENDPOINT={server_url} LOGSHIP_AUTH=none
+    logship search 'log.level:ERROR'
+    logship search 'faas.coldstart:true' --json
+    logship search --function checkout --since 2025-11-22
+    logship dashboards export - | head -c 300
+    curl '{server_url}/cwl-*/_search?q=error&pretty'
+    curl '{server_url}/_cat/indices/cwl-*?v'""")
+
+
 def run(server_url: str, query_hits: int) -> None:
     import boto3
     from moto import mock_aws
     from opensearchpy import OpenSearch
 
     from tests.payloads import EVENTS_DIR, encode, load, subscription_names
-    from tests.readme import example_queries
 
     with mock_aws(config={"lambda": {"use_docker": False}}):
         os.environ.update(AWS_DEFAULT_REGION=REGION, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
@@ -84,7 +138,12 @@ def run(server_url: str, query_hits: int) -> None:
 
         step("1. install-index-template (a custom resource at deploy)")
         result, _ = invoke("install_index_template", {})
-        print(f"    {result['status']}: {result['reason']}")
+        installed, _, retention = result["reason"].partition("retention:")
+        for part in filter(None, installed.strip("; ").split("; ")):
+            print(f"    {result['status']}: {part}")
+        if retention:  # osmem-server answers ISM's API with a 400: say plainly what that means
+            print("    retention: not installed here: osmem-server, the local stand-in, has no lifecycle API "
+                  "(ISM); on a real domain the policy deletes cwl-* indices 30 days after their creation")
 
         step("2. reconcile-subscriptions sweeps the groups that already exist")
         for name in ("/aws/lambda/checkout", "/aws/lambda/image-resize", "/aws/lambda/legacy-report",
@@ -93,6 +152,7 @@ def run(server_url: str, query_hits: int) -> None:
         summary = invoke("reconcile_subscriptions", {})[1][-1]
         print("    " + ", ".join(f"{key}={summary[key]}" for key in
                                   ("seen", "subscribed", "already_subscribed", "excluded", "limit_blocked", "failed")))
+        show_skipped(logs)
 
         step("3. a new function's group appears: CloudTrail CreateLogGroup -> subscribe-log-group")
         event = json.loads((EVENTS_DIR / "cloudtrail_create_lambda_group.json").read_text())
@@ -112,20 +172,8 @@ def run(server_url: str, query_hits: int) -> None:
 
     client = OpenSearch(hosts=[server_url])
     client.indices.refresh(index="cwl-*")
-    step("documents per index")
-    for row in sorted(client.cat.indices(index="cwl-*", format="json"), key=lambda r: r["index"]):
-        print(f"    {row['index']:<22} {row['docs.count']:>5}")
-    step("5. the README's example queries (paste them into Kibana / OpenSearch Dashboards)")
-    for title, text in example_queries().items():
-        body = {"query": {"query_string": {"query": text}}, "size": query_hits, "sort": [{"@timestamp": "asc"}]}
-        hits = client.search(index="cwl-*", body=body)["hits"]
-        print(f"    {title}: {text}  -> {hits['total']['value']} hit(s)")
-        for hit in hits["hits"]:
-            doc = hit["_source"]
-            print(f"       {doc['@timestamp']}  {doc.get('faas', {}).get('name', '-'):<12} "
-                  f"{doc.get('log', {}).get('level', ''):<5} {doc['message'][:60]!r}")
-    print(f"\nTry your own: curl '{server_url}/cwl-*/_search?q=error&pretty' (while this runs, "
-          "or rerun with --keep)")
+    documents_per_function(client)
+    search_with_logship(server_url, query_hits)
 
 
 def main() -> int:
@@ -138,8 +186,12 @@ def main() -> int:
     step("starting osmem-server (in-memory OpenSearch) and moto (in-memory AWS)")
     with OsmemServer.start(japanese=False) as server:
         run(server.url, args.hits)
-        if args.keep:
-            input(f"\nosmem-server stays at {server.url}; press Enter to stop it. ")
+        if not args.keep:
+            print("\nRun `make demo KEEP=1` to keep this local cluster running and try `logship search` on it.")
+            return 0
+        try_it(server.url)
+        with contextlib.suppress(KeyboardInterrupt, EOFError):
+            input("\nPress Enter (or Ctrl-C) to stop osmem-server. ")
     return 0
 
 

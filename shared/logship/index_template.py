@@ -5,13 +5,11 @@ can create a conflicting mapping, and ``json`` as one ``flat_object`` (OpenSearc
 (Elasticsearch 7.3+) field, so two functions logging the same key with different types never clash.
 Where neither exists, ``json`` is stored but not searchable (``enabled: false``): documents still index.
 
-Run locally: ``python -m logship.index_template --endpoint http://127.0.0.1:9200 --auth none``.
+Installed at deploy by the install-index-template function; by hand with ``logship setup-index``.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,31 +244,3 @@ def _where_to_look(vpc: Vpc | None) -> str:
             f"{vpc.security_groups}: the domain's security group must allow inbound HTTPS (TCP 443) from them, "
             "and those subnets must route to the domain (same VPC, or peered). Then the endpoint itself "
             "(OpenSearchEndpoint)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from logship.cli import add_opensearch_options, config_from_args
-    from logship.client import build_client
-
-    parser = argparse.ArgumentParser(prog="python -m logship.index_template", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_opensearch_options(parser)
-    parser.add_argument("--retention-days", type=int, default=30, help="delete indices after N days (default: 30)")
-    args = parser.parse_args(argv)
-    config = config_from_args(parser, args)
-    print(f"==> installing index template for {config.index_prefix}-* on {config.endpoint}", flush=True)
-    try:
-        report = install(build_client(config), index_prefix=config.index_prefix, retention_days=args.retention_days,
-                         serverless=config.serverless)
-    except Exception as exc:  # a user's mistake (unreachable, refused, no secret) is a message, not a traceback
-        print(f"failed: {failure_reason(exc, config.endpoint, None)}", file=sys.stderr)
-        return 1
-    for line in report.done:
-        print(f"    done:    {line}")
-    for line in report.skipped:
-        print(f"    skipped: {line}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

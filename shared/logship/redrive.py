@@ -5,15 +5,13 @@ and why it failed (``responsePayload``). Replaying ships the event again through
 function; document ids make it idempotent (already indexed -> duplicates). A message is deleted only
 after its batch is fully settled, so an interrupted redrive loses nothing.
 
-    python -m logship.redrive --queue-url URL --function STACK-ship-logs [--dry-run]
+    counts = redrive(boto3.client("sqs"), queue_url, Shipper(config, *connect(config)))
 
-With ``--function`` the replay uses the deployed shipper's own settings (endpoint, auth, prefix,
-redaction, correlation keys), read with ``lambda:GetFunctionConfiguration``; options override them.
+The command line is ``logship redrive`` (the CLI package), which calls :func:`replay` here.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -76,7 +74,7 @@ def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Itera
             yield message
 
 
-class _Budget:
+class Budget:
     """A generous time budget per batch: a human is watching, not Lambda's clock."""
 
     def __init__(self, seconds: float) -> None:
@@ -86,34 +84,48 @@ class _Budget:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000, out: IO[str] | None = None,
-            seconds_per_batch: float = 120.0) -> dict[str, int]:
-    """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages; returns the counts."""
-    out = out or sys.stdout
-    counts = {"replayed": 0, "kept": 0, "listed": 0}
+@dataclass(frozen=True)
+class Replayed:
+    """What became of one message: ``replayed``, ``kept`` (still in the queue, why in ``text``) or ``listed``."""
+
+    number: int
+    outcome: str
+    text: str
+
+
+def replay(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
+           seconds_per_batch: float = 120.0) -> Iterator[Replayed]:
+    """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages, one result per message as it settles."""
     hide_seconds = 0 if shipper is None else int(seconds_per_batch) + 60
     for number, message in enumerate(receive(sqs, queue_url, limit, hide_seconds=hide_seconds), 1):
         try:
             batch = read_message(message)
         except RedriveError as exc:
-            counts["kept"] += 1
-            print(f"[{number}] kept {message.get('MessageId', '?')}: {exc}", file=out, flush=True)
+            yield Replayed(number, "kept", f"[{number}] kept {message.get('MessageId', '?')}: {exc}")
             continue
         label = f"[{number}] {batch.log_group} ({batch.events} events, {batch.condition}): {batch.reason[:160]}"
         if shipper is None:
-            counts["listed"] += 1
-            print(label, file=out, flush=True)
+            yield Replayed(number, "listed", label)
             continue
         try:
-            summary = shipper.ship(batch.event, _Budget(seconds_per_batch), stream=io.StringIO())  # not the terminal
+            summary = shipper.ship(batch.event, Budget(seconds_per_batch), stream=io.StringIO())  # not the terminal
         except Exception as exc:  # the message stays in the queue; say why and go on
-            counts["kept"] += 1
-            print(f"{label}\n    still failing, kept in the queue: {exc}", file=out, flush=True)
+            yield Replayed(number, "kept", f"{label}\n    still failing, kept in the queue: {exc}")
             continue
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
-        counts["replayed"] += 1
-        print(f"{label}\n    replayed: {summary['indexed']} indexed, {summary['duplicates']} already there, "
-              f"{summary['degraded']} degraded, {summary['failed']} to the failed index", file=out, flush=True)
+        yield Replayed(number, "replayed", f"{label}\n    replayed: {summary['indexed']} indexed, "
+                                           f"{summary['duplicates']} already there, {summary['degraded']} degraded, "
+                                           f"{summary['failed']} to the failed index")
+
+
+def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000, out: IO[str] | None = None,
+            seconds_per_batch: float = 120.0) -> dict[str, int]:
+    """:func:`replay`, printing each result to ``out``; returns the counts."""
+    out = out or sys.stdout
+    counts = {"replayed": 0, "kept": 0, "listed": 0}
+    for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=seconds_per_batch):
+        counts[result.outcome] += 1
+        print(result.text, file=out, flush=True)
     return counts
 
 
@@ -126,36 +138,3 @@ def queue_region(queue_url: str) -> str:
     if len(labels) >= 4 and labels[0] == "sqs":
         return labels[1]
     return boto3.session.Session().region_name or "us-east-1"
-
-
-def main(argv: list[str] | None = None) -> int:
-    import boto3
-
-    from logship.cli import add_opensearch_options, config_from_args
-    from logship.client import connect
-    from logship.shipper import Shipper
-
-    parser = argparse.ArgumentParser(prog="python -m logship.redrive", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--queue-url", required=True, help="the stack's DeadLetterQueueUrl output")
-    parser.add_argument("--function", help="the deployed ship-logs function: replay with its settings")
-    add_opensearch_options(parser)
-    parser.add_argument("--limit", type=int, default=1000, help="at most this many messages (default: 1000)")
-    parser.add_argument("--dry-run", action="store_true", help="list what failed and why; change nothing")
-    args = parser.parse_args(argv)
-    region = queue_region(args.queue_url)
-    shipper = None
-    if not args.dry_run:
-        base = {"AWS_REGION": region}
-        if args.function:
-            found = boto3.client("lambda", region_name=region).get_function_configuration(FunctionName=args.function)
-            base |= found.get("Environment", {}).get("Variables", {})
-        config = config_from_args(parser, args, base)
-        shipper = Shipper(config, *connect(config))
-    counts = redrive(boto3.client("sqs", region_name=region), args.queue_url, shipper, limit=args.limit)
-    print(f"done: {counts['replayed']} replayed, {counts['kept']} kept in the queue, {counts['listed']} listed")
-    return 1 if counts["kept"] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

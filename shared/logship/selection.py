@@ -57,6 +57,21 @@ class Selection:
             return Verdict.EXCLUDED
         return Verdict.INCLUDED
 
+    def why(self, name: str) -> str:
+        """Why ``name`` gets the verdict it gets, for a person: which setting, which glob.
+
+        >>> Selection(exclude=("/aws/lambda/legacy-*",)).why("/aws/lambda/legacy-report")
+        'excluded by ExcludeLogGroups: /aws/lambda/legacy-*'
+        """
+        verdict = self.verdict(name)
+        if verdict is Verdict.OWN:
+            return "one of this stack's own log groups (never shipped: the shipper would ship its own logs)"
+        if verdict is Verdict.NOT_INCLUDED:
+            return f"outside IncludePrefixes: {', '.join(self.include_prefixes)}"
+        if verdict is Verdict.EXCLUDED:
+            return f"excluded by ExcludeLogGroups: {next(g for g in self.exclude if fnmatchcase(name, g))}"
+        return f"selected: starts with {next(p for p in self.include_prefixes if name.startswith(p))}"
+
     def listing_prefixes(self) -> tuple[str, ...]:
         """The prefixes to page DescribeLogGroups with: one covering another is dropped, so no group is seen twice."""
         ordered = sorted(set(self.include_prefixes))

@@ -139,7 +139,7 @@ class Subscriber:
         seconds = self.logs.time_left()
         result = backfill_group(
             name, destination_arn=self.config.destination_arn, call=self.filters.call,
-            deliver=LambdaDeliverer(_PacedLambda(self.lambda_), self.config.destination_arn),
+            deliver=LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn),
             config=self.backfill_config, group_created_ms=group_created_ms,
             time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
         for figure, count in result.figures().items():
@@ -162,7 +162,7 @@ class Subscribed:
     retention: str = ""  # "set 30 days", "kept 7 days", "failed: ...", "gone"; empty when not asked for
 
 
-class _PacedLambda:
+class PacedLambda:
     """A Lambda client whose ``invoke`` is paced and retried like every other call of these functions."""
 
     def __init__(self, calls: Calls) -> None:

@@ -97,6 +97,31 @@ class SubscriptionFilters:
                                                   "filterPattern": config.filter_pattern,
                                                   "destinationArn": config.destination_arn})
 
+    def inspect(self, group: str) -> Result:
+        """What :meth:`ensure` would find on ``group``, changing nothing: ``already_subscribed``, ``updated`` (our
+        filter has another pattern), ``clash`` (our name sends to a live destination), ``not_subscribed``.
+
+        A filter with our name whose destination is gone counts as ``updated``: ensure takes it over.
+        Raises the AWS error (the caller says it could not look).
+        """
+        filters = self._filters(group)
+        ours = self._ours(filters)
+        if ours is not None:
+            if ours.get("filterPattern", "") == self._config.filter_pattern:
+                return Result(Outcome.ALREADY_SUBSCRIBED)
+            return Result(Outcome.UPDATED, f"filter {ours['filterName']} has pattern {ours.get('filterPattern')!r}, "
+                                           f"not {self._config.filter_pattern!r}")
+        named = next((f for f in filters if f.get("filterName") == self._config.filter_name), None)
+        if named is not None:
+            destination = self._destinations.look(str(named.get("destinationArn")))
+            if destination.exists is False:
+                return Result(Outcome.UPDATED, f"filter {self._config.filter_name} sends to {destination.arn}, "
+                                               "which no longer exists")
+            return Result(Outcome.CLASH, f"a filter named {self._config.filter_name!r} already sends this group to "
+                                         f"{destination.describe()}")
+        others = f" (other filters: {_names(filters)})" if filters else ""
+        return Result(Outcome.NOT_SUBSCRIBED, f"no filter of this stack's{others}")
+
     def ensure(self, group: str) -> Result:
         """Our filter on ``group`` with the configured destination and pattern; nothing done if already so."""
         try:

@@ -146,3 +146,7 @@ def cloudformation() -> Iterator[CloudFormation]:
     server = CloudFormation()
     yield server
     server.close()
+
+
+# A moto server and a deployed stack on it, for the logship command's tests (tests/integration/deployed.py).
+from tests.integration.deployed import cloud, moto_server  # noqa: E402, F401

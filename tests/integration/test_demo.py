@@ -2,27 +2,73 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+
+from tests.readme import example_queries
 
 ROOT = Path(__file__).parents[2]
 
 
 def test_demo_runs_the_whole_flow():
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'cli'}:{ROOT}"}
     done = subprocess.run([sys.executable, str(ROOT / "scripts/demo.py")], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=False)
+                          text=True, timeout=300, check=False, stdin=subprocess.DEVNULL)
 
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "SUCCESS: index template logship-cwl for cwl-*" in out
+    assert "retention: not installed here: osmem-server, the local stand-in, has no lifecycle API" in out
+    assert "400" not in out.split("==> 2.")[0]  # no raw refusal from the stand-in
     assert "seen=4, subscribed=2, already_subscribed=0, excluded=2" in out  # legacy-* and the shipper's own
+    assert "skipped /aws/lambda/legacy-report: excluded by ExcludeLogGroups: /aws/lambda/legacy-*" in out
+    assert "skipped /aws/lambda/logship-ship-logs: one of this stack's own log groups" in out
+    assert "skipped /ecs/web: outside IncludePrefixes: /aws/lambda/" in out
     assert "/aws/lambda/orders-api: subscribed" in out
     assert re.search(r"/aws/lambda/legacy-report\s+\(not subscribed\)", out)
-    assert re.search(r"cwl-2025\.11\.22\s+40\n\s+cwl-2025\.11\.23\s+3\n", out)
-    # errors of one function, one correlation id, functions that cannot load their code (README, Fields)
-    assert out.count("-> 3 hit(s)") == 3
-    assert "-> 1 hit(s)" in out
+    assert re.search(r"checkout\s+13 documents\n\s+image-resize\s+11 documents", out)
+    assert re.search(r"index cwl-2025\.11\.22\s+40 documents\n\s+index cwl-2025\.11\.23\s+3 documents", out)
+    queries = example_queries()
+    assert out.count("$ logship search '") == len(queries)
+    for query in queries.values():  # each README query, through the command, finds what the README promises
+        found = re.search(r"(\d+) of (\d+) hit\(s\) in cwl-\*", out.split(f"$ logship search '{query}'")[1])
+        assert found, query
+        assert int(found[1]) >= 1, query
+    assert "3 of 3 hit(s) in cwl-*, newest first" in out
+    assert "1 of 1 hit(s) in cwl-*, newest first" in out
+    assert "checkout              ERROR  " in out  # hits as logship search prints them
+    assert "make demo KEEP=1" in out
+
+
+def test_keep_keeps_the_cluster_running_and_prints_the_commands_to_try():
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'cli'}:{ROOT}"}
+    demo = subprocess.Popen([sys.executable, str(ROOT / "scripts/demo.py"), "--keep"], env=env, cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    printed = ""
+    try:
+        while "_cat/indices" not in printed:  # the last command offered, just before it waits for Enter
+            line = demo.stdout.readline()
+            assert line, printed
+            printed += line
+        url = re.search(r"osmem-server keeps running at (http://127\.0\.0\.1:\d+)", printed)[1]
+        with urllib.request.urlopen(f"{url}/cwl-*/_count", timeout=10) as answer:  # still up, still holding it all
+            count = json.loads(answer.read())["count"]
+        demo.stdin.write("\n")
+        demo.stdin.close()
+        rest = demo.stdout.read()  # what the line reader above already buffered, and the rest
+        demo.wait(timeout=60)
+    finally:
+        demo.kill()
+
+    assert count == sum(int(n) for n in re.findall(r"index cwl-\S+\s+(\d+) documents", printed))
+    assert count > 0
+    assert f"export LOGSHIP_ENDPOINT={url} LOGSHIP_AUTH=none" in printed
+    assert "logship search 'log.level:ERROR'" in printed
+    assert f"curl '{url}/cwl-*/_search?q=error&pretty'" in printed
+    assert "Press Enter (or Ctrl-C) to stop osmem-server." in rest
+    assert demo.returncode == 0

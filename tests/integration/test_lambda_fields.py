@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from logship.index_template import main as install_main
 from logship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.test_ship_logs import invoke, run_shipper
@@ -122,13 +121,3 @@ def test_function_metrics_only_once_the_batch_is_settled(opensearch, osmem_clone
     assert '"Pending":7' in failed_run
     assert "logship/functions" not in failed_run  # a failed batch is retried by Lambda: count it then, once
     assert sum(r.get("Invocations", 0) for r in retried) == 1
-
-
-def test_installer_command_is_idempotent_and_reports_progress(bare_opensearch, osmem_clone, capsys):
-    for _ in range(2):
-        assert install_main(["--endpoint", osmem_clone.url, "--auth", "none", "--prefix", "app"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("done:    index template logship-app for app-* (json as flat_object)") == 2
-    assert "skipped: retention" in out  # osmem-server has no ISM API; a real domain gets the policy
-    template = bare_opensearch.indices.get_index_template(name="logship-app")["index_templates"][0]
-    assert template["index_template"]["index_patterns"] == ["app-*"]

@@ -9,11 +9,9 @@ import boto3
 import pytest
 
 from logship.config import ShipperConfig
-from logship.index_template import install
-from logship.redrive import main, queue_region, redrive
+from logship.redrive import queue_region, redrive
 from logship.shipper import Shipper
 from tests.conftest import search_all, shipper_env
-from tests.integration.conftest import function_zip
 from tests.payloads import encode, load
 
 
@@ -91,34 +89,6 @@ def test_while_opensearch_is_still_down_messages_stay(queue):
     assert counts == {"replayed": 0, "kept": 4, "listed": 0}
     assert "still failing, kept in the queue" in out.getvalue()
     assert messages(sqs, url) == (0, 4)
-
-
-def test_dry_run_lists_and_changes_nothing(queue, capsys):
-    sqs, url = queue
-    assert main(["--queue-url", url, "--dry-run"]) == 1  # unreadable messages need a human: exit non-zero
-    out = capsys.readouterr().out
-    assert "[1] /aws/lambda/orders-api (7 events, RetriesExhausted)" in out
-    assert "done: 0 replayed, 2 kept in the queue, 2 listed" in out
-    assert messages(sqs, url) == (4, 0)  # nothing hidden: a replay right after finds every message
-
-
-def test_replay_uses_the_deployed_shippers_own_settings(queue, aws, opensearch, osmem_clone, capsys):
-    sqs, url = queue
-    sqs.send_message(QueueUrl=url, MessageBody=on_failure_record(load("cwl_json_data_object")))
-    install(opensearch, index_prefix="replay")
-    aws.lambda_.create_function(
-        FunctionName="logship-ship-logs-configured", Runtime="python3.13", Role=aws.role, Handler="app.handler",
-        Code={"ZipFile": function_zip()}, Environment={"Variables": {
-            "OPENSEARCH_ENDPOINT": osmem_clone.url, "OPENSEARCH_AUTH": "none", "INDEX_PREFIX": "replay",
-            "REDACT_BUILTINS": "all"}})
-
-    main(["--queue-url", url, "--function", "logship-ship-logs-configured"])
-
-    docs = search_all(opensearch, "replay-*")
-    assert len(docs) == 7 + 6 + 2
-    assert "jane.doe@example.com" not in json.dumps(docs)
-    assert {d["cloud"]["region"] for d in docs} == {"eu-west-1"}
-    assert "done: 3 replayed, 2 kept in the queue" in capsys.readouterr().out
 
 
 def test_documents_keep_the_stacks_region():

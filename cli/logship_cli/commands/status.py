@@ -1,0 +1,293 @@
+"""``logship status``: a deployed stack's health, from its outputs and settings: groups, queues, alarms, errors.
+
+Groups are judged by the layer's own selection and filter classification (what a sweep would decide), and
+limits by what the subscription functions last reported: AWS's limit is learnt by trying, never guessed here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from logship_cli.context import Aws, aws_options
+from logship_cli.errors import FAILED, CliError
+from logship_cli.render import advance, console, line, progress, table
+from logship_cli.timespec import Since
+
+HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why) or
+blocked by AWS's limit of filters per group; both dead-letter queues (depth, oldest message); the stack's
+alarms; and the last errors each function logged. Read-only.
+
+\b
+Examples:
+  logship status                                   # the stack in samconfig.toml
+  logship status --stack prod --region eu-west-1
+  logship status --no-groups --check               # quick; exit 1 if anything needs a person
+"""
+LAST_ERRORS = 3
+SHOWN_GROUPS = 50
+_REPORTED = ("limit_blocked", "clash", "failed")  # outcomes only acting tells: the functions log them
+
+
+@dataclass(frozen=True)
+class GroupState:
+    name: str
+    state: str  # subscribed | outdated | missing | limit_blocked | clash | excluded | unknown
+    why: str = ""
+
+
+def last_reported(aws: Aws, log_groups: list[str], since_ms: int) -> dict[str, dict[str, Any]]:
+    """The latest subscription outcome the functions logged per log group (``{"logship": "subscription"}`` lines)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record, stamp in _json_lines(aws, log_groups, '{ $.logship = "subscription" }', since_ms):
+        group = record.get("log_group")
+        if record.get("logship") != "subscription" or not isinstance(group, str):
+            continue
+        if group not in latest or latest[group]["_at"] <= stamp:
+            latest[group] = record | {"_at": stamp}
+    return latest
+
+
+def _json_lines(aws: Aws, log_groups: list[str], pattern: str, since_ms: int) -> Iterator[tuple[dict[str, Any], int]]:
+    """JSON lines of ``log_groups`` since ``since_ms`` matching ``pattern`` (checked here too: it is a JSON filter)."""
+    from botocore.exceptions import ClientError
+
+    logs = aws.client("logs")
+    for group in log_groups:
+        params: dict[str, Any] = {"logGroupName": group, "startTime": since_ms, "filterPattern": pattern}
+        while True:
+            try:
+                page = logs.filter_log_events(**params)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    break  # a function that never ran has no group yet
+                raise
+            for event in page.get("events", []):
+                try:
+                    record = json.loads(event["message"])
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    yield record | {"_group": group}, int(event["timestamp"])
+            if not page.get("nextToken"):
+                break
+            params["nextToken"] = page["nextToken"]
+
+
+def judge(subscriber: Any, name: str, reported: dict[str, dict[str, Any]]) -> GroupState:
+    """One group as a sweep would see it, changing nothing."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from logship.selection import Verdict
+    from logship.subscriptions import Outcome
+
+    try:
+        verdict = subscriber.verdict(name)
+        if verdict is Verdict.LOGSHIP:
+            return GroupState(name, "excluded", "a logship stack's own group (tag logship:stack)")
+        if verdict is not Verdict.INCLUDED:
+            return GroupState(name, "excluded", subscriber.selection.why(name))
+        found = subscriber.filters.inspect(name)
+    except (ClientError, BotoCoreError) as exc:
+        from logship.aws_calls import error_code
+
+        return GroupState(name, "unknown", "could not look: {}: {}".format(*error_code(exc)))
+    if found.outcome is Outcome.ALREADY_SUBSCRIBED:
+        return GroupState(name, "subscribed")
+    if found.outcome is Outcome.UPDATED:
+        return GroupState(name, "outdated", f"{found.detail}; the next sweep updates it")
+    if found.outcome is Outcome.CLASH:
+        return GroupState(name, "clash", found.detail)
+    last = reported.get(name, {})
+    if last.get("outcome") in _REPORTED:
+        return GroupState(name, str(last["outcome"]), str(last.get("detail", "")))
+    return GroupState(name, "missing", f"{found.detail}; the next sweep (or `logship backfill`) subscribes it")
+
+
+def group_states(aws: Aws, subscriber: Any, since_ms: int, out: Any) -> list[GroupState]:
+    where = [g for g in aws.outputs().get("SubscriptionLogGroups", "").split(",") if g]
+    reported = last_reported(aws, where, since_ms)
+    names: list[str] = []
+    for prefix in subscriber.selection.listing_prefixes():
+        token = None
+        while True:
+            groups, token = subscriber.filters.list_groups(prefix, token)
+            names += [g["logGroupName"] for g in groups]
+            if not token:
+                break
+    states = []
+    with progress(out, "log groups", len(names)) as bar:
+        for name in names:
+            states.append(judge(subscriber, name, reported))
+            advance(bar)
+    return states
+
+
+@dataclass(frozen=True)
+class QueueState:
+    label: str
+    url: str
+    visible: int
+    in_flight: int
+    oldest: str
+
+
+def queue_state(aws: Aws, label: str, url: str) -> QueueState:
+    attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    visible = int(attributes.get("ApproximateNumberOfMessages", 0))
+    in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+    oldest = oldest_age(aws, url) if visible + in_flight else "-"
+    return QueueState(label, url, visible, in_flight, oldest)
+
+
+def oldest_age(aws: Aws, url: str) -> str:
+    """CloudWatch's ApproximateAgeOfOldestMessage (what the aging alarm watches); else a sample's oldest."""
+    now = time.time()
+    answer = aws.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+        Dimensions=[{"Name": "QueueName", "Value": url.rsplit("/", 1)[-1]}],
+        # EndTime a minute ahead: a figure stamped this very second is the newest, not out of range
+        StartTime=now - 900, EndTime=now + 60, Period=300, Statistics=["Maximum"])
+    points = sorted(answer.get("Datapoints", []), key=lambda p: p["Timestamp"])
+    if points:
+        return f"{_age(points[-1]['Maximum'])} (CloudWatch)"
+    sampled = _sampled_oldest_ms(aws, url)
+    if sampled is None:
+        return "unknown (no CloudWatch figure yet, and no message visible to sample)"
+    return f"at least {_age(now - sampled / 1000)} (sampled; CloudWatch has no figure yet)"
+
+
+def _sampled_oldest_ms(aws: Aws, url: str) -> int | None:
+    """The oldest SentTimestamp among a few messages looked at without hiding them (visibility 0)."""
+    stamps: list[int] = []
+    for _ in range(3):
+        found = aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                                  WaitTimeSeconds=0, AttributeNames=["SentTimestamp"])
+        stamps += [int(m["Attributes"]["SentTimestamp"]) for m in found.get("Messages", [])
+                   if "SentTimestamp" in m.get("Attributes", {})]
+    return min(stamps) if stamps else None
+
+
+def _age(seconds: float) -> str:
+    days, rest = divmod(max(0, int(seconds)), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def stack_resource_names(aws: Aws) -> set[str]:
+    """The stack's function and queue names, as its alarms' dimensions name them."""
+    outputs = aws.outputs()
+    names = {value.rsplit(":", 1)[-1] for key, value in outputs.items() if key.endswith("FunctionArn")}
+    return names | {value.rsplit("/", 1)[-1] for key, value in outputs.items() if key.endswith("QueueUrl")}
+
+
+def _dimension_values(alarm: dict[str, Any]) -> set[str]:
+    dimensions = list(alarm.get("Dimensions", []))
+    for query in alarm.get("Metrics", []):
+        dimensions += query.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+    return {str(d.get("Value")) for d in dimensions}
+
+
+def stack_alarms(aws: Aws) -> list[dict[str, Any]]:
+    """The stack's alarms: named ``<stack>-...`` and watching its own functions or queues (not another stack's
+    whose name merely starts the same)."""
+    ours = stack_resource_names(aws)
+    alarms: list[dict[str, Any]] = []
+    for page in aws.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNamePrefix=f"{aws.stack}-"):
+        alarms += [a for a in page.get("MetricAlarms", []) if _dimension_values(a) & ours]
+    return sorted(alarms, key=lambda a: a["AlarmName"])
+
+
+def last_errors(aws: Aws, log_groups: list[str], since_ms: int) -> dict[str, list[tuple[int, str]]]:
+    """Per function's log group, its last ``level: error`` lines: (time, what they say)."""
+    found: dict[str, list[tuple[int, str]]] = {group: [] for group in log_groups}
+    for record, stamp in _json_lines(aws, log_groups, '{ $.level = "error" }', since_ms):
+        if record.get("level") == "error":
+            found[record["_group"]].append((stamp, _error_text(record)))
+    return {group: sorted(lines)[-LAST_ERRORS:] for group, lines in found.items()}
+
+
+def _error_text(record: dict[str, Any]) -> str:
+    for key in ("error", "stopped", "detail", "problems", "message"):
+        if record.get(key):
+            value = record[key]
+            text = "; ".join(map(str, value[:3])) if isinstance(value, list) else str(value)
+            group = f"{record['log_group']}: " if record.get("log_group") and key != "problems" else ""
+            return (group + text)[:300]
+    return json.dumps({k: v for k, v in record.items() if k not in ("_aws", "_group")})[:300]
+
+
+def _show_groups(out: Any, states: list[GroupState], all_groups: bool) -> None:
+    counts = Counter(state.state for state in states)
+    line(out, "log groups: " + ", ".join(f"{counts[s]} {s.replace('_', '-')}" for s in
+                                         ("subscribed", "outdated", "missing", "limit_blocked", "clash", "excluded",
+                                          "unknown") if counts[s] or s in ("subscribed", "missing")))
+    shown = [s for s in states if all_groups or s.state != "subscribed"]
+    if shown:
+        table(out, "", ("log group", "state", "why"), [(s.name, s.state.replace("_", "-"), s.why)
+                                                        for s in shown[:SHOWN_GROUPS]])
+    if len(shown) > SHOWN_GROUPS:
+        line(out, f"... and {len(shown) - SHOWN_GROUPS} more")
+
+
+def _needs_a_person(states: list[GroupState], queues: list[QueueState], alarms: list[dict[str, Any]]) -> list[str]:
+    counts = Counter(g.state for g in states)
+    reasons = [f"{counts[s]} group(s) {s.replace('_', '-')}" for s in ("missing", "limit_blocked", "clash", "unknown")
+               if counts[s]]
+    reasons += [f"{q.label} holds {q.visible + q.in_flight} message(s)" for q in queues if q.visible + q.in_flight]
+    reasons += [f"alarm {a['AlarmName']} is in ALARM" for a in alarms if a.get("StateValue") == "ALARM"]
+    return reasons
+
+
+@click.command(help=HELP)
+@click.option("--groups/--no-groups", default=True, show_default=True,
+              help="Check every log group under IncludePrefixes (paced like the sweep: about 5 groups a second).")
+@click.option("--all-groups", is_flag=True, help="List subscribed groups too, not only those that are not.")
+@click.option("--since", type=Since(), default="24h", show_default=True, metavar="SINCE",
+              help="How far back to read the functions' logs (errors, reported limits).")
+@click.option("--check", is_flag=True, help="Exit 1 when something needs a person (a group not shipped, a message "
+              "in a dead-letter queue, an alarm in ALARM).")
+@aws_options
+def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) -> None:
+    from logship.subscriber import Subscriber
+
+    out = console()
+    outputs = aws.outputs()
+    subscriber = Subscriber.build(aws.subscriber_config())
+    line(out, f"stack {aws.stack} in {aws.region}: ships to {outputs.get('ShipLogsFunctionArn', '?')}", "bold")
+    states = group_states(aws, subscriber, since, out) if groups else []
+    if groups:
+        _show_groups(out, states, all_groups)
+    queues = [queue_state(aws, label, outputs[key]) for key, label in (
+        ("DeadLetterQueueUrl", "dead-letter queue (ship-logs)"),
+        ("SubscriptionDeadLetterQueueUrl", "subscription dead-letter queue")) if outputs.get(key)]
+    table(out, "dead-letter queues", ("queue", "messages", "in flight", "oldest"),
+          [(q.label, q.visible, q.in_flight, q.oldest) for q in queues])
+    alarms = stack_alarms(aws)
+    table(out, "alarms", ("alarm", "state", "since", "reason"),
+          [(a["AlarmName"].removeprefix(f"{aws.stack}-"), a.get("StateValue", "?"),
+            str(a.get("StateUpdatedTimestamp", ""))[:19], str(a.get("StateReason", ""))[:120]) for a in alarms])
+    errors = last_errors(aws, list(subscriber.config.stack_log_groups), since)
+    line(out, "last errors:", "bold")
+    for group, found in errors.items():
+        if not found:
+            line(out, f"  {group}: none")
+        for stamp, text in found:
+            from logship.timefmt import iso_millis
+
+            line(out, f"  {group}: {iso_millis(stamp)}  {text}")
+    reasons = _needs_a_person(states, queues, alarms)
+    if check and reasons:
+        raise CliError("needs a person: " + "; ".join(reasons), FAILED)

@@ -1,0 +1,147 @@
+"""logship status: a deployed stack's groups, queues, alarms and last errors, read as from a laptop."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from logship_cli.app import main
+from tests.integration.deployed import DeployedStack
+
+NOW_MS = int(time.time() * 1000)
+
+
+def log_line(stack: DeployedStack, group: str, record: dict, ago_ms: int = 60_000) -> None:
+    logs = stack.aws("logs")
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    if not streams:
+        logs.create_log_stream(logGroupName=group, logStreamName="2025/11/22/[$LATEST]abc")
+    logs.put_log_events(logGroupName=group, logStreamName="2025/11/22/[$LATEST]abc",
+                        logEvents=[{"timestamp": NOW_MS - ago_ms, "message": json.dumps(record)}])
+
+
+@pytest.fixture
+def deployed(cloud):
+    stack = DeployedStack(cloud["moto"], "logship", ExcludeLogGroups="/aws/lambda/legacy-*")
+    logs = stack.aws("logs")
+    for group in ("/aws/lambda/checkout", "/aws/lambda/orders", "/aws/lambda/legacy-report", "/aws/lambda/busy",
+                  "/ecs/web"):
+        logs.create_log_group(logGroupName=group)
+    logs.put_subscription_filter(logGroupName="/aws/lambda/checkout", filterName="logship-logship",
+                                 filterPattern="", destinationArn=stack.shipper_arn)
+    role = stack.aws("iam").get_role(RoleName="logship-role")["Role"]["Arn"]
+    for other in ("datadog-forwarder", "audit-forwarder"):
+        arn = stack.aws("lambda").create_function(
+            FunctionName=other, Runtime="python3.13", Role=role, Handler="app.handler",
+            Code={"ZipFile": __import__("tests.integration.conftest", fromlist=["x"]).function_zip()})["FunctionArn"]
+        logs.put_subscription_filter(logGroupName="/aws/lambda/busy", filterName=other, filterPattern="",
+                                     destinationArn=arn)
+    # The last sweep found no room on /aws/lambda/busy: its line says so, in reconcile-subscriptions' group.
+    log_line(stack, "/aws/lambda/logship-reconcile-subscriptions", {
+        "logship": "subscription", "level": "warning", "log_group": "/aws/lambda/busy", "outcome": "limit_blocked",
+        "detail": "no room for logship's filter: AWS answered LimitExceededException 4 times"})
+    log_line(stack, "/aws/lambda/logship-ship-logs", {
+        "logship": "ship-logs", "level": "error", "error": "PayloadError: awslogs.data is not base64"})
+    log_line(stack, "/aws/lambda/logship-ship-logs", {"logship": "ship-logs", "level": "info", "indexed": 3})
+    return stack
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["status", "--stack", "logship", "--region", "eu-west-1", *args])
+
+
+def test_status_tells_each_group_queue_alarm_and_error(deployed):
+    sqs = deployed.aws("sqs")
+    sqs.send_message(QueueUrl=deployed.queue_url(), MessageBody="{}")
+    deployed.aws("cloudwatch").set_alarm_state(AlarmName="logship-dead-letter-queue-not-empty",
+                                               StateValue="ALARM", StateReason="1 message visible")
+
+    result = run()
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "log groups: 1 subscribed, 1 missing, 1 limit-blocked, 5 excluded" in out
+    assert "/aws/lambda/orders" in out
+    assert "no filter of this stack's" in out
+    assert "/aws/lambda/busy" in out
+    assert "no room for logship's filter" in out
+    assert "/aws/lambda/legacy-report" in out
+    assert "excluded by ExcludeLogGroups: /aws/lambda/legacy-*" in out
+    assert "/aws/lambda/logship-ship-logs" in out
+    assert "one of this stack's own log groups" in out
+    assert "/ecs/web" not in out  # outside IncludePrefixes: never listed
+    assert "dead-letter queue (ship-logs)" in out
+    assert "at least" in out
+    assert "(sampled; CloudWatch has no figure yet)" in out
+    assert "dead-letter-queue-not-empty" in out
+    assert "ALARM" in out
+    assert "1 message visible" in out
+    assert "sweep-unfinished" in out  # every alarm of the stack is listed
+    assert "PayloadError: awslogs.data is not base64" in out
+    assert "indexed" not in out.split("last errors:")[1]  # info lines are not errors
+
+
+def test_check_exits_1_and_names_what_needs_a_person(deployed):
+    result = run("--no-groups", "--check")
+
+    assert result.exit_code == 0, result.output  # nothing queued, no alarm, groups not checked
+
+    deployed.aws("sqs").send_message(QueueUrl=deployed.queue_url("SubscriptionDeadLetterQueueUrl"), MessageBody="{}")
+    result = run("--check")
+
+    assert result.exit_code == 1
+    assert "needs a person: 1 group(s) missing; 1 group(s) limit-blocked; subscription dead-letter queue holds 1" \
+        in result.output
+
+
+def test_another_stacks_alarms_are_not_this_ones(deployed, cloud):
+    DeployedStack(cloud["moto"], "logship-prod")  # its alarms start "logship-prod-...": "logship-" too
+
+    result = run("--no-groups")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("dead-letter-queue-aging") == 1
+    assert "prod-" not in result.output
+
+
+def test_a_stack_that_does_not_exist_is_named_with_what_to_do(cloud):
+    result = CliRunner().invoke(main, ["status", "--stack", "nope", "--region", "eu-west-1"])
+
+    assert result.exit_code == 1
+    assert "stack 'nope' not found in eu-west-1: deploy it (make deploy), or give the right --stack and --region" \
+        in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_stale_pattern_and_a_clashing_filter_are_told_apart(deployed):
+    logs = deployed.aws("logs")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/orders", filterName="logship-logship",
+                                 filterPattern="ERROR", destinationArn=deployed.shipper_arn)
+    other = deployed.aws("lambda").get_function(FunctionName="datadog-forwarder")["Configuration"]["FunctionArn"]
+    logs.create_log_group(logGroupName="/aws/lambda/shared")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/shared", filterName="logship-logship", filterPattern="",
+                                 destinationArn=other)
+
+    result = run("--all-groups")
+
+    assert result.exit_code == 0, result.output
+    assert "log groups: 1 subscribed, 1 outdated, 0 missing, 1 limit-blocked, 1 clash, 5 excluded" in result.output
+    assert "filter logship-logship has pattern 'ERROR', not ''; the next sweep updates it" in result.output
+    assert "a filter named 'logship-logship' already sends this group to" in result.output
+    assert "/aws/lambda/checkout" in result.output  # --all-groups lists the subscribed ones too
+
+
+def test_the_oldest_message_age_is_cloudwatchs_when_it_has_one(deployed):
+    sqs = deployed.aws("sqs")
+    sqs.send_message(QueueUrl=deployed.queue_url(), MessageBody="{}")
+    deployed.aws("cloudwatch").put_metric_data(Namespace="AWS/SQS", MetricData=[{
+        "MetricName": "ApproximateAgeOfOldestMessage", "Value": 8040.0, "Unit": "Seconds",
+        "Dimensions": [{"Name": "QueueName", "Value": "logship-DeadLetterQueue"}]}])
+
+    result = run("--no-groups")
+
+    assert result.exit_code == 0, result.output
+    assert "2h 14m (CloudWatch)" in result.output
