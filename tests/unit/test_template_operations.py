@@ -99,7 +99,7 @@ def _rule_holds(node: Any, stack: Stack) -> Any:
 
 
 def _refused(**parameters: str) -> list[str]:
-    stack = Stack(**parameters)
+    stack = Stack(**({"OpenSearchEndpoint": "https://logs.example.com"} | parameters))
     refused = []
     for rule in TEMPLATE["Rules"].values():
         if "RuleCondition" in rule and not _rule_holds(rule["RuleCondition"], stack):
@@ -108,8 +108,17 @@ def _refused(**parameters: str) -> list[str]:
     return refused
 
 
+CLOUD_ID = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="
+
+
 @pytest.mark.parametrize(("parameters", "says"), [
-    ({"OpenSearchAuth": "basic"}, "OpenSearchAuth=basic needs OpenSearchSecretArn"),
+    ({"OpenSearchAuth": "basic"}, "OpenSearchAuth=basic or apikey needs OpenSearchSecretArn"),
+    ({"OpenSearchAuth": "apikey"}, "OpenSearchAuth=basic or apikey needs OpenSearchSecretArn"),
+    ({"OpenSearchEndpoint": ""}, "Give exactly one of OpenSearchEndpoint and ElasticCloudId"),
+    ({"ElasticCloudId": CLOUD_ID, "OpenSearchAuth": "none"},
+     "Give exactly one of OpenSearchEndpoint and ElasticCloudId"),
+    ({"OpenSearchEndpoint": "", "ElasticCloudId": CLOUD_ID},
+     "ElasticCloudId with OpenSearchAuth=sigv4 cannot work"),
     ({"VpcSubnetIds": "subnet-0a1b2c3d"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
     ({"VpcSecurityGroupIds": "sg-0123456789abcdef0"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
 ])
@@ -117,9 +126,12 @@ def test_mistakes_are_refused_before_anything_is_created(parameters, says):
     assert [message for message in _refused(**parameters) if says in message]
 
 
-@pytest.mark.parametrize("parameters", [{}, VPC, {"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET}])
+@pytest.mark.parametrize("parameters", [
+    {}, VPC, {"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET},
+    {"OpenSearchEndpoint": "", "ElasticCloudId": CLOUD_ID, "OpenSearchAuth": "apikey", "OpenSearchSecretArn": SECRET},
+])
 def test_sound_settings_pass_the_rules(parameters):
-    assert _refused(**parameters) == []
+    assert _refused(**({"OpenSearchEndpoint": "https://logs.example.com"} | parameters)) == []
 
 
 @pytest.mark.parametrize(("parameter", "value", "accepted"), [
@@ -131,6 +143,14 @@ def test_sound_settings_pass_the_rules(parameters):
     ("OpenSearchSecretKmsKeyArn", "alias/aws/secretsmanager", False),
     ("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops-alerts", True),
     ("AlarmTopicArn", "ops-alerts", False),
+    ("OpenSearchEndpoint", "", True),  # with ElasticCloudId (a rule asks for exactly one)
+    ("ElasticCloudId", CLOUD_ID, True),
+    ("ElasticCloudId", "https://es123.eu-west-1.aws.found.io", False),
+    ("DataStreamDataset", "aws.lambda", True),
+    ("DataStreamDataset", "aws-lambda", False),  # '-' separates type, dataset and namespace
+    ("DataStreamNamespace", "Prod", False),
+    ("IngestPipeline", "logs-aws.lambda@custom", True),
+    ("IngestPipeline", "my pipeline", False),
 ])
 def test_parameters_refuse_what_cannot_work(parameter, value, accepted):
     import re
