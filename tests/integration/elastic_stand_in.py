@@ -33,7 +33,7 @@ MISMATCH = ("A compatible version is required on both Content-Type and Accept he
             "compatible version and the compatible versions must match.")
 
 
-class HttpAnswer(Exception):  # noqa: N818: an answer, not a failure of the stand-in
+class HttpAnswer(Exception):  # an answer to send, not a failure of the stand-in
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(status)
         self.status, self.body = status, body
