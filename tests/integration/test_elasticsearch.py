@@ -239,3 +239,32 @@ def test_a_rotated_api_key_is_read_again_on_the_first_401(aws, monkeypatch, caps
     assert summary["indexed"] == 6
     assert summary["reasons"] == ["401: credentials read again (rotated?)"]
     assert es.bulk_requests()[-1].header("authorization") == f"ApiKey {new}"
+
+
+def test_redrive_replays_with_the_deployed_shippers_api_key_data_stream_and_pipeline(aws, monkeypatch, capsys):
+    """Every tool that talks to the cluster builds its client one way: redrive reads the deployed shipper's
+    settings (lambda:GetFunctionConfiguration) and replays with its auth, stream, pipeline and headers."""
+    from logship.redrive import main
+    from tests.integration.conftest import function_zip
+    from tests.integration.test_redrive import on_failure_record
+
+    token = base64.b64encode(b"key-id:key-secret").decode()
+    arn = _api_key_secret(id="key-id", api_key="key-secret")
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="logship-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=on_failure_record(load("cwl_python_runtime")))
+    with ElasticStandIn("8.15.0", authorization=f"ApiKey {token}", pipelines=("logs@custom",)) as es:
+        settings = {"OPENSEARCH_ENDPOINT": es.url, "OPENSEARCH_AUTH": "apikey", "OPENSEARCH_SECRET_ARN": arn,
+                    "INGEST_PIPELINE": "logs@custom", **DATASTREAM}
+        aws.lambda_.create_function(FunctionName="logship-ship-logs-es", Runtime="python3.13", Role=aws.role,
+                                    Handler="app.handler", Code={"ZipFile": function_zip()},
+                                    Environment={"Variables": settings})
+        assert install(monkeypatch, es.url, **settings)["status"] == "SUCCESS"
+
+        assert main(["--queue-url", url, "--function", "logship-ship-logs-es"]) == 0
+
+    assert "done: 1 replayed, 0 kept in the queue" in capsys.readouterr().out
+    assert len(_documents(es, STREAM)) == 7
+    [bulk] = es.bulk_requests()
+    assert (bulk.path, bulk.header("authorization"), bulk.header("content-type")) == (
+        "/_bulk?pipeline=logs%40custom", f"ApiKey {token}", COMPATIBLE_NDJSON)
