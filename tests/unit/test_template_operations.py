@@ -7,6 +7,7 @@ namespace and dimension it emits it with, so a renamed figure cannot leave an al
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,9 @@ def test_every_alarm_is_explained_in_the_readme():
     section = readme.split("## Alarms", 1)[1].split("\n## ", 1)[0]
     for name, alarm in ALARMS.items():
         assert Stack().value(alarm["AlarmName"]).removeprefix("logship-") in section, name
+
+
+def test_every_parameter_is_in_the_readmes_deploy_table():
+    section = (Path(__file__).parents[2] / "README.md").read_text().split("## Deploy", 1)[1].split("\n## ", 1)[0]
+    named = {name for row in re.findall(r"^\| (`[^|]+`) \|", section, re.M) for name in re.findall(r"`(\w+)`", row)}
+    assert set(TEMPLATE["Parameters"]) - named == set()
