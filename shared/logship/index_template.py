@@ -282,9 +282,8 @@ def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30,
         report.done.append(_check_pipeline(client, pipeline))
     policy = _install_retention(client, flavor, naming, retention_days, report)
     client.indices.put_index_template(name=naming.name, body=template_body(naming, flavor, policy or None))
-    kind = "data streams" if naming.is_stream else "indices"
-    report.done.append(f"index template {naming.name} for {kind} {naming.described} (json as "
-                       f"{flavor.json_type['type']})")
+    what = f"data streams {naming.described}" if naming.is_stream else naming.described
+    report.done.append(f"index template {naming.name} for {what} (json as {flavor.json_type['type']})")
     return report
 
 
