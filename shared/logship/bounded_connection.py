@@ -165,8 +165,7 @@ class BoundedHttpConnection(Urllib3HttpConnection):
 
     def _gzip_compress(self, body: Any) -> bytes:
         # mtime=0: the same body compresses to the same bytes (and the same signature) on every retry.
-        return gzip.compress(body if isinstance(body, bytes) else str(body).encode(), compresslevel=GZIP_LEVEL,
-                             mtime=0)
+        return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)  # bytes: the transport has encoded it
 
     def perform_request(self, method: str, url: str, params: Any = None, body: Any = None, timeout: Any = None,
                         ignore: Any = (), headers: Any = None) -> Any:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from opensearchpy.exceptions import ConnectionError as Unreachable
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from logship.indices import IndexNaming
@@ -218,7 +219,7 @@ def _check_pipeline(client: Any, pipeline: str) -> str:
         raise InstallError(f"the ingest pipeline {pipeline!r} does not exist on the cluster: create it first (PUT "
                            f"_ingest/pipeline/{pipeline}), or deploy with IngestPipeline empty") from None
     except TransportError as exc:
-        if exc.status_code in (401, 403):
+        if exc.status_code in (401, 403) or isinstance(exc, Unreachable):
             raise
         raise InstallError(f"could not check the ingest pipeline {pipeline!r} ({exc.status_code}: "
                            f"{str(exc.error)[:200]}): does this cluster have ingest pipelines? Deploy with "
@@ -364,8 +365,6 @@ class Vpc:
 
 def failure_reason(exc: Exception, endpoint: str, vpc: Vpc | None) -> str:
     """What went wrong and what to check first. ``vpc`` is None on a laptop (the CLI)."""
-    from opensearchpy.exceptions import ConnectionError as Unreachable
-
     from logship.bounded_connection import CredentialsTimeoutError
     from logship.secrets import SecretError, secret_error_in
 
