@@ -102,8 +102,8 @@ class DocumentBuilder:
         if faas:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
-        parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
         stream = self.naming.data_stream  # one name for every document, else the event's own day
+        parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
         documents = []
         for event in batch.events:
             line = redact(event.message) if redact else event.message
