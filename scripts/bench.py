@@ -2,6 +2,8 @@
 
 - hot path: events/second through decode -> documents -> NDJSON encoding (no I/O)
 - end to end: events/second through the real handler into osmem-server
+- bytes on the wire: the bulk bodies as a proxy receives them, gzip off and on (COMPRESS_REQUESTS), and what
+  zlib's level costs in CPU for what it saves (the shipper uses level 1, logship.bounded_connection.GZIP_LEVEL)
 - cold start: time to import the handler module in a fresh interpreter
 - package: size of the sam build output, when present
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import io
 import json
 import os
@@ -72,6 +75,45 @@ def bench_end_to_end(events: int, batches: int) -> float:
         return events * batches / (time.perf_counter() - started)
 
 
+def bench_wire_bytes(events: int, batches: int) -> dict[str, int]:
+    """Bytes of bulk request bodies received by a proxy in front of osmem-server, gzip off then on."""
+    from tests.conftest import load_handler
+    from tests.integration.fault_proxy import FaultProxy
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 60_000
+
+    wire: dict[str, int] = {}
+    with OsmemServer.start(japanese=False) as server, FaultProxy(server.url) as proxy:
+        for setting in ("false", "true"):
+            os.environ.update(OPENSEARCH_ENDPOINT=proxy.url, OPENSEARCH_AUTH="none", AWS_REGION="eu-west-1",
+                              COMPRESS_REQUESTS=setting, INDEX_PREFIX=f"wire{len(wire)}")  # same length
+            app = load_handler("ship_logs")  # a cold start with this setting
+            payload = synthetic_payload(events)
+            before = len(proxy.faults.seen)
+            with contextlib.redirect_stdout(io.StringIO()):
+                for b in range(batches):
+                    for e in payload["logEvents"]:
+                        e["id"] = f"{b:04d}" + e["id"][4:]
+                    app.handler(encode(json.loads(json.dumps(payload))), Context())
+            bulk = [seen for seen in proxy.faults.seen[before:] if seen.path.endswith("/_bulk")]
+            wire[setting] = sum(len(seen.body) for seen in bulk)
+    return wire
+
+
+def bench_gzip_levels(events: int) -> list[tuple[int, int, float]]:
+    """(level, compressed bytes, ms) for one batch's NDJSON at zlib levels 1, 6 and 9 (opensearch-py's own)."""
+    builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
+    body = b"".join(encode_action(d) for d in builder.build(parse_batch(encode(synthetic_payload(events)))))
+    found = []
+    for level in (1, 6, 9):
+        started = time.perf_counter()
+        size = len(gzip.compress(body, compresslevel=level, mtime=0))
+        found.append((level, size, (time.perf_counter() - started) * 1000))
+    return [(0, len(body), 0.0), *found]
+
+
 def bench_cold_start(runs: int) -> float:
     code = "import time; t=time.perf_counter(); import app; print(time.perf_counter()-t)"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'functions/ship_logs'}"}
@@ -89,6 +131,13 @@ def main() -> int:
     print(f"hot path (decode+documents+encode): {hot:>10,.0f} events/s", flush=True)
     print(f"end to end into osmem-server:       {bench_end_to_end(args.events, args.rounds):>10,.0f} events/s",
           flush=True)
+    wire = bench_wire_bytes(args.events, 3)
+    print(f"bytes on the wire, bulk bodies of {3 * args.events:,} events: {wire['false']:,} uncompressed, "
+          f"{wire['true']:,} gzipped ({wire['false'] / max(1, wire['true']):.1f}x fewer)", flush=True)
+    levels = bench_gzip_levels(args.events)
+    print("gzip level vs bytes and CPU for one batch: " + ", ".join(
+        f"level {level}: {size:,} B in {ms:.1f} ms" if level else f"none: {size:,} B" for level, size, ms in levels),
+        flush=True)
     print(f"cold start (import handler, median): {bench_cold_start(5):>9.0f} ms", flush=True)
     build = ROOT / ".aws-sam/build"
     if build.is_dir():

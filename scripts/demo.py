@@ -54,6 +54,7 @@ def environment(endpoint: str, shipper_arn: str) -> dict[str, str]:
     own = [f"/aws/lambda/{STACK}-{name}" for name in
            ("ship-logs", "subscribe-log-group", "reconcile-subscriptions", "install-index-template")]
     return {"OPENSEARCH_ENDPOINT": endpoint, "OPENSEARCH_AUTH": "none", "INDEX_PREFIX": "cwl",
+            "INDEX_MODE": os.environ.get("INDEX_MODE", "daily"),  # `make demo INDEX_MODE=datastream`
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "demo",
             "AWS_SECRET_ACCESS_KEY": "demo", "DESTINATION_ARN": shipper_arn, "FILTER_NAME": "logship",
             "FILTER_PATTERN": "", "INCLUDE_PREFIXES": "/aws/lambda/", "EXCLUDE": "/aws/lambda/legacy-*",
@@ -85,15 +86,15 @@ def show_skipped(logs: Any) -> None:
                 print(f"    skipped {name}: {subscriber.selection.why(name)}")
 
 
-def documents_per_function(client: Any) -> None:
+def documents_per_function(client: Any, where: str) -> None:
     step("what was indexed, per function (faas.name)")
-    answer = client.search(index="cwl-*", body={"size": 0, "aggs": {
+    answer = client.search(index=where, body={"size": 0, "aggs": {
         "functions": {"terms": {"field": "faas.name", "size": 50}},
         "failed": {"filter": {"exists": {"field": "logship.failed_index"}}}}})
     for bucket in answer["aggregations"]["functions"]["buckets"]:
         print(f"    {bucket['key']:<22} {bucket['doc_count']:>5} documents")
     print(f"    {'(in the failed index)':<22} {answer['aggregations']['failed']['doc_count']:>5} documents")
-    for row in sorted(client.cat.indices(index="cwl-*", format="json"), key=lambda r: r["index"]):
+    for row in sorted(client.cat.indices(index=where, format="json"), key=lambda r: r["index"]):
         print(f"    index {row['index']:<16} {row['docs.count']:>5} documents")
 
 
@@ -110,7 +111,7 @@ def search_with_logship(server_url: str, hits: int) -> None:
                       prog_name="logship", standalone_mode=False)
 
 
-def try_it(server_url: str) -> None:
+def try_it(server_url: str, where: str) -> None:
     print(f"""
 ==> osmem-server keeps running at {server_url}. Try (the command is .venv/bin/logship after make):
     export LOGSHIP_ENDPOINT={server_url} LOGSHIP_AUTH=none
@@ -118,15 +119,17 @@ def try_it(server_url: str) -> None:
     logship search 'faas.coldstart:true' --json
     logship search --function checkout --since 2025-11-22
     logship dashboards export - | head -c 300
-    curl '{server_url}/cwl-*/_search?q=error&pretty'
-    curl '{server_url}/_cat/indices/cwl-*?v'""")
+    curl '{server_url}/{where}/_search?q=error&pretty'
+    curl '{server_url}/_cat/indices/{where}?v'""")
 
 
-def run(server_url: str, query_hits: int) -> None:
+def run(server_url: str, query_hits: int) -> str:
+    """The whole flow; returns where the documents are (the daily indices, or the data streams)."""
     import boto3
     from moto import mock_aws
     from opensearchpy import OpenSearch
 
+    from logship.config import ShipperConfig
     from tests.payloads import EVENTS_DIR, encode, load, subscription_names
 
     with mock_aws(config={"lambda": {"use_docker": False}}):
@@ -144,6 +147,12 @@ def run(server_url: str, query_hits: int) -> None:
         if retention:  # osmem-server answers ISM's API with a 400: say plainly what that means
             print("    retention: not installed here: osmem-server, the local stand-in, has no lifecycle API "
                   "(ISM); on a real domain the policy deletes cwl-* indices 30 days after their creation")
+        naming = ShipperConfig.from_env().naming
+        if naming.is_stream:  # osmem-server has no data streams: each stands in as a write alias over an index
+            from tests.datastream_standin import emulate_data_streams
+
+            emulate_data_streams(OpenSearch(hosts=[server_url]), *naming.patterns)
+            print(f"    stand-in data streams (osmem-server has none): {', '.join(naming.patterns)}")
 
         step("2. reconcile-subscriptions sweeps the groups that already exist")
         for name in ("/aws/lambda/checkout", "/aws/lambda/image-resize", "/aws/lambda/legacy-report",
@@ -170,10 +179,12 @@ def run(server_url: str, query_hits: int) -> None:
                   f"duplicates={summary['duplicates']} degraded={summary['degraded']} failed={summary['failed']} "
                   f"({summary['ms']} ms)")
 
+    where = ",".join(naming.patterns)  # cwl-*, or the data streams
     client = OpenSearch(hosts=[server_url])
-    client.indices.refresh(index="cwl-*")
-    documents_per_function(client)
+    client.indices.refresh(index=where)
+    documents_per_function(client, where)
     search_with_logship(server_url, query_hits)
+    return where
 
 
 def main() -> int:
@@ -185,11 +196,11 @@ def main() -> int:
 
     step("starting osmem-server (in-memory OpenSearch) and moto (in-memory AWS)")
     with OsmemServer.start(japanese=False) as server:
-        run(server.url, args.hits)
+        where = run(server.url, args.hits)
         if not args.keep:
             print("\nRun `make demo KEEP=1` to keep this local cluster running and try `logship search` on it.")
             return 0
-        try_it(server.url)
+        try_it(server.url, where)
         with contextlib.suppress(KeyboardInterrupt, EOFError):
             input("\nPress Enter (or Ctrl-C) to stop osmem-server. ")
     return 0

@@ -65,6 +65,8 @@ class Stack:
             return not self.condition(args[0])
         if function == "Fn::And":
             return all(self.condition(arg) for arg in args)
+        if function == "Fn::Or":
+            return any(self.condition(arg) for arg in args)
         assert function == "Condition"
         return self.condition(args)
 

@@ -140,6 +140,12 @@ class Aws:
         return SubscriberConfig.from_env(self.function_environment("ReconcileSubscriptionsFunctionArn"))
 
 
+# With --endpoint or --cloud-id (no deployed function to read), the cluster's other settings come from these
+# environment variables: the names template.yaml gives the functions, e.g. INDEX_MODE=datastream.
+FROM_ENVIRONMENT = ("INDEX_MODE", "DATA_STREAM_DATASET", "DATA_STREAM_NAMESPACE", "CLUSTER_FLAVOR", "COMPRESS_REQUESTS",
+                    "INGEST_PIPELINE", "DOCUMENT_IDS")
+
+
 @dataclass(frozen=True)
 class Cluster:
     """The OpenSearch/Elasticsearch options; what is not given comes from the deployed shipper's settings."""
@@ -148,6 +154,7 @@ class Cluster:
     auth: str | None = None
     secret_arn: str | None = None
     prefix: str | None = None
+    cloud_id: str | None = None
 
     def settings(self, aws: Aws, function_output: str = "ShipLogsFunctionArn",
                  function: str | None = None) -> dict[str, str]:
@@ -155,11 +162,14 @@ class Cluster:
         stack's ``function_output`` when there is no --endpoint."""
         if function:
             env = aws.environment_of(function)
-        elif self.endpoint:
-            env = {"AWS_REGION": aws.region_if_known() or "us-east-1"}
+        elif self.endpoint or self.cloud_id:
+            env = {"AWS_REGION": aws.region_if_known() or "us-east-1"} | {
+                name: os.environ[name] for name in FROM_ENVIRONMENT if os.environ.get(name)}
         else:
             env = aws.function_environment(function_output)
-        given = {"OPENSEARCH_ENDPOINT": self.endpoint, "OPENSEARCH_AUTH": self.auth,
+        if self.endpoint or self.cloud_id:  # one way to the cluster: the one given replaces the stack's
+            env = {key: value for key, value in env.items() if key not in ("OPENSEARCH_ENDPOINT", "ELASTIC_CLOUD_ID")}
+        given = {"OPENSEARCH_ENDPOINT": self.endpoint, "ELASTIC_CLOUD_ID": self.cloud_id, "OPENSEARCH_AUTH": self.auth,
                  "OPENSEARCH_SECRET_ARN": self.secret_arn, "INDEX_PREFIX": self.prefix}
         return env | {key: value for key, value in given.items() if value}
 
@@ -188,19 +198,23 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--endpoint``, ``--auth``, ``--secret-arn``, ``--prefix``, handed to the command as ``cluster``."""
+    """``--endpoint`` or ``--cloud-id``, ``--auth``, ``--secret-arn``, ``--prefix``, handed on as ``cluster``."""
     @click.option("--prefix", envvar="LOGSHIP_PREFIX", metavar="PREFIX",
                   help="Index prefix (default: the stack's IndexPrefix, or cwl with --endpoint).")
     @click.option("--secret-arn", envvar="LOGSHIP_SECRET_ARN", metavar="ARN",
-                  help='For --auth basic: a Secrets Manager secret {"username": ..., "password": ...}.')
+                  help='For --auth basic: a Secrets Manager secret {"username": ..., "password": ...}; for --auth '
+                       'apikey: {"id": ..., "api_key": ...} or {"encoded": ...}.')
     @click.option("--auth", envvar="LOGSHIP_AUTH", type=click.Choice(AUTH_MODES),
-                  help="sigv4 (your AWS credentials), basic (--secret-arn) or none (default: the stack's, or sigv4).")
+                  help="sigv4 (your AWS credentials), basic or apikey (--secret-arn), or none (default: the stack's, "
+                       "or sigv4).")
+    @click.option("--cloud-id", envvar="LOGSHIP_CLOUD_ID", metavar="ID",
+                  help="An Elastic Cloud id instead of --endpoint (the deployment's page in Elastic Cloud shows it).")
     @click.option("--endpoint", envvar="LOGSHIP_ENDPOINT", metavar="URL",
                   help="OpenSearch/Elasticsearch URL (default: the stack's OpenSearchEndpoint).")
     @functools.wraps(command)
-    def wrapper(*args: Any, endpoint: str | None, auth: str | None, secret_arn: str | None, prefix: str | None,
-                **kwargs: Any) -> Any:
-        return command(*args, cluster=Cluster(endpoint, auth, secret_arn, prefix), **kwargs)
+    def wrapper(*args: Any, endpoint: str | None, cloud_id: str | None, auth: str | None, secret_arn: str | None,
+                prefix: str | None, **kwargs: Any) -> Any:
+        return command(*args, cluster=Cluster(endpoint, auth, secret_arn, prefix, cloud_id), **kwargs)
 
     return wrapper
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 import os
@@ -10,9 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from logship.indices import IndexNaming
 from logship.redaction import BUILTINS
 
-AUTH_MODES = ("sigv4", "basic", "none")
+AUTH_MODES = ("sigv4", "basic", "apikey", "none")
+SECRET_AUTH_MODES = ("basic", "apikey")  # credentials read from OPENSEARCH_SECRET_ARN at runtime
+INDEX_MODES = ("daily", "datastream")
+CLUSTER_FLAVORS = ("opensearch", "elasticsearch")
+_SECRET_SHAPES = {"basic": '{"username": ..., "password": ...}',
+                  "apikey": '{"id": ..., "api_key": ...} or {"encoded": ...}'}
+_SECRET_WORDS = {"basic": "the password", "apikey": "the API key"}
 
 
 class ConfigError(ValueError):
@@ -95,8 +104,21 @@ def _redact_builtins(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def _endpoint(env: Mapping[str, str]) -> str:
-    """OPENSEARCH_ENDPOINT, checked. Errors never repeat what precedes an ``@``: it may be a password."""
+    """OPENSEARCH_ENDPOINT, or the endpoint ELASTIC_CLOUD_ID names: exactly one of them.
+
+    Errors never repeat what precedes an ``@``: it may be a password.
+    """
     endpoint = env.get("OPENSEARCH_ENDPOINT", "").strip().rstrip("/")
+    cloud_id = env.get("ELASTIC_CLOUD_ID", "").strip()
+    if endpoint and cloud_id:
+        raise ConfigError("OPENSEARCH_ENDPOINT and ELASTIC_CLOUD_ID are both set: give exactly one, the endpoint "
+                          "or the Elastic Cloud id (template: OpenSearchEndpoint or ElasticCloudId)")
+    if cloud_id:
+        return cloud_endpoint(cloud_id)
+    if not endpoint:
+        raise ConfigError("OPENSEARCH_ENDPOINT='' is not an http(s) URL, and ELASTIC_CLOUD_ID is not set either: "
+                          "give exactly one, the endpoint or the Elastic Cloud id (template: OpenSearchEndpoint "
+                          "or ElasticCloudId)")
     authority = endpoint.split("://", 1)[-1].split("/", 1)[0]
     if "@" in authority:
         raise ConfigError(
@@ -110,6 +132,28 @@ def _endpoint(env: Mapping[str, str]) -> str:
             "collection endpoint, e.g. https://search-logs-abc123.eu-west-1.es.amazonaws.com"
         )
     return endpoint
+
+
+def cloud_endpoint(cloud_id: str) -> str:
+    """An Elastic Cloud id ``<name>:<base64 of host$es_id$kibana_id>`` -> ``https://<es_id>.<host>``.
+
+    The host may carry a port (``eu-west-1.aws.found.io:9243``), kept after the Elasticsearch id's host name.
+    """
+    why = ("ELASTIC_CLOUD_ID is not an Elastic Cloud id (<deployment name>:<base64>, as the deployment's page "
+           "in the Elastic Cloud console shows it)")
+    _, colon, encoded = cloud_id.rpartition(":")  # base64 has no ':'; a deployment name might
+    if not colon or not encoded:
+        raise ConfigError(why)
+    try:
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ConfigError(f"{why}: the part after the last ':' is not base64") from None
+    host, _, rest = decoded.partition("$")
+    es_id = rest.split("$", 1)[0]
+    hostname, _, port = host.partition(":")
+    if not hostname or not es_id or (port and not port.isdigit()) or any(c in decoded for c in "/@ "):
+        raise ConfigError(f"{why}: it decodes to no host$elasticsearch-id$kibana-id")
+    return f"https://{es_id}.{hostname}" + (f":{port}" if port else "")
 
 
 def _is_loopback(endpoint: str) -> bool:
@@ -127,9 +171,59 @@ def is_serverless_host(host: str) -> bool:
     return host.endswith(".aoss.amazonaws.com")
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name}={raw!r} must be true or false")
+    return raw == "true"
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _text(env, name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+# Elastic's data stream naming scheme: lowercase, no '-' (it separates type, dataset and namespace), at most 100.
+_STREAM_PART = re.compile(r"^[a-z0-9_.]{1,100}$")
+
+
+def _stream_part(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _text(env, name, default)
+    if not _STREAM_PART.match(value) or value.startswith((".", "_")):
+        raise ConfigError(f"{name}={value!r} must be 1 to 100 lowercase letters, digits, '_' or '.' (no '-': it "
+                          "separates the parts of logs-<dataset>-<namespace>), not starting with '.' or '_'")
+    return value
+
+
+def _pipeline(env: Mapping[str, str]) -> str:
+    value = env.get("INGEST_PIPELINE", "").strip()
+    if any(c in value for c in ' "*\\<|,>/?#'):
+        raise ConfigError(f"INGEST_PIPELINE={value!r} is not a pipeline name: no spaces or any of "
+                          '" * \\ < | , > / ? #')
+    return value
+
+
+def _secret_settings(env: Mapping[str, str], auth: str, endpoint: str) -> str:
+    """OPENSEARCH_SECRET_ARN, checked against the auth mode: a secret is never sent over the network in clear."""
+    secret_arn = env.get("OPENSEARCH_SECRET_ARN", "").strip()
+    if auth not in SECRET_AUTH_MODES:
+        return secret_arn
+    if urlsplit(endpoint).scheme == "http" and not _is_loopback(endpoint):
+        raise ConfigError(f"OPENSEARCH_AUTH={auth} over http:// would send {_SECRET_WORDS[auth]} in clear text; use "
+                          "the domain's https:// endpoint (http is accepted only on loopback, for tests and the demo)")
+    if not secret_arn:
+        raise ConfigError(f"OPENSEARCH_AUTH={auth} needs OPENSEARCH_SECRET_ARN: the ARN of a Secrets Manager secret "
+                          f"holding {_SECRET_SHAPES[auth]}")
+    return secret_arn
+
+
 @dataclass(frozen=True, slots=True)
 class ShipperConfig:
-    """Settings of the ship-logs function."""
+    """Settings of the ship-logs function (and of every tool that talks to the cluster)."""
 
     endpoint: str
     auth: str
@@ -147,36 +241,48 @@ class ShipperConfig:
     redact_builtins: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
     index_retention_days: int = 30
+    compress: bool = True  # gzip request bodies (Content-Encoding: gzip), signed after compression
+    cluster_flavor: str = "opensearch"  # "elasticsearch": Elasticsearch 8/9, REST compatibility headers sent
+    index_mode: str = "daily"
+    data_stream_dataset: str = "aws.lambda"
+    data_stream_namespace: str = "default"
+    ingest_pipeline: str = ""  # passed as ?pipeline= on every bulk request
+    document_ids: bool = True  # False for Serverless time series collections, which refuse custom ids
 
     @property
     def serverless(self) -> bool:
         return is_serverless_host(urlsplit(self.endpoint).hostname or "")
+
+    @property
+    def elasticsearch(self) -> bool:
+        return self.cluster_flavor == "elasticsearch"
+
+    @property
+    def naming(self) -> IndexNaming:
+        if self.index_mode == "datastream":
+            return IndexNaming.stream(self.data_stream_dataset, self.data_stream_namespace, self.index_prefix)
+        return IndexNaming(self.index_prefix)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ShipperConfig:
         """Read and validate the shipper's environment, e.g. ``ShipperConfig.from_env(os.environ)``."""
         env = os.environ if env is None else env
         endpoint = _endpoint(env)
-        auth = _text(env, "OPENSEARCH_AUTH", "sigv4").lower()
-        if auth not in AUTH_MODES:
-            raise ConfigError(f"OPENSEARCH_AUTH={auth!r} must be one of {', '.join(AUTH_MODES)}")
-        if auth == "basic" and urlsplit(endpoint).scheme == "http" and not _is_loopback(endpoint):
-            raise ConfigError("OPENSEARCH_AUTH=basic over http:// would send the password in clear text; use the "
-                              "domain's https:// endpoint (http is accepted only on loopback, for tests and the demo)")
-        secret_arn = env.get("OPENSEARCH_SECRET_ARN", "").strip()
-        if auth == "basic" and not secret_arn:
-            raise ConfigError(
-                "OPENSEARCH_AUTH=basic needs OPENSEARCH_SECRET_ARN: the ARN of a Secrets Manager secret "
-                'holding {"username": ..., "password": ...}'
-            )
+        auth = _choice(env, "OPENSEARCH_AUTH", AUTH_MODES, "sigv4")
+        if auth == "sigv4" and env.get("ELASTIC_CLOUD_ID", "").strip():
+            raise ConfigError("ELASTIC_CLOUD_ID with OPENSEARCH_AUTH=sigv4: Elastic Cloud does not take AWS "
+                              "signatures; use OPENSEARCH_AUTH=apikey (or basic) with OPENSEARCH_SECRET_ARN")
         prefix = _text(env, "INDEX_PREFIX", "cwl")
         if prefix != prefix.lower() or any(c in prefix for c in ' "*\\<|,>/?#:'):
             raise ConfigError(f"INDEX_PREFIX={prefix!r} must be lowercase without spaces or any of "
                               '" * \\ < | , > / ? # :')
+        # An Elastic Cloud deployment is Elasticsearch whatever CLUSTER_FLAVOR says.
+        flavor = "elasticsearch" if env.get("ELASTIC_CLOUD_ID", "").strip() else _choice(
+            env, "CLUSTER_FLAVOR", CLUSTER_FLAVORS, "opensearch")
         return cls(
             endpoint=endpoint,
             auth=auth,
-            secret_arn=secret_arn,
+            secret_arn=_secret_settings(env, auth, endpoint),
             index_prefix=prefix,
             region=_region(env),
             bulk_max_bytes=_int(env, "BULK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
@@ -190,6 +296,13 @@ class ShipperConfig:
             redact_builtins=_redact_builtins(env),
             redact_patterns=_patterns(env, "REDACT_PATTERNS"),
             index_retention_days=_int(env, "INDEX_RETENTION_DAYS", 30),
+            compress=_flag(env, "COMPRESS_REQUESTS", True),
+            cluster_flavor=flavor,
+            index_mode=_choice(env, "INDEX_MODE", INDEX_MODES, "daily"),
+            data_stream_dataset=_stream_part(env, "DATA_STREAM_DATASET", "aws.lambda"),
+            data_stream_namespace=_stream_part(env, "DATA_STREAM_NAMESPACE", "default"),
+            ingest_pipeline=_pipeline(env),
+            document_ids=_flag(env, "DOCUMENT_IDS", True),
         )
 
 

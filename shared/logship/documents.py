@@ -1,4 +1,4 @@
-"""A batch of log events -> OpenSearch documents in ECS names, each with its ``_id`` and daily index."""
+"""A batch of log events -> OpenSearch documents in ECS names, each with its ``_id`` and index (daily, or a stream)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from logship.indices import IndexNaming
 from logship.lines import LineParser, StackJoiner
 from logship.payload import LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
@@ -83,9 +84,11 @@ def _merge(source: dict[str, Any], fields: dict[str, Any]) -> None:
 class DocumentBuilder:
     """Turns batches into documents with one configuration; build once per cold start."""
 
-    def __init__(self, *, index_prefix: str, region: str, parser: LineParser | None = None,
-                 redactor: Redactor | None = None, function_name_pattern: re.Pattern[str] | None = None) -> None:
-        self.index_prefix = index_prefix
+    def __init__(self, *, index_prefix: str = "cwl", region: str, parser: LineParser | None = None,
+                 redactor: Redactor | None = None, function_name_pattern: re.Pattern[str] | None = None,
+                 naming: IndexNaming | None = None) -> None:
+        self.naming = naming or IndexNaming(index_prefix)
+        self.index_prefix = self.naming.prefix
         self._region = region
         self._parser = parser or LineParser()
         self._redactor = redactor if redactor else None
@@ -99,6 +102,7 @@ class DocumentBuilder:
         if faas:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
+        stream = self.naming.data_stream  # one name for every document, else the event's own day
         parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
         stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
         join = stacks.add
@@ -120,7 +124,7 @@ class DocumentBuilder:
             join(message, fields, source)
             if repaired and event.id in repaired:
                 _merge(source, {"logship": {"invalid_utf8": True}})
-            documents.append(Document(f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
+            documents.append(Document(stream or f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
                                       event.timestamp))
         stacks.finish()
         return documents
@@ -143,13 +147,11 @@ class DocumentBuilder:
             "@timestamp": iso_millis(event.timestamp), "message": text,
             "aws": {"cloudwatch": cloudwatch}, "cloud": cloud,
             "error": {"type": INVALID_EVENT, "message": event.reason},
-            "logship": {"failed_index": f"{self.index_prefix}-{index_day(event.timestamp)}",
-                        "position": event.position},
+            "logship": {"failed_index": self.naming.index(event.timestamp), "position": event.position},
         }
         if faas:
             source["faas"] = faas
-        return Document(f"{self.index_prefix}-failed-{index_day(event.timestamp)}", event.id, source, text,
-                        event.timestamp)
+        return Document(self.naming.failed(event.timestamp), event.id, source, text, event.timestamp)
 
 
 def usable_id(document_id: str) -> str:
@@ -181,8 +183,9 @@ def degraded_document(document: Document, reason: dict[str, Any]) -> Document | 
     return Document(document.index, document.id, source, document.line, document.timestamp)
 
 
-def failed_document(document: Document, index_prefix: str, reason: dict[str, Any]) -> Document:
-    """The stand-in kept in ``<prefix>-failed-YYYY.MM.DD`` for a document OpenSearch rejected for its content.
+def failed_document(document: Document, naming: IndexNaming | str, reason: dict[str, Any]) -> Document:
+    """The stand-in kept in ``<prefix>-failed-YYYY.MM.DD`` (or the failed data stream) for a document OpenSearch
+    rejected for its content; ``naming`` is an :class:`IndexNaming` or a daily index prefix.
 
     It carries only fields whose types cannot clash (the original line as text, the reason), so the
     failed index accepts it whatever was wrong with the original.
@@ -192,5 +195,6 @@ def failed_document(document: Document, index_prefix: str, reason: dict[str, Any
     source["error"] = {"type": str(reason.get("type", "unknown")), "message": str(reason.get("reason", reason))}
     source["logship"] = {"failed_index": document.index}
     # The last resort must be accepted: an _id OpenSearch refused (too long) gets a stand-in.
-    return Document(f"{index_prefix}-failed-{index_day(document.timestamp)}", usable_id(document.id), source,
-                    document.line, document.timestamp)
+    where = naming if isinstance(naming, IndexNaming) else IndexNaming(naming)
+    return Document(where.failed(document.timestamp), usable_id(document.id), source, document.line,
+                    document.timestamp)

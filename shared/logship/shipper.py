@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import IO, Any
 
+from logship.client import bulk_options
 from logship.config import ShipperConfig
 from logship.documents import Document, DocumentBuilder, degraded_document, failed_document
 from logship.function_metrics import metric_records
@@ -37,18 +38,20 @@ class Shipper:
     def __init__(self, config: ShipperConfig, client: Any,
                  refresh_credentials: Callable[[], None] | None = None) -> None:
         self.config = config
+        naming = config.naming  # daily indices, or the data stream (and its failed twin)
         self.builder = DocumentBuilder(
-            index_prefix=config.index_prefix, region=config.region,
+            region=config.region, naming=naming,
             parser=LineParser(config.correlation_keys),
             redactor=Redactor(config.redact_builtins, config.redact_patterns),
             function_name_pattern=config.function_name_pattern)
 
         def to_failed_index(document: Document, reason: dict[str, Any]) -> Document:
-            return failed_document(document, config.index_prefix, reason)
+            return failed_document(document, naming, reason)
 
         self.sink = BulkSink(client, fallbacks=(degraded_document, to_failed_index),
                              max_bytes=config.bulk_max_bytes, max_docs=config.bulk_max_docs,
-                             refresh_credentials=refresh_credentials)
+                             refresh_credentials=refresh_credentials, bulk_options=bulk_options(config),
+                             document_ids=config.document_ids)
 
     def ship(self, event: Any, deadline: Deadline, stream: IO[str] | None = None) -> dict[str, Any]:
         """Index one subscription event. Returns the summary; raises :class:`ShipError` if anything is pending.

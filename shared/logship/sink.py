@@ -103,6 +103,36 @@ def encode(document: Document) -> bytes:
     return f"{action}\n{_dumps(document.source)}\n".encode()
 
 
+def encode_without_id(document: Document) -> bytes:
+    """A ``create`` action the cluster gives an id of its own: for collections that refuse custom ids
+    (OpenSearch Serverless time series). A replay then makes a copy; ``aws.cloudwatch.event_id`` tells them apart.
+    """
+    return f'{{"create":{{"_index":"{document.index}"}}}}\n{_dumps(document.source)}\n'.encode()
+
+
+# Item refusals no document can get past: every one would take the fallback chain to no end. Stop and say why.
+_MISCONFIGURED = (
+    (re.compile(r"Document ID is not supported"),
+     "the collection refuses document ids (an OpenSearch Serverless time series collection): deploy with "
+     "DocumentIds=false (DOCUMENT_IDS=false; retries may then index an event twice), or use a search collection"),
+    (re.compile(r"pipeline with id \[(?P<name>[^\]]*)\] does not exist"),
+     "the ingest pipeline {name} does not exist on the cluster: create it, or change IngestPipeline "
+     "(INGEST_PIPELINE), then replay the dead-letter queue"),
+)
+
+
+def _misconfiguration(error: Any) -> str | None:
+    """What to fix when an item's refusal says the shipper's settings do not fit the cluster, else None."""
+    reason = error.get("reason") if isinstance(error, dict) else None
+    if not isinstance(reason, str):
+        return None
+    for pattern, fix in _MISCONFIGURED:
+        match = pattern.search(reason)
+        if match:
+            return fix.format(**match.groupdict())
+    return None
+
+
 def _reason(error: Any) -> dict[str, Any]:
     if isinstance(error, dict):
         return {"type": error.get("type", "unknown"), "reason": error.get("reason", "")}
@@ -153,8 +183,12 @@ class BulkSink:
         backoff_cap_s: float = 8.0,
         sleep: Callable[[float], None] = _sleep,
         refresh_credentials: Callable[[], None] | None = None,
+        bulk_options: dict[str, Any] | None = None,
+        document_ids: bool = True,
     ) -> None:
         self._client = client
+        self._bulk_options = dict(bulk_options or {})  # the ingest pipeline, the media type: every request
+        self._encode = encode if document_ids else encode_without_id
         self._refresh_credentials = refresh_credentials
         self._refreshed = False
         self._fallbacks = tuple(fallbacks)
@@ -179,12 +213,12 @@ class BulkSink:
         queue: list[_Entry] = []
         for document in documents:
             try:
-                queue.append(_Entry(document, encode(document)))
+                queue.append(_Entry(document, self._encode(document)))
             except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
                 queue.extend(self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
                                              ledger))
         last_stage = len(self._fallbacks)
-        queue.extend(_Entry(document, encode(document), last_stage) for document in failed)
+        queue.extend(_Entry(document, self._encode(document), last_stage) for document in failed)
         try:
             self._drain(queue, deadline, ledger)
         except WriteStoppedError as stop:
@@ -251,7 +285,7 @@ class BulkSink:
         body = b"".join(entry.body for entry in chunk)
         ledger.bytes += len(body)
         try:
-            response = self._client.bulk(body=body, request_timeout=timeout_s)
+            response = self._client.bulk(body=body, request_timeout=timeout_s, **self._bulk_options)
         except TransportConnectionError as exc:
             return self._no_answer(chunk, exc, ledger)
         except TransportError as exc:
@@ -366,6 +400,9 @@ class BulkSink:
         if status in RETRYABLE_STATUSES:
             ledger.add_reason(f"item rejected with {status}: {_reason(error)['type']}")
             return [entry]
+        fix = _misconfiguration(error)
+        if fix:
+            raise OpenSearchRefusedError(f"{status} {_reason(error)['type']}: {fix}")
         return self._fall_back(entry, _reason(error), ledger)
 
     def _fall_back(self, entry: _Entry, reason: dict[str, Any], ledger: Ledger) -> list[_Entry]:
@@ -375,7 +412,7 @@ class BulkSink:
             replacement = self._fallbacks[stage](entry.document, reason)
             stage += 1
             if replacement is not None:
-                return [_Entry(replacement, encode(replacement), stage)]
+                return [_Entry(replacement, self._encode(replacement), stage)]
         ledger.pending += 1
         ledger.add_reason(f"rejected and no fallback left: {reason['type']}: {reason['reason']}"[:300])
         return []

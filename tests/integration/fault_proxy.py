@@ -4,11 +4,15 @@ silent, trickling and dropped responses, a flapping server, and a listener that 
 
 Faults are injected on the wire, between opensearch-py and the server, so the shipper under test runs
 unmodified. Each ``*_count`` is how many bulk requests get the fault: a number, or ``ALWAYS``.
+
+Bodies are forwarded as they came (gzip included, with their ``Content-Encoding``); what the proxy reads
+itself (ids, sizes) it reads decompressed, except ``max_body_bytes``, which limits the bytes on the wire.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import socket
 import threading
@@ -19,6 +23,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 ALWAYS = -1
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the proxy received it: ``body`` is the bytes on the wire (compressed or not)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
+
+    @property
+    def plain(self) -> bytes:
+        """The body as the cluster reads it: decompressed when it came gzipped."""
+        return plain(self.body, self.headers)
+
+
+def plain(body: bytes | None, headers: dict[str, str]) -> bytes:
+    encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "")
+    return gzip.decompress(body) if body and encoding.lower() == "gzip" else body or b""
 
 
 @dataclass
@@ -40,7 +67,9 @@ class Faults:
     poison_id: str = ""           # answer 400 to every bulk request creating this _id outside a -failed- index
     max_body_bytes: int = 0       # answer larger requests 413, as a domain's http.max_content_length does
     authorization: str = ""       # answer 401 to requests without exactly this Authorization header
+    refuse_ids: bool = False      # answer bulk items that carry an _id 400, as a Serverless time series collection
     seen_headers: list[dict[str, str]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)  # every request, as it came over the wire
     bulk_requests: int = 0
     forwarded_bulk: int = 0
 
@@ -56,7 +85,7 @@ class Faults:
 
 
 # How a bulk request is answered, decided under the lock before any slow work.
-FORWARD, ERROR, WRITTEN, HOLD, SILENCE, HANG, TRICKLE, DROP, CLOSE, ITEMS = range(10)
+FORWARD, ERROR, WRITTEN, HOLD, SILENCE, HANG, TRICKLE, DROP, CLOSE, ITEMS, ITEMS_REFUSED = range(11)
 
 
 class FaultProxy:
@@ -85,13 +114,16 @@ class FaultProxy:
     def clear(self) -> None:
         """The fault is fixed: forward everything from now on (counters kept)."""
         with self._lock:
-            kept = {"seen_headers": self.faults.seen_headers, "bulk_requests": self.faults.bulk_requests,
-                    "forwarded_bulk": self.faults.forwarded_bulk}
+            kept = {"seen_headers": self.faults.seen_headers, "seen": self.faults.seen,
+                    "bulk_requests": self.faults.bulk_requests, "forwarded_bulk": self.faults.forwarded_bulk}
             self.faults = Faults(**kept)
 
     def _forward(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.upstream + path, data=body, method=method,
-                                         headers={"Content-Type": headers.get("Content-Type", "application/json")})
+        sent = {k.lower(): v for k, v in headers.items()}
+        forwarded = {"Content-Type": sent.get("content-type", "application/json")}
+        if sent.get("content-encoding"):
+            forwarded["Content-Encoding"] = sent["content-encoding"]
+        request = urllib.request.Request(self.upstream + path, data=body, method=method, headers=forwarded)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.read()
@@ -99,7 +131,8 @@ class FaultProxy:
             return error.code, error.read()
 
     def _bulk_with_item_faults(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        lines = body.decode().splitlines()
+        lines = plain(body, headers).decode().splitlines()
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}  # forwarded plain
         pairs = [(lines[i], lines[i + 1]) for i in range(0, len(lines), 2)]
         ids = [next(iter(json.loads(action).values())).get("_id") for action, _source in pairs]
         # Every other item, and each item rejected before: the same documents, request after request.
@@ -115,14 +148,14 @@ class FaultProxy:
         for i, (action, _source) in enumerate(pairs):
             if i in faulty:
                 op, meta = next(iter(json.loads(action).items()))
-                items.append({op: {"_index": meta["_index"], "_id": meta["_id"], "status": self.faults.item_status,
+                items.append({op: {"_index": meta["_index"], "_id": meta.get("_id"), "status": self.faults.item_status,
                                    "error": {"type": "es_rejected_execution_exception",
                                              "reason": "rejected execution: write queue is full"}}})
             else:
                 items.append(next(real))
         return 200, json.dumps({"took": 1, "errors": True, "items": items}).encode()
 
-    def _poisoned(self, body: bytes | None) -> bool:
+    def _poisoned(self, body: bytes) -> bool:
         if not self.faults.poison_id or not body:
             return False
         for line in body.decode(errors="replace").splitlines()[::2]:
@@ -131,11 +164,12 @@ class FaultProxy:
                 return True
         return False
 
-    def _plan(self, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, int, bytes]:
+    def _plan(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, int, bytes]:
         """(how to answer, status, error body) for one request; counts faults down under the lock."""
         faults = self.faults
         with self._lock:
             faults.seen_headers.append(headers)
+            faults.seen.append(Seen(method, path, headers, body or b""))
             is_bulk = path.split("?")[0].endswith("/_bulk")
             faults.bulk_requests += is_bulk
             if is_bulk and faults.take("request_fault_count"):
@@ -147,10 +181,12 @@ class FaultProxy:
                 return ERROR, status, refusal
             if not is_bulk:
                 return FORWARD, 0, b""
-            return self._bulk_plan(body)
+            return self._bulk_plan(plain(body, headers))
 
-    def _bulk_plan(self, body: bytes | None) -> tuple[int, int, bytes]:
+    def _bulk_plan(self, body: bytes) -> tuple[int, int, bytes]:
         faults = self.faults
+        if faults.refuse_ids and b'"_id"' in body:
+            return ITEMS_REFUSED, 0, body
         if self._poisoned(body):
             reason = f"Validation Failed: 1: id [{faults.poison_id}] is refused (injected by FaultProxy);"
             error = {"error": {"type": "action_request_validation_exception", "reason": reason}, "status": 400}
@@ -192,8 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = dict(self.headers.items())
-        mode, status, payload = self.proxy._plan(self.path, body, headers)
+        mode, status, payload = self.proxy._plan(self.command, self.path, body, headers)
         try:
+            if mode == ITEMS_REFUSED:  # every item refused, nothing written
+                mode, status, payload = ERROR, 200, _ids_refused(payload)
             if mode in (HANG, CLOSE):  # no answer at all; a hang holds the connection until the proxy closes
                 if mode == HANG:
                     self.proxy.stopping.wait()
@@ -242,6 +280,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+def _ids_refused(body: bytes) -> bytes:
+    """Each item of a bulk body answered as a time series collection answers one that names its ``_id``."""
+    items = []
+    for action in body.decode().splitlines()[::2]:
+        op, meta = next(iter(json.loads(action).items()))
+        error = {"type": "illegal_argument_exception",
+                 "reason": "Document ID is not supported in create/index operation request"}
+        items.append({op: {"_index": meta["_index"], "_id": meta.get("_id"), "status": 400, "error": error}})
+    return json.dumps({"took": 1, "errors": True, "items": items}).encode()
 
 
 class Unaccepting:

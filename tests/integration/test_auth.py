@@ -136,3 +136,59 @@ def test_a_wrong_password_fails_at_once_with_what_to_check(aws, osmem_clone, mon
             monkeypatch.setenv(key, value)
         with pytest.raises(OpenSearchRefusedError, match=r"refused the bulk request \(401"):
             load_handler("ship_logs").handler(encode(load("cwl_node_runtime")), LambdaContext())
+
+
+# ---------------------------------------------------------------------------- Elasticsearch API keys
+
+KEY = "ui2lp2axTNmsyakw9tvNnw"
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    (json.dumps({"id": "VuaCfGcBCdbkQm-e5aOx"}), "api_key missing, empty or not a string (keys found: id)"),
+    (json.dumps({"name": "logship", "api_key": KEY}), "id missing, empty or not a string"),
+    (json.dumps({"encoded": f"VuaCfGcBCdbkQm-e5aOx:{KEY}"}), 'for the id:api_key form, store {"id": ..., "api_key"'),
+    (json.dumps({"encoded": base64.b64encode(KEY.encode()).decode()}), '"encoded" must be the base64 of id:api_key'),
+    (json.dumps({"id": "a:b", "api_key": KEY}), "the API key id contains ':'"),
+    (KEY, "is not JSON"),
+])
+def test_an_api_key_secret_in_the_wrong_shape_says_how_to_fix_it_never_the_key(aws, value, says):
+    from logship.secrets import api_key_token
+
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="logship/es", SecretString=value)["ARN"]
+    with pytest.raises(SecretError) as error:
+        CachedSecret(client, arn, parse=api_key_token).credentials()
+
+    assert says in str(error.value)
+    assert arn in str(error.value)
+    assert KEY not in str(error.value)
+
+
+def test_an_api_key_is_cached_until_its_ttl_like_a_password(aws):
+    from logship.secrets import api_key_token
+
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="k", SecretString='{"id": "a", "api_key": "1"}')["ARN"]
+    clock = Clock()
+    secret = CachedSecret(client, arn, ttl_seconds=300, clock=clock, parse=api_key_token)
+    assert secret.credentials() == base64.b64encode(b"a:1").decode()
+
+    client.put_secret_value(SecretId=arn, SecretString='{"encoded": "' + base64.b64encode(b"b:2").decode() + '"}')
+    clock.now = 299
+    assert secret.credentials() == base64.b64encode(b"a:1").decode()
+    clock.now = 301
+    assert secret.credentials() == base64.b64encode(b"b:2").decode()
+
+
+def test_the_api_key_header_goes_to_opensearch_too_when_a_proxy_in_front_expects_it(aws, osmem_clone, opensearch,
+                                                                                   monkeypatch, capsys):
+    token = base64.b64encode(f"shipper:{KEY}".encode()).decode()
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="logship/es", SecretString=json.dumps({"id": "shipper", "api_key": KEY}))["ARN"]
+    with FaultProxy(osmem_clone.url) as proxy:
+        proxy.faults.authorization = f"ApiKey {token}"
+        summary = run_shipper(monkeypatch, capsys, proxy.url, load("cwl_node_runtime"), OPENSEARCH_AUTH="apikey",
+                              OPENSEARCH_SECRET_ARN=arn)
+
+    assert summary["indexed"] == 6
+    assert set(_auth_headers(proxy)) == {f"ApiKey {token}"}

@@ -45,6 +45,20 @@ def test_demo_runs_the_whole_flow():
     assert "make demo KEEP=1" in out
 
 
+def test_the_demo_runs_with_data_streams_too():
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'cli'}:{ROOT}", "INDEX_MODE": "datastream"}
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/demo.py")], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False, stdin=subprocess.DEVNULL)
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "stand-in data streams (osmem-server has none): logs-aws.lambda-default, logs-aws.lambda.failed-default" \
+        in out
+    assert re.search(r"index \.ds-logs-aws\.lambda-default-000001\s+\d+ documents", out)
+    assert "cwl-2025" not in out  # no daily index: every document went to the stream
+    assert "3 of 3 hit(s) in logs-aws.lambda-default,logs-aws.lambda.failed-default, newest first" in out
+
+
 def test_keep_keeps_the_cluster_running_and_prints_the_commands_to_try():
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'cli'}:{ROOT}"}
     demo = subprocess.Popen([sys.executable, str(ROOT / "scripts/demo.py"), "--keep"], env=env, cwd=ROOT, text=True,

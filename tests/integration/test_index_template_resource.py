@@ -120,3 +120,25 @@ def test_a_bad_shipper_setting_fails_the_deploy_instead_of_every_batch(bare_open
 def test_invoked_by_hand_with_any_payload_it_installs(payload, bare_opensearch, osmem_clone, monkeypatch):
     assert run(monkeypatch, osmem_clone.url, payload)["status"] == "SUCCESS"
     assert bare_opensearch.indices.get_index_template(name="logship-cwl")["index_templates"]
+
+
+def test_a_pipeline_the_cluster_cannot_show_fails_the_deploy_before_anything_is_written(bare_opensearch, osmem_clone,
+                                                                                       cloudformation, monkeypatch):
+    run(monkeypatch, osmem_clone.url, request(cloudformation, "Create"), INGEST_PIPELINE="logs@custom")
+
+    [answer] = cloudformation.answers
+    assert answer["Status"] == "FAILED"  # osmem-server has no _ingest API: the check cannot pass
+    assert "could not check the ingest pipeline 'logs@custom' (400" in answer["Reason"]
+    assert "Deploy with IngestPipeline empty if not" in answer["Reason"]
+    assert bare_opensearch.indices.get_index_template()["index_templates"] == []
+
+
+def test_a_new_index_mode_is_a_new_resource_and_the_old_one_is_deleted_keeping_the_logs(bare_opensearch, osmem_clone,
+                                                                                      cloudformation, monkeypatch):
+    run(monkeypatch, osmem_clone.url, request(cloudformation, "Update"), INDEX_MODE="datastream")
+    run(monkeypatch, osmem_clone.url, {**request(cloudformation, "Delete"),
+                                       "PhysicalResourceId": "logship-index-template-cwl"})
+
+    created, deleted = cloudformation.answers
+    assert created["PhysicalResourceId"] == "logship-index-template-logs-aws.lambda-default"
+    assert (deleted["Status"], deleted["PhysicalResourceId"]) == ("SUCCESS", "logship-index-template-cwl")

@@ -194,15 +194,26 @@ def test_bulk_requests_are_split_by_count_and_bytes(opensearch, osmem_clone, mon
     assert len(search_all(opensearch)) == 7
 
 
-def test_request_too_large_for_the_domain_is_split_until_it_fits(opensearch, osmem_clone, monkeypatch, capsys):
+@pytest.mark.parametrize("compress", ["true", "false"])
+def test_request_too_large_for_the_domain_is_split_until_it_fits(compress, opensearch, osmem_clone, monkeypatch,
+                                                                 capsys):
     payload = load("cwl_python_runtime")
     with FaultProxy(osmem_clone.url) as proxy:
-        proxy.faults.max_body_bytes = 2500
-        summary = run_shipper(monkeypatch, capsys, proxy.url, payload)
+        run_shipper(monkeypatch, capsys, proxy.url, payload, COMPRESS_REQUESTS=compress)
+        [whole] = [seen for seen in proxy.faults.seen if seen.path.endswith("/_bulk")]
+        opensearch.indices.delete(index="cwl-*")
+        limit = len(whole.body) // 2  # the domain takes half of what the batch is on the wire
+        proxy.faults.max_body_bytes = limit
+        summary = run_shipper(monkeypatch, capsys, proxy.url, payload, COMPRESS_REQUESTS=compress)
+        sent = [seen for seen in proxy.faults.seen[1:] if seen.path.endswith("/_bulk")]
 
     assert summary["indexed"] == len(search_all(opensearch)) == 7
+    assert summary["reasons"]
     assert all(reason.startswith("request too large (413); bulk size lowered to ") for reason in summary["reasons"])
-    assert int(summary["reasons"][-1].split()[-2]) <= 2500
+    assert {seen.header("content-encoding") for seen in sent} == ({"gzip"} if compress == "true" else {""})
+    accepted = [seen for seen in sent if len(seen.body) <= limit]
+    assert len(sent) > len(accepted) >= 2  # refused at first, then split until each part fits on the wire
+    assert sum(seen.plain.count(b"\n") for seen in accepted) == 2 * 7
 
 
 @pytest.mark.parametrize(("line", "why"), [
@@ -234,3 +245,14 @@ def test_a_payload_that_cannot_be_read_still_logs_one_line_saying_why(monkeypatc
     record = json.loads(line)
     assert record["level"] == "error"
     assert record["error"].startswith("PayloadError: awslogs.data is not gzip")
+
+
+def test_a_pipeline_the_cluster_does_not_have_stops_the_batch_at_once(opensearch, osmem_clone, monkeypatch, capsys):
+    from logship.sink import OpenSearchRefusedError
+
+    with FaultProxy(osmem_clone.url) as proxy, pytest.raises(OpenSearchRefusedError) as raised:
+        invoke(monkeypatch, capsys, proxy.url, load("cwl_python_runtime"), INGEST_PIPELINE="logs@custom")
+
+    assert "the ingest pipeline logs@custom does not exist on the cluster" in str(raised.value)
+    assert [seen.path for seen in proxy.faults.seen] == ["/_bulk?pipeline=logs%40custom"]  # one request, no chain
+    assert search_all(opensearch) == []

@@ -78,3 +78,33 @@ def test_every_field_the_parser_writes_is_mapped():
     builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
     written = set().union(*(paths(d.source) for n in data_payloads() for d in builder.build(parse_batch(encode(load(n))))))
     assert {p for p in written if not is_mapped(p)} == set()
+
+
+def test_data_streams_are_declared_and_outrank_elasticsearchs_own_logs_template():
+    from logship.indices import IndexNaming
+
+    naming = IndexNaming.stream("aws.lambda", "default")
+    body = template_body(naming, Flavor("elasticsearch", (8, 15)), naming.name)
+    assert body["data_stream"] == {}
+    assert body["index_patterns"] == ["logs-aws.lambda-default", "logs-aws.lambda.failed-default"]
+    assert body["priority"] > 100  # Elasticsearch's logs-*-* template has 100; a tie with an overlap is refused
+    assert body["template"]["settings"]["index.lifecycle.name"] == "logship-logs-aws.lambda-default"
+    assert body["template"]["mappings"]["properties"]["@timestamp"] == {"type": "date"}  # the stream's time field
+    assert "data_stream" not in template_body("cwl", Flavor("elasticsearch", (8, 15)))
+
+
+def test_a_streams_retention_rolls_the_write_index_over_daily_then_deletes():
+    from logship.indices import IndexNaming
+
+    naming = IndexNaming.stream("checkout", "prod")
+    ism = ism_policy(naming, 14)["policy"]
+    assert ism["states"][0]["actions"] == [{"rollover": {"min_index_age": "1d", "min_size": "50gb"}}]
+    assert ism["states"][0]["transitions"][0]["conditions"] == {"min_index_age": "14d"}
+    # ISM matches a backing index (.ds-<stream>-000001) to a template by its data stream's name
+    assert ism["ism_template"] == [{"index_patterns": ["logs-checkout-prod", "logs-checkout.failed-prod"],
+                                    "priority": 100}]
+    assert ism_policy("cwl", 14)["policy"]["states"][0]["actions"] == []  # daily indices never roll over
+    hot = ilm_policy(14, rollover=True, version=(8, 15))["policy"]["phases"]["hot"]["actions"]
+    assert hot == {"rollover": {"max_age": "1d", "max_primary_shard_size": "50gb"}}
+    older = ilm_policy(14, rollover=True, version=(7, 9))["policy"]["phases"]["hot"]["actions"]
+    assert older == {"rollover": {"max_age": "1d", "max_size": "50gb"}}  # before 7.13: no primary-shard size

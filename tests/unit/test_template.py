@@ -296,14 +296,29 @@ POLICY = f"{DOMAIN}/_plugins/_ism/policies/logship-applogs"
      {"es:ESHttpPost": f"{DOMAIN}/_bulk"},  # POST /_bulk; nothing else
      {"es:ESHttpGet": [DOMAIN, f"{DOMAIN}/", POLICY],  # GET / and the current ISM policy
       "es:ESHttpPut": [f"{DOMAIN}/_index_template/logship-applogs", POLICY, f"{DOMAIN}/_ilm/policy/logship-applogs"]}),
+    ({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN, "IndexMode": "datastream",
+      "DataStreamDataset": "checkout", "DataStreamNamespace": "prod", "IngestPipeline": "logs@custom"},
+     {"es:ESHttpPost": f"{DOMAIN}/_bulk"},  # the pipeline and the data stream are in the body and query string
+     {"es:ESHttpGet": [[DOMAIN, f"{DOMAIN}/", f"{DOMAIN}/_plugins/_ism/policies/logship-logs-checkout-prod"],
+                       f"{DOMAIN}/_ingest/pipeline/logs@custom"],  # ... and does the pipeline exist
+      "es:ESHttpPut": [f"{DOMAIN}/_index_template/logship-logs-checkout-prod",
+                       f"{DOMAIN}/_plugins/_ism/policies/logship-logs-checkout-prod",
+                       f"{DOMAIN}/_ilm/policy/logship-logs-checkout-prod"]}),
     ({"OpenSearchAuth": "sigv4", "OpenSearchCollectionArn": COLLECTION},
-     {"aoss:APIAccessAll": COLLECTION}, {"aoss:APIAccessAll": COLLECTION}),
+     {"aoss:APIAccessAll": COLLECTION},
+     # the installer asks the control plane whether the collection is a time series one (it takes only "*")
+     {"aoss:APIAccessAll": COLLECTION, "aoss:BatchGetCollection": "*"}),
     ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchDomainArn": DOMAIN},
      {"secretsmanager:GetSecretValue": SECRET}, {"secretsmanager:GetSecretValue": SECRET}),
+    ({"OpenSearchAuth": "apikey", "OpenSearchSecretArn": SECRET},
+     {"secretsmanager:GetSecretValue": SECRET}, {"secretsmanager:GetSecretValue": SECRET}),
+    ({"OpenSearchAuth": "apikey", "OpenSearchSecretArn": SECRET, "OpenSearchSecretKmsKeyArn": KEY},
+     {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY},
+     {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY}),
     ({"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET, "OpenSearchSecretKmsKeyArn": KEY},
      {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY},
      {"secretsmanager:GetSecretValue": SECRET, "kms:Decrypt": KEY}),
-    ({"OpenSearchAuth": "sigv4", "OpenSearchSecretKmsKeyArn": KEY}, {}, {}),  # a key is for basic auth's secret
+    ({"OpenSearchAuth": "sigv4", "OpenSearchSecretKmsKeyArn": KEY}, {}, {}),  # a key is for the secret's auth modes
     ({"OpenSearchAuth": "none"}, {}, {}),
 ])
 def test_opensearch_access_is_scoped_to_the_one_domain_collection_or_secret(parameters, shipper, installer):
@@ -349,6 +364,38 @@ def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
     # the installer validates the shipper's parsing settings at deploy: the same values, the same checks
     assert (installer.redact_patterns, installer.function_name_pattern) == (config.redact_patterns,
                                                                             config.function_name_pattern)
+
+
+def test_issue_twelve_settings_reach_both_functions_and_parse():
+    from logship.config import ShipperConfig
+
+    cloud_id = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="  # eu-west-1.aws.found.io$es123$kb456
+    stack = Stack(OpenSearchEndpoint="", ElasticCloudId=cloud_id, OpenSearchAuth="apikey", OpenSearchSecretArn=SECRET,
+                  CompressRequests="false", IndexMode="datastream", DataStreamDataset="checkout.api",
+                  DataStreamNamespace="prod", IngestPipeline="logs@custom", DocumentIds="false",
+                  BulkMaxBytes="1048576", BulkMaxDocs="500")
+    for function in ("ShipLogsFunction", "InstallIndexTemplateFunction"):
+        config = ShipperConfig.from_env(stack.environment(function) | {"AWS_REGION": "eu-west-1"})
+        assert (config.endpoint, config.auth, config.secret_arn) == ("https://es123.eu-west-1.aws.found.io",
+                                                                     "apikey", SECRET)
+        assert (config.elasticsearch, config.compress, config.document_ids) == (True, False, False)
+        assert config.naming.patterns == ["logs-checkout.api-prod", "logs-checkout.api.failed-prod"]
+        assert config.ingest_pipeline == "logs@custom"
+    shipper = ShipperConfig.from_env(stack.environment("ShipLogsFunction"))
+    assert (shipper.bulk_max_bytes, shipper.bulk_max_docs) == (1048576, 500)
+
+    defaults = ShipperConfig.from_env(Stack(OpenSearchEndpoint="https://logs.example.com").environment(
+        "ShipLogsFunction"))
+    assert (defaults.compress, defaults.cluster_flavor, defaults.index_mode, defaults.document_ids) == (
+        True, "opensearch", "daily", True)
+    assert (defaults.bulk_max_bytes, defaults.bulk_max_docs) == (5 * 1024 * 1024, 5000)  # the code's own defaults
+
+
+def test_a_change_of_where_documents_go_installs_again():
+    properties = Stack(IndexMode="datastream", DataStreamDataset="a", DataStreamNamespace="b").value(
+        RESOURCES["IndexTemplate"]["Properties"])
+    assert {"IndexMode": "datastream", "DataStream": "logs-a-b", "IngestPipeline": "", "DocumentIds": "true",
+            "ClusterFlavor": "opensearch", "ElasticCloudId": ""}.items() <= properties.items()
 
 
 def test_the_index_template_is_in_place_before_any_log_group_is_subscribed():

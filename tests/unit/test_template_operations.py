@@ -7,6 +7,7 @@ namespace and dimension it emits it with, so a renamed figure cannot leave an al
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def _rule_holds(node: Any, stack: Stack) -> Any:
 
 
 def _refused(**parameters: str) -> list[str]:
-    stack = Stack(**parameters)
+    stack = Stack(**({"OpenSearchEndpoint": "https://logs.example.com"} | parameters))
     refused = []
     for rule in TEMPLATE["Rules"].values():
         if "RuleCondition" in rule and not _rule_holds(rule["RuleCondition"], stack):
@@ -108,8 +109,17 @@ def _refused(**parameters: str) -> list[str]:
     return refused
 
 
+CLOUD_ID = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="
+
+
 @pytest.mark.parametrize(("parameters", "says"), [
-    ({"OpenSearchAuth": "basic"}, "OpenSearchAuth=basic needs OpenSearchSecretArn"),
+    ({"OpenSearchAuth": "basic"}, "OpenSearchAuth=basic or apikey needs OpenSearchSecretArn"),
+    ({"OpenSearchAuth": "apikey"}, "OpenSearchAuth=basic or apikey needs OpenSearchSecretArn"),
+    ({"OpenSearchEndpoint": ""}, "Give exactly one of OpenSearchEndpoint and ElasticCloudId"),
+    ({"ElasticCloudId": CLOUD_ID, "OpenSearchAuth": "none"},
+     "Give exactly one of OpenSearchEndpoint and ElasticCloudId"),
+    ({"OpenSearchEndpoint": "", "ElasticCloudId": CLOUD_ID},
+     "ElasticCloudId with OpenSearchAuth=sigv4 cannot work"),
     ({"VpcSubnetIds": "subnet-0a1b2c3d"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
     ({"VpcSecurityGroupIds": "sg-0123456789abcdef0"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
 ])
@@ -117,9 +127,12 @@ def test_mistakes_are_refused_before_anything_is_created(parameters, says):
     assert [message for message in _refused(**parameters) if says in message]
 
 
-@pytest.mark.parametrize("parameters", [{}, VPC, {"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET}])
+@pytest.mark.parametrize("parameters", [
+    {}, VPC, {"OpenSearchAuth": "basic", "OpenSearchSecretArn": SECRET},
+    {"OpenSearchEndpoint": "", "ElasticCloudId": CLOUD_ID, "OpenSearchAuth": "apikey", "OpenSearchSecretArn": SECRET},
+])
 def test_sound_settings_pass_the_rules(parameters):
-    assert _refused(**parameters) == []
+    assert _refused(**({"OpenSearchEndpoint": "https://logs.example.com"} | parameters)) == []
 
 
 @pytest.mark.parametrize(("parameter", "value", "accepted"), [
@@ -131,6 +144,14 @@ def test_sound_settings_pass_the_rules(parameters):
     ("OpenSearchSecretKmsKeyArn", "alias/aws/secretsmanager", False),
     ("AlarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:ops-alerts", True),
     ("AlarmTopicArn", "ops-alerts", False),
+    ("OpenSearchEndpoint", "", True),  # with ElasticCloudId (a rule asks for exactly one)
+    ("ElasticCloudId", CLOUD_ID, True),
+    ("ElasticCloudId", "https://es123.eu-west-1.aws.found.io", False),
+    ("DataStreamDataset", "aws.lambda", True),
+    ("DataStreamDataset", "aws-lambda", False),  # '-' separates type, dataset and namespace
+    ("DataStreamNamespace", "Prod", False),
+    ("IngestPipeline", "logs-aws.lambda@custom", True),
+    ("IngestPipeline", "my pipeline", False),
 ])
 def test_parameters_refuse_what_cannot_work(parameter, value, accepted):
     import re
@@ -213,3 +234,9 @@ def test_every_alarm_is_explained_in_the_readme():
     section = readme.split("## Alarms", 1)[1].split("\n## ", 1)[0]
     for name, alarm in ALARMS.items():
         assert Stack().value(alarm["AlarmName"]).removeprefix("logship-") in section, name
+
+
+def test_every_parameter_is_in_the_readmes_deploy_table():
+    section = (Path(__file__).parents[2] / "README.md").read_text().split("## Deploy", 1)[1].split("\n## ", 1)[0]
+    named = {name for row in re.findall(r"^\| (`[^|]+`) \|", section, re.M) for name in re.findall(r"`(\w+)`", row)}
+    assert set(TEMPLATE["Parameters"]) - named == set()

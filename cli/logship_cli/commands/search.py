@@ -1,4 +1,7 @@
-"""``logship search``: query_string over ``<prefix>-*``, newest first, one line per hit; ``--follow`` tails."""
+"""``logship search``: query_string over ``<prefix>-*`` (or the data streams), newest first, one line per hit.
+
+``--follow`` tails new lines.
+"""
 
 from __future__ import annotations
 
@@ -161,7 +164,7 @@ def search(ctx: click.Context, query: str, since: int | None, function: str | No
            follow: bool, interval: float, as_json: bool, cluster: Cluster, aws: Aws) -> None:
     config = cluster.config(aws)
     ctx.meta["logship.endpoint"] = config.endpoint
-    client, index = connect(config), f"{config.index_prefix}-*"
+    client, index = connect(config), ",".join(config.naming.patterns)  # the daily indices, or the data streams
     echo = _echo_source(as_json)
     first = run_search(client, index, search_body(query, since_ms=since, function=function, level=level, size=limit))
     hits = first["hits"]["hits"]

@@ -8,9 +8,10 @@ from logship_cli.context import Aws, Cluster, aws_options, cluster_options, conn
 from logship_cli.errors import CliError
 from logship_cli.render import console, line
 
-HELP = """Install (or update) the index template for <prefix>-* and the retention policy (ISM on OpenSearch, ILM
-on Elasticsearch): what the stack's install-index-template custom resource does at deploy, for a cluster you
-manage yourself or a stack deployed with InstallIndexTemplate=false. Safe to run any number of times.
+HELP = """Install (or update) the index template for <prefix>-* (or the data streams, IndexMode=datastream)
+and the retention policy (ISM on OpenSearch, ILM on Elasticsearch): what the stack's install-index-template
+custom resource does at deploy, for a cluster you manage yourself or a stack deployed with
+InstallIndexTemplate=false. Safe to run any number of times.
 
 \b
 Examples:
@@ -30,7 +31,7 @@ Examples:
 @click.pass_context
 def setup_index(ctx: click.Context, retention_days: int | None, cluster: Cluster, aws: Aws) -> None:
     from logship.config import ShipperConfig
-    from logship.index_template import failure_reason, install
+    from logship.index_template import failure_reason, install_configured
 
     settings = cluster.settings(aws, "InstallIndexTemplateFunctionArn")
     if retention_days:
@@ -38,10 +39,9 @@ def setup_index(ctx: click.Context, retention_days: int | None, cluster: Cluster
     config = ShipperConfig.from_env(settings)
     ctx.meta["logship.endpoint"] = config.endpoint
     out = console()
-    line(out, f"==> installing the index template for {config.index_prefix}-* on {config.endpoint}")
+    line(out, f"==> installing the index template for {config.naming.described} on {config.endpoint}")
     try:
-        report = install(connect(config), index_prefix=config.index_prefix,
-                         retention_days=config.index_retention_days, serverless=config.serverless)
+        report = install_configured(connect(config), config)
     except Exception as exc:  # unreachable, refused, a secret that cannot be read: the installer's own words
         raise CliError(f"failed: {failure_reason(exc, config.endpoint, None)}") from exc
     for done in report.done:
