@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from logship.indices import IndexNaming
-from logship.lines import LineParser, StackJoiner
-from logship.payload import LogBatch, RejectedEvent, id_problem
+from logship.lines import Fields, LineParser, StackJoiner
+from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
-from logship.timefmt import index_day, iso_millis
+from logship.timefmt import index_day, iso_millis, iso_millis_bytes
+
+if TYPE_CHECKING:
+    from logship.function_metrics import FunctionMetrics
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 # YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
@@ -27,15 +33,28 @@ DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception"
                         "strict_dynamic_mapping_exception", "illegal_argument_exception", UNENCODABLE})
 
 
-@dataclass(slots=True)
 class Document:
-    """What the sink writes: a source dict under ``index``/``id``, plus the line it came from."""
+    """What the sink writes: a source under ``index``/``id``, plus the line it came from.
 
-    index: str
-    id: str
-    source: dict[str, Any]
-    line: str
-    timestamp: int
+    A document the shipper builds carries its source already encoded (``body``, JSON bytes) and builds the
+    ``source`` dict only when a fallback asks for it (rebuilt from the line: the same identity fields).
+    """
+
+    __slots__ = ("_rebuild", "_source", "body", "id", "index", "line", "timestamp")
+
+    def __init__(self, index: str, id: str, source: dict[str, Any] | None, line: str, timestamp: int,
+                 body: bytes | None = None, rebuild: Callable[[Document], dict[str, Any]] | None = None) -> None:
+        self.index, self.id, self.line, self.timestamp = index, id, line, timestamp
+        self._source, self.body, self._rebuild = source, body, rebuild
+
+    @property
+    def source(self) -> dict[str, Any]:
+        if self._source is None:
+            self._source = self._rebuild(self) if self._rebuild else {}
+        return self._source
+
+    def __repr__(self) -> str:
+        return f"Document({self.index!r}, {self.id!r}, line={self.line[:40]!r})"
 
 
 def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
@@ -81,6 +100,77 @@ def _merge(source: dict[str, Any], fields: dict[str, Any]) -> None:
             source[key] = value
 
 
+def _unparsed(line: str, exc: Exception) -> tuple[str, Fields]:
+    return line.rstrip("\r\n"), {"logship": {"degraded": True, "reason": f"parser: {exc!r}"}}
+
+
+_strict = json.JSONEncoder(allow_nan=False).encode
+
+
+def _finite(fields: Fields) -> bool:
+    try:
+        _strict(fields)
+    except ValueError:
+        return False
+    return True
+
+
+# One event after parsing and stack joining: (id, timestamp, line as redacted, message, line fields).
+_Record = tuple[str, int, str, str, Fields]
+
+
+class _Batch:
+    """What every document of one delivery shares, as a dict and as JSON bytes to splice (encoded once)."""
+
+    __slots__ = ("aws", "log_group", "log_stream", "shared", "shared_json", "shared_keys", "without")
+
+    def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any]) -> None:
+        self.log_group, self.log_stream, self.shared = log_group, log_stream, shared
+        self.aws = b"".join((b',"aws":{"cloudwatch":{"log_group":', orjson.dumps(log_group), b',"log_stream":',
+                             orjson.dumps(log_stream), b',"event_id":'))
+        self.shared_keys = frozenset(shared)
+        self.shared_json = self._json(frozenset())
+        self.without: dict[frozenset[str], bytes] = {}  # the shared part less the keys a line merges into
+
+    def _json(self, left_out: frozenset[str]) -> bytes:
+        return b"".join(b',"%s":%s' % (key.encode(), orjson.dumps(value))
+                        for key, value in self.shared.items() if key not in left_out)
+
+    def source(self, timestamp: int, message: str, event_id: str, fields: Fields) -> dict[str, Any]:
+        source: dict[str, Any] = {
+            "@timestamp": iso_millis(timestamp), "message": message,
+            "aws": {"cloudwatch": {"log_group": self.log_group, "log_stream": self.log_stream, "event_id": event_id}},
+            **self.shared,
+        }
+        _merge(source, fields)
+        return source
+
+    def encode(self, timestamp: int, message: str, event_id: str, fields: Fields) -> bytes | None:
+        """The document's JSON, or None when orjson cannot write it as the stdlib would (then the sink does)."""
+        try:
+            if not fields:
+                tail, rest = self.shared_json, b"}"
+            else:
+                merged = self.shared_keys & fields.keys()
+                if merged:
+                    tail = self.without.get(merged) or self.without.setdefault(merged, self._json(merged))
+                    fields = {**fields}
+                    for key in merged:
+                        current, value = self.shared[key], fields[key]
+                        fields[key] = {**current, **value} if isinstance(current, dict) and isinstance(
+                            value, dict) else value
+                else:
+                    tail = self.shared_json
+                rest = b"," + orjson.dumps(fields)[1:]
+                if b"null" in rest and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
+                    return None
+            event = b'"%s"' % event_id.encode() if event_id.isalnum() else orjson.dumps(event_id)
+            return b"".join((b'{"@timestamp":"', iso_millis_bytes(timestamp), b'","message":', orjson.dumps(message),
+                             self.aws, event, b"}}", tail, rest))
+        except TypeError:  # a lone surrogate, an integer past 64 bits, NaN, nesting deeper than orjson goes
+            return None
+
+
 class DocumentBuilder:
     """Turns batches into documents with one configuration; build once per cold start."""
 
@@ -94,42 +184,88 @@ class DocumentBuilder:
         self._redactor = redactor if redactor else None
         self._pattern = function_name_pattern
 
-    def build(self, batch: LogBatch) -> list[Document]:
-        """One document per event; fields shared by the batch are computed once."""
+    def _batch(self, batch: Delivery | LogBatch) -> _Batch:
         cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": self._region}
         faas = faas_fields(batch.log_group, batch.log_stream)
         shared: dict[str, Any] = {"cloud": cloud}
         if faas:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
-        stream = self.naming.data_stream  # one name for every document, else the event's own day
-        parse, redact, prefix, repaired = self._parser.parse, self._redactor, self.index_prefix, batch.repaired
+        return _Batch(batch.log_group, batch.log_stream, shared)
+
+    def _records(self, batch: Delivery | LogBatch) -> Iterator[_Record]:
+        """Each event parsed, once nothing can change it any more: the lines of an open stack trace are held
+        back until the stack ends (its first line gets the whole trace)."""
+        parse, redact, repaired = self._parser.parse, self._redactor, batch.repaired
         stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
         join = stacks.add
-        documents = []
-        for event in batch.events:
-            line = redact(event.message) if redact else event.message
-            try:
-                message, fields = parse(line)
-            except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
-                message, fields = line.rstrip("\r\n"), {"logship": {"degraded": True, "reason": f"parser: {exc!r}"}}
-            source: dict[str, Any] = {
-                "@timestamp": iso_millis(event.timestamp),
-                "message": message,
-                "aws": {"cloudwatch": {"log_group": batch.log_group, "log_stream": batch.log_stream,
-                                       "event_id": event.id}},
-                **shared,
-            }
-            _merge(source, fields)
-            join(message, fields, source)
-            if repaired and event.id in repaired:
-                _merge(source, {"logship": {"invalid_utf8": True}})
-            documents.append(Document(stream or f"{prefix}-{index_day(event.timestamp)}", event.id, source, line,
-                                      event.timestamp))
+        held: list[_Record] = []
+        for ids, timestamps, lines in batch.slices():
+            for event_id, timestamp, text in zip(ids, timestamps, lines, strict=True):
+                line = redact(text) if redact else text
+                try:
+                    message, fields = parse(line)
+                except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
+                    message, fields = _unparsed(line, exc)
+                before = stacks.head
+                join(message, fields)
+                if repaired and event_id in repaired:
+                    fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
+                record = (event_id, timestamp, line, message, fields)
+                if stacks.head is None:
+                    if held:
+                        yield from held
+                        held.clear()
+                    yield record
+                elif stacks.head is before:  # a line of the open stack
+                    held.append(record)
+                else:  # a new stack opens: the one before (if any) is complete
+                    yield from held
+                    held[:] = [record]
         stacks.finish()
-        return documents
+        yield from held
 
-    def rejected(self, batch: LogBatch) -> list[Document]:
+    def documents(self, delivery: Delivery | LogBatch,
+                  metrics: FunctionMetrics | None = None) -> Iterator[Document]:
+        """One document per event, its source encoded, as the delivery's slices are read: for the sink, which
+        sends them in bulk requests as they come. ``metrics`` is told about each one."""
+        parts = self._batch(delivery)
+        stream, prefix = self.naming.data_stream, self.index_prefix
+        function = parts.shared.get("faas", {}).get("name")
+        count = metrics.counter(function) if metrics is not None and function else None
+        rebuild = self._rebuilder(delivery, parts)
+        for event_id, timestamp, line, message, fields in self._records(delivery):
+            body = parts.encode(timestamp, message, event_id, fields)
+            source = None if body is not None else parts.source(timestamp, message, event_id, fields)
+            if count is not None:
+                count(fields, event_id, timestamp)
+            yield Document(stream or f"{prefix}-{index_day(timestamp)}", event_id, source, line, timestamp, body,
+                           rebuild)
+
+    def build(self, batch: Delivery | LogBatch) -> list[Document]:
+        """Every document of the batch at once, each with its ``source`` dict (tests, tools)."""
+        parts = self._batch(batch)
+        stream, prefix = self.naming.data_stream, self.index_prefix
+        return [Document(stream or f"{prefix}-{index_day(timestamp)}", event_id,
+                         parts.source(timestamp, message, event_id, fields), line, timestamp)
+                for event_id, timestamp, line, message, fields in self._records(batch)]
+
+    def _rebuilder(self, batch: Delivery | LogBatch, parts: _Batch) -> Callable[[Document], dict[str, Any]]:
+        """A document's source from its line again (for a fallback, rare): all but what stack joining added."""
+        parse = self._parser.parse
+
+        def rebuild(document: Document) -> dict[str, Any]:
+            try:
+                message, fields = parse(document.line)
+            except Exception as exc:
+                message, fields = _unparsed(document.line, exc)
+            if batch.repaired and document.id in batch.repaired:
+                fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
+            return parts.source(document.timestamp, message, document.id, fields)
+
+        return rebuild
+
+    def rejected(self, batch: Delivery | LogBatch) -> list[Document]:
         """The failed-index documents for the batch's events that cannot be indexed as they are."""
         if not batch.rejected:
             return []
@@ -137,7 +273,7 @@ class DocumentBuilder:
         faas = faas_fields(batch.log_group, batch.log_stream)
         return [self._rejected(event, batch, cloud, faas) for event in batch.rejected]
 
-    def _rejected(self, event: RejectedEvent, batch: LogBatch, cloud: dict[str, Any],
+    def _rejected(self, event: RejectedEvent, batch: Delivery | LogBatch, cloud: dict[str, Any],
                   faas: dict[str, str]) -> Document:
         text = self._redactor(event.text) if self._redactor else event.text
         cloudwatch: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream}

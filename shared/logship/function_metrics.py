@@ -8,7 +8,7 @@ costs no API call on the hot path; the shipper's own log group is never subscrib
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from logship.documents import Document
@@ -28,28 +28,72 @@ def cloudwatch_unit(unit: str) -> str:
     return _UNITS.get(unit.strip().lower(), "None")
 
 
-def _is_timeout(source: dict[str, Any]) -> bool:
+def _is_timeout(fields: dict[str, Any]) -> bool:
     """A ``Task timed out`` line, or a report whose status says timeout (``Timeout``, ``Sandbox.Timedout``)."""
-    event, error_type = source.get("event", {}), str(source.get("error", {}).get("type", "")).lower()
+    event, error_type = fields.get("event", {}), str(fields.get("error", {}).get("type", "")).lower()
     return event.get("action") == "timeout" or (
         event.get("action") == "report" and ("timeout" in error_type or "timedout" in error_type))
 
 
-def _counts(sources: list[dict[str, Any]]) -> dict[str, float]:
-    invocations = cold = 0
-    timeouts: set[str] = set()
-    errors: set[str] = set()
-    for source in sources:
-        event = source.get("event", {})
-        execution = source.get("faas", {}).get("execution") or source["aws"]["cloudwatch"]["event_id"]
+class _Function:
+    """What one function's lines of a batch add up to."""
+
+    __slots__ = ("cold", "errors", "invocations", "last_seen", "lines", "series", "timeouts")
+
+    def __init__(self) -> None:
+        self.invocations = self.cold = self.last_seen = self.lines = 0
+        self.timeouts: set[str] = set()
+        self.errors: set[str] = set()
+        self.series: dict[int, dict[str, tuple[list[float], str]]] = defaultdict(dict)  # ms -> name -> values
+
+    def add(self, fields: dict[str, Any], event_id: str, timestamp: int) -> None:
+        """One line's fields (as the parser gave them, after stack joining) and its event's id and time."""
+        self.lines += 1
+        if timestamp > self.last_seen:
+            self.last_seen = timestamp
+        if not fields:
+            return
+        event = fields.get("event", {})
+        execution = fields.get("faas", {}).get("execution") or event_id
         if event.get("action") == "report":
-            invocations += 1
-            cold += bool(source["faas"].get("coldstart"))
-        if _is_timeout(source):
-            timeouts.add(execution)
-        if source.get("log", {}).get("level") in ("ERROR", "FATAL"):
-            errors.add(execution)
-    return {"Invocations": invocations, "ColdStarts": cold, "Timeouts": len(timeouts), "Errors": len(errors)}
+            self.invocations += 1
+            self.cold += bool(fields["faas"].get("coldstart"))
+        if _is_timeout(fields):
+            self.timeouts.add(execution)
+        if fields.get("log", {}).get("level") in ("ERROR", "FATAL"):
+            self.errors.add(execution)
+        metric = fields.get("metric")
+        if metric:
+            values, _unit = self.series[metric["timestamp_ms"]].setdefault(
+                metric["name"], ([], cloudwatch_unit(metric["unit"])))
+            values.append(metric["value"])
+
+    def counts(self) -> dict[str, float]:
+        return {"Invocations": self.invocations, "ColdStarts": self.cold, "Timeouts": len(self.timeouts),
+                "Errors": len(self.errors)}
+
+
+class FunctionMetrics:
+    """A batch's metrics, gathered while its documents are built: nothing of the documents is kept for them."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, _Function] = {}
+
+    def counter(self, function: str) -> Callable[[dict[str, Any], str, int], None]:
+        """``count(fields, event_id, timestamp)`` for each line of ``function``, in the batch's order."""
+        return self._functions.setdefault(function, _Function()).add
+
+    def records(self, namespace: str) -> list[dict[str, Any]]:
+        """EMF records: one with the four counts per function, then the MONITORING metrics."""
+        records = []
+        for function, seen in self._functions.items():
+            if not seen.lines:
+                continue
+            dimensions = {"FunctionName": function}
+            counts = {metric: (value, "Count") for metric, value in seen.counts().items()}
+            records.append(emf_record(namespace, dimensions, counts, timestamp_ms=seen.last_seen))
+            records.extend(_monitoring_records(namespace, dimensions, seen.series))
+        return records
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -58,35 +102,19 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def metric_records(documents: Iterable[Document], namespace: str) -> list[dict[str, Any]]:
-    """EMF records for a batch: one with the four counts per function, then the MONITORING metrics."""
-    by_function: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    last_seen: dict[str, int] = {}
+    """EMF records for documents built with their sources (:meth:`DocumentBuilder.build`)."""
+    metrics = FunctionMetrics()
     for document in documents:
         name = document.source.get("faas", {}).get("name")
         if name:
-            by_function[name].append(document.source)
-            last_seen[name] = max(last_seen.get(name, 0), document.timestamp)
-    records = []
-    for function, sources in by_function.items():
-        dimensions = {"FunctionName": function}
-        counts = {metric: (value, "Count") for metric, value in _counts(sources).items()}
-        records.append(emf_record(namespace, dimensions, counts, timestamp_ms=last_seen[function]))
-        records.extend(_monitoring_records(namespace, dimensions, sources))
-    return records
+            metrics.counter(name)(document.source, document.id, document.timestamp)
+    return metrics.records(namespace)
 
 
 def _monitoring_records(namespace: str, dimensions: dict[str, str],
-                        sources: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    # timestamp -> metric name -> (values, unit)
-    series: dict[int, dict[str, tuple[list[float], str]]] = defaultdict(dict)
-    for source in sources:
-        metric = source.get("metric")
-        if not metric or metric["name"] in dimensions or metric["name"] == "_aws":
-            continue
-        values, _unit = series[metric["timestamp_ms"]].setdefault(
-            metric["name"], ([], cloudwatch_unit(metric["unit"])))
-        values.append(metric["value"])
+                        series: dict[int, dict[str, tuple[list[float], str]]]) -> Iterator[dict[str, Any]]:
     for timestamp, metrics in sorted(series.items()):
+        metrics = {name: found for name, found in metrics.items() if name not in dimensions and name != "_aws"}
         flat = [(name, chunk, unit) for name, (values, unit) in metrics.items()
                 for chunk in _chunks(values, MAX_VALUES_PER_METRIC)]
         # One record may hold a name once: split repeated names (over 100 values) into later records.

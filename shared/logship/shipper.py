@@ -10,9 +10,9 @@ from typing import IO, Any
 from logship.client import bulk_options
 from logship.config import ShipperConfig
 from logship.documents import Document, DocumentBuilder, degraded_document, failed_document
-from logship.function_metrics import metric_records
+from logship.function_metrics import FunctionMetrics
 from logship.lines import LineParser
-from logship.payload import LogBatch, parse_batch
+from logship.payload import Delivery, read_delivery
 from logship.redaction import Redactor
 from logship.report import emit, shipper_summary
 from logship.sink import BulkSink, Deadline, Ledger, WriteStoppedError
@@ -61,12 +61,13 @@ class Shipper:
         """
         started = time.perf_counter()
         stopped: WriteStoppedError | None = None
+        metrics = FunctionMetrics()
         try:
-            batch = parse_batch(event)
-            documents = [] if batch.is_control else self.builder.build(batch)
-            rejected = self.builder.rejected(batch)
+            batch = read_delivery(event)
             try:
-                ledger = self.sink.write(documents, deadline, failed=rejected) if documents or rejected else Ledger()
+                # Built, encoded and sent a bulk request at a time: the batch's documents never all exist at once.
+                ledger = Ledger() if batch.is_control else self.sink.write(
+                    self.builder.documents(batch, metrics), deadline, failed=self.builder.rejected(batch))
             except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
         except Exception as exc:  # a bad payload, or a bug: the one line says so
@@ -85,11 +86,11 @@ class Shipper:
                 f"({'; '.join(ledger.reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
             )
         # Only once the batch is settled: a retried batch must not count its metrics twice.
-        for record in metric_records(documents, self.config.function_metrics_namespace):
+        for record in metrics.records(self.config.function_metrics_namespace):
             emit(record, stream)
         return summary
 
-    def _summary(self, ledger: Ledger, batch: LogBatch, started: float) -> dict[str, Any]:
+    def _summary(self, ledger: Ledger, batch: Delivery, started: float) -> dict[str, Any]:
         figures = asdict(ledger)
         reasons = figures.pop("reasons")
         figures.pop("confirmed_on_retry")  # told in the reasons: it is part of ``indexed``

@@ -11,7 +11,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -94,20 +94,37 @@ class _Entry:
     maybe_written: bool = False  # a request carrying it may have been carried out; its answer was lost
 
 
+_ACTIONS: dict[str, bytes] = {}  # index name -> the start of its create action (index names are few)
+
+
+def _action(index: str) -> bytes:
+    action = _ACTIONS.get(index)
+    if action is None:
+        if len(_ACTIONS) >= 1024:
+            _ACTIONS.clear()
+        action = _ACTIONS[index] = f'{{"create":{{"_index":"{index}"'.encode()
+    return action
+
+
+def _source(document: Document) -> bytes:
+    """The document's JSON: as the builder encoded it, else by the stdlib (which refuses NaN: ValueError)."""
+    return document.body if document.body is not None else _dumps(document.source).encode()
+
+
 def encode(document: Document) -> bytes:
     """The two NDJSON lines of a ``create`` action; ``create`` makes a replay a 409, never a copy."""
     if document.id.isalnum():  # CloudWatch ids are digits; index names are validated: no escaping needed
-        action = f'{{"create":{{"_index":"{document.index}","_id":"{document.id}"}}}}'
-    else:
-        action = _dumps({"create": {"_index": document.index, "_id": document.id}})
-    return f"{action}\n{_dumps(document.source)}\n".encode()
+        return b"".join((_action(document.index), b',"_id":"', document.id.encode(), b'"}}\n', _source(document),
+                         b"\n"))
+    action = _dumps({"create": {"_index": document.index, "_id": document.id}})
+    return b"".join((action.encode(), b"\n", _source(document), b"\n"))
 
 
 def encode_without_id(document: Document) -> bytes:
     """A ``create`` action the cluster gives an id of its own: for collections that refuse custom ids
     (OpenSearch Serverless time series). A replay then makes a copy; ``aws.cloudwatch.event_id`` tells them apart.
     """
-    return f'{{"create":{{"_index":"{document.index}"}}}}\n{_dumps(document.source)}\n'.encode()
+    return b"".join((_action(document.index), b"}}\n", _source(document), b"\n"))
 
 
 # Item refusals no document can get past: every one would take the fallback chain to no end. Stop and say why.
@@ -200,28 +217,25 @@ class BulkSink:
         self._backoff_cap_s = backoff_cap_s
         self._sleep = sleep
 
-    def write(self, documents: Sequence[Document], deadline: Deadline, *,
-              failed: Sequence[Document] = ()) -> Ledger:
+    def write(self, documents: Iterable[Document], deadline: Deadline, *,
+              failed: Iterable[Document] = ()) -> Ledger:
         """Write every document or leave it counted as pending; never drops one silently.
 
-        ``failed`` are stand-ins already in their last form (events the payload could not carry):
-        counted ``failed`` once written. Raises :class:`WriteStoppedError` (with the ledger) when
-        sending cannot go on: credentials refused or unreadable.
+        ``documents`` may be a generator: they are encoded and sent in bulk requests as they come, so a
+        batch's documents need not all exist at once. ``failed`` are stand-ins already in their last form
+        (events the payload could not carry), sent after them: counted ``failed`` once written. Raises
+        :class:`WriteStoppedError` (with the ledger) when sending cannot go on: credentials refused or unreadable.
         """
-        ledger = Ledger(events_in=len(documents) + len(failed))
+        ledger = Ledger()
         self._refreshed = False
-        queue: list[_Entry] = []
-        for document in documents:
-            try:
-                queue.append(_Entry(document, self._encode(document)))
-            except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
-                queue.extend(self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
-                                             ledger))
-        last_stage = len(self._fallbacks)
-        queue.extend(_Entry(document, self._encode(document), last_stage) for document in failed)
+        documents, failed = iter(documents), iter(failed)
         try:
-            self._drain(queue, deadline, ledger)
+            retry: list[_Entry] = []
+            for chunk in self._chunks(self._entries(documents, failed, ledger)):
+                retry.extend(self._send(chunk, deadline, ledger))
+            self._drain(retry, deadline, ledger)
         except WriteStoppedError as stop:
+            ledger.events_in += sum(1 for _ in documents) + sum(1 for _ in failed)  # never read: pending too
             ledger.pending += ledger.events_in - ledger.settled
             ledger.reasons = [str(stop)[:300], *ledger.reasons][:5]
             self._confirmations(ledger)
@@ -230,13 +244,29 @@ class BulkSink:
         self._confirmations(ledger)
         return ledger
 
+    def _entries(self, documents: Iterator[Document], failed: Iterator[Document], ledger: Ledger) -> Iterator[_Entry]:
+        for document in documents:
+            ledger.events_in += 1
+            try:
+                body = self._encode(document)
+            except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
+                yield from self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
+                                           ledger)
+                continue
+            document.body = None  # the entry holds the bytes; the document keeps what a fallback needs
+            yield _Entry(document, body)
+        last_stage = len(self._fallbacks)
+        for document in failed:
+            ledger.events_in += 1
+            yield _Entry(document, self._encode(document), last_stage)
+
     def _drain(self, queue: list[_Entry], deadline: Deadline, ledger: Ledger) -> None:
-        attempt = 0
+        """Retry what the first pass left, after waits, while the invocation has time."""
+        attempt = 1
         while queue:
-            if attempt:
-                if not self._wait(attempt, deadline):
-                    break
-                ledger.retried += len(queue)
+            if not self._wait(attempt, deadline):
+                break
+            ledger.retried += len(queue)
             queue = self._send_all(queue, deadline, ledger)
             attempt += 1
         ledger.pending += len(queue)
@@ -257,7 +287,7 @@ class BulkSink:
         self._sleep(min(delay, budget_s))
         return True
 
-    def _chunks(self, queue: list[_Entry]) -> Iterator[list[_Entry]]:
+    def _chunks(self, queue: Iterable[_Entry]) -> Iterator[list[_Entry]]:
         chunk: list[_Entry] = []
         size = 0
         for entry in queue:
@@ -295,6 +325,10 @@ class BulkSink:
         items = response.get("items") if isinstance(response, dict) else None
         if not isinstance(items, list) or len(items) != len(chunk):
             return self._unknown(chunk, "OpenSearch answered without one item per document", ledger)
+        if response.get("errors") is False:  # the bulk API's word that every item succeeded
+            for entry in chunk:
+                self._settle(entry, 201, None, ledger)
+            return []
         retry: list[_Entry] = []
         for entry, item in zip(chunk, items, strict=True):
             result = next(iter(item.values()), None) if isinstance(item, dict) else None

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from logship.lines.dotnet import LEVELS as DOTNET_LEVELS
 
 Fields = dict[str, Any]
@@ -26,6 +28,29 @@ _TRACEBACK = "Traceback (most recent call last):"
 _STACK_START = re.compile(
     r"^([A-Za-z_$][\w$.]*(?:Error|Exception|Throwable)\w*)(?::[ \t]*([^\n]*))?\n(?=[ \t]*(?:at |---> |\.\.\. \d))",
     re.M)
+
+
+# Digits, and everything else as a space: a run of 19 digits may be an integer past 64 bits, which orjson
+# would read as a float; the stdlib keeps it exact.
+_DIGITS_ONLY = bytes(byte if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` of a line, at orjson's speed where orjson reads it exactly as the stdlib does.
+
+    Raises ValueError (or RecursionError) like ``json.loads``.
+    """
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (a cut emoji): orjson refuses it
+        return json.loads(text)
+    if data.translate(_DIGITS_ONLY).find(_LONG_NUMBER) < 0:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:  # NaN, 1e999, escaped lone surrogates, deep nesting: the stdlib's reading
+            pass
+    return json.loads(text)
 
 
 def normalize_level(raw: Any) -> str | None:
@@ -141,7 +166,7 @@ def error_object(body: str, fields: Fields) -> None:
     if start < 0:
         return
     try:
-        value = json.loads(body[start:])
+        value = loads_json(body[start:])
     except (ValueError, RecursionError):
         return
     if isinstance(value, dict):

@@ -8,11 +8,10 @@ as they do when the same object is logged in the text format.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from logship.lines.common import Fields, execution, normalize_level, promote_error
+from logship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
 from logship.lines.platform import platform_record
 
 # What one line may add under ``correlation`` (configured keys first, then ``x-correlation-*`` in line order):
@@ -34,7 +33,7 @@ class JsonLines:
     def parse(self, candidate: str, original: str) -> tuple[str, Fields]:
         """``candidate`` is the JSON text, ``original`` the whole line (kept in ``event.original``)."""
         try:
-            value = json.loads(candidate)
+            value = loads_json(candidate)
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             return candidate, {}
         if not isinstance(value, dict):
@@ -68,7 +67,7 @@ def _with_inner_object(value: dict[str, Any]) -> dict[str, Any]:
     if not (isinstance(message, str) and message[:1] == "{" and message[-1:] == "}"):
         return value
     try:
-        inner = json.loads(message)
+        inner = loads_json(message)
     except (ValueError, RecursionError):
         return value
     if not isinstance(inner, dict):

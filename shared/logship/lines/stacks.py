@@ -10,8 +10,6 @@ and continuation lines at the start of the next batch stay plain text (still sea
 
 from __future__ import annotations
 
-from typing import Any
-
 from logship.lines import dotnet, java, node, python
 from logship.lines.common import EXCEPTION, Fields
 from logship.lines.go_ruby import is_frame
@@ -22,47 +20,53 @@ _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 
 
 class StackJoiner:
-    """Feed a batch's documents in order with :meth:`add`, then call :meth:`finish`."""
+    """Feed a batch's lines in order with :meth:`add`, then call :meth:`finish`.
 
-    __slots__ = ("_head", "_lines", "_own", "_typed")
+    It changes the line fields it is given: the head's (``error``, ``log``) until its stack ends, and each
+    continuation's (``faas.execution``, ``log.level``) when it is added. :attr:`head` is the open head's
+    fields, so a caller can hold the lines of an open stack back until they can no longer change.
+    """
+
+    __slots__ = ("_head_message", "_lines", "_own", "_typed", "head")
 
     def __init__(self) -> None:
-        self._head: dict[str, Any] | None = None
+        self.head: Fields | None = None
+        self._head_message = ""
         self._lines: list[str] = []
         self._typed = False  # the head has error.type, so an exception line starts a new error
         self._own = False  # the head's error came from its own line, which then starts the stack
 
-    def add(self, message: str, fields: Fields, source: dict[str, Any]) -> None:
-        head = self._head
+    def add(self, message: str, fields: Fields) -> None:
+        head = self.head
         if head is None and not fields and message[:1] != "T":  # the common plain line: nothing to do
             return
         if head is not None and self._continues(message, fields):
-            self._attach(message, source, head)
+            self._attach(message, fields, head)
             return
         if head is not None:
             self.finish()
         if fields:
             error, log = fields.get("error"), fields.get("log")
             if error or (log and log.get("level") in _SEVERE):
-                self._open(source, has_type=bool(error and error.get("type")))
+                self._open(message, fields, has_type=bool(error and error.get("type")))
         elif message.startswith(python.TRACEBACK):
-            self._open(source, has_type=False)
+            self._open(message, fields, has_type=False)
             self._lines.append(message)
 
     def finish(self) -> None:
         """Write the collected stack into the head's ``error.stack_trace``; call at the end of the batch."""
-        head, lines, own_line = self._head, self._lines, self._own
-        self._head, self._lines, self._typed, self._own = None, [], False, False
+        head, lines, own_line = self.head, self._lines, self._own
+        self.head, self._lines, self._typed, self._own = None, [], False, False
         if head is None or not lines:
             return
         error = dict(head.get("error") or {})
-        own = error.get("stack_trace") or (head["message"] if own_line else None)
+        own = error.get("stack_trace") or (self._head_message if own_line else None)
         error["stack_trace"] = "\n".join(([own] if own else []) + lines)
         head["error"] = error
         head.setdefault("log", {"level": "ERROR"})  # an exception printed without a level is an error
 
-    def _open(self, source: dict[str, Any], has_type: bool) -> None:
-        self._head, self._lines, self._typed, self._own = source, [], has_type, has_type
+    def _open(self, message: str, fields: Fields, has_type: bool) -> None:
+        self.head, self._head_message, self._lines, self._typed, self._own = fields, message, [], has_type, has_type
 
     def _continues(self, message: str, fields: Fields) -> bool:
         if not fields:
@@ -73,7 +77,7 @@ class StackJoiner:
     def _exception_line(self, message: str) -> bool:
         return not self._typed and bool(EXCEPTION.match(message))
 
-    def _attach(self, message: str, source: dict[str, Any], head: dict[str, Any]) -> None:
+    def _attach(self, message: str, fields: Fields, head: Fields) -> None:
         self._lines.append(message)
         if not self._typed:
             match = EXCEPTION.match(message) if not message.startswith(("\t", " ")) else None
@@ -83,6 +87,6 @@ class StackJoiner:
         faas = head.get("faas")
         request_id = faas.get("execution") if isinstance(faas, dict) else None
         if request_id:
-            source["faas"] = {**source.get("faas", {}), "execution": request_id}
+            fields["faas"] = {**fields.get("faas", {}), "execution": request_id}
         level = head.get("log", {}).get("level") or "ERROR"
-        source["log"] = {**source.get("log", {}), "level": level}
+        fields["log"] = {**fields.get("log", {}), "level": level}
