@@ -12,6 +12,7 @@ import orjson
 
 from logship.indices import IndexNaming
 from logship.lines import Fields, LineParser, StackJoiner
+from logship.lines.stacks import OPENS_A_STACK
 from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
 from logship.timefmt import index_day, iso_millis, iso_millis_bytes
@@ -36,8 +37,9 @@ DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception"
 class Document:
     """What the sink writes: a source under ``index``/``id``, plus the line it came from.
 
-    A document the shipper builds carries its source already encoded (``body``, JSON bytes) and builds the
-    ``source`` dict only when a fallback asks for it (rebuilt from the line: the same identity fields).
+    A document the shipper builds carries its bulk action and source already encoded (``body``, the NDJSON
+    lines the sink sends) and builds the ``source`` dict only when a fallback asks for it (rebuilt from the
+    line: the same identity fields, without what stack joining added).
     """
 
     __slots__ = ("_rebuild", "_source", "body", "id", "index", "line", "timestamp")
@@ -115,6 +117,7 @@ def _finite(fields: Fields) -> bool:
     return True
 
 
+_MS_PER_DAY = 86_400_000
 # One event after parsing and stack joining: (id, timestamp, line as redacted, message, line fields).
 _Record = tuple[str, int, str, str, Fields]
 
@@ -122,17 +125,17 @@ _Record = tuple[str, int, str, str, Fields]
 class _Batch:
     """What every document of one delivery shares, as a dict and as JSON bytes to splice (encoded once)."""
 
-    __slots__ = ("aws", "log_group", "log_stream", "shared", "shared_json", "shared_keys", "without")
+    __slots__ = ("aws", "log_group", "log_stream", "mergeable", "shared", "shared_json", "without")
 
     def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any]) -> None:
         self.log_group, self.log_stream, self.shared = log_group, log_stream, shared
         self.aws = b"".join((b',"aws":{"cloudwatch":{"log_group":', orjson.dumps(log_group), b',"log_stream":',
                              orjson.dumps(log_stream), b',"event_id":'))
-        self.shared_keys = frozenset(shared)
-        self.shared_json = self._json(frozenset())
-        self.without: dict[frozenset[str], bytes] = {}  # the shared part less the keys a line merges into
+        self.mergeable = tuple(key for key in shared if key != "cloud")  # keys a line may carry too (faas, ...)
+        self.shared_json = self._json(())
+        self.without: dict[tuple[str, ...], bytes] = {}  # the shared part less the keys a line merges into
 
-    def _json(self, left_out: frozenset[str]) -> bytes:
+    def _json(self, left_out: tuple[str, ...]) -> bytes:
         return b"".join(b',"%s":%s' % (key.encode(), orjson.dumps(value))
                         for key, value in self.shared.items() if key not in left_out)
 
@@ -145,13 +148,15 @@ class _Batch:
         _merge(source, fields)
         return source
 
-    def encode(self, timestamp: int, message: str, event_id: str, fields: Fields) -> bytes | None:
-        """The document's JSON, or None when orjson cannot write it as the stdlib would (then the sink does)."""
+    def encode(self, start: bytes, with_id: bool, timestamp: int, message: str, event_id: str,
+               fields: Fields) -> bytes | None:
+        """The document's bulk action and source (NDJSON, ``start`` being :func:`action_start` of its index), or
+        None when orjson cannot write it as the stdlib would (then the sink encodes the source dict)."""
         try:
             if not fields:
-                tail, rest = self.shared_json, b"}"
+                tail, rest = self.shared_json, b"}\n"
             else:
-                merged = self.shared_keys & fields.keys()
+                merged = tuple(key for key in self.mergeable if key in fields)
                 if merged:
                     tail = self.without.get(merged) or self.without.setdefault(merged, self._json(merged))
                     fields = {**fields}
@@ -161,14 +166,50 @@ class _Batch:
                             value, dict) else value
                 else:
                     tail = self.shared_json
-                rest = b"," + orjson.dumps(fields)[1:]
+                rest = b"".join((b",", orjson.dumps(fields)[1:], b"\n"))
                 if b"null" in rest and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
                     return None
-            event = b'"%s"' % event_id.encode() if event_id.isalnum() else orjson.dumps(event_id)
-            return b"".join((b'{"@timestamp":"', iso_millis_bytes(timestamp), b'","message":', orjson.dumps(message),
-                             self.aws, event, b"}}", tail, rest))
-        except TypeError:  # a lone surrogate, an integer past 64 bits, NaN, nesting deeper than orjson goes
+            if with_id and event_id.isalnum():  # CloudWatch ids are digits: nothing to escape
+                id_bytes = event_id.encode()
+                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', iso_millis_bytes(timestamp),
+                                 b'","message":', orjson.dumps(message), self.aws, b'"', id_bytes, b'"}}', tail, rest))
+            return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"',
+                             iso_millis_bytes(timestamp), b'","message":', orjson.dumps(message), self.aws,
+                             orjson.dumps(event_id), b"}}", tail, rest))
+        except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, nesting deeper than orjson goes
             return None
+
+
+_ACTIONS: dict[str, bytes] = {}  # index name -> the start of its create action (index names are few)
+# ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def action_start(index: str) -> bytes:
+    """``{"create":{"_index":"<index>"``: index names are validated, nothing to escape."""
+    start = _ACTIONS.get(index)
+    if start is None:
+        if len(_ACTIONS) >= 1024:
+            _ACTIONS.clear()
+        start = _ACTIONS[index] = f'{{"create":{{"_index":"{index}"'.encode()
+    return start
+
+
+def action_line(start: bytes, document_id: str | None) -> bytes:
+    """The ``create`` action (``create`` makes a replay a 409, never a copy); no id: the cluster picks one."""
+    if document_id is None:
+        return start + b"}}\n"
+    if document_id.isalnum():
+        return b"".join((start, b',"_id":"', document_id.encode(), b'"}}\n'))
+    return b"".join((start, b',"_id":', _dumps(document_id).encode(), b"}}\n"))
+
+
+def bulk_lines(document: Document, with_id: bool = True) -> bytes:
+    """The two NDJSON lines the sink sends for ``document``: as the builder encoded them, else from its source."""
+    if document.body is not None:
+        return document.body
+    return b"".join((action_line(action_start(document.index), document.id if with_id else None),
+                     _dumps(document.source).encode(), b"\n"))
 
 
 class DocumentBuilder:
@@ -176,8 +217,9 @@ class DocumentBuilder:
 
     def __init__(self, *, index_prefix: str = "cwl", region: str, parser: LineParser | None = None,
                  redactor: Redactor | None = None, function_name_pattern: re.Pattern[str] | None = None,
-                 naming: IndexNaming | None = None) -> None:
+                 naming: IndexNaming | None = None, document_ids: bool = True) -> None:
         self.naming = naming or IndexNaming(index_prefix)
+        self._document_ids = document_ids  # bulk actions with the event id as _id (as the sink is told too)
         self.index_prefix = self.naming.prefix
         self._region = region
         self._parser = parser or LineParser()
@@ -207,6 +249,9 @@ class DocumentBuilder:
                     message, fields = parse(line)
                 except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
                     message, fields = _unparsed(line, exc)
+                if not fields and stacks.head is None and not repaired and not message.startswith(OPENS_A_STACK):
+                    yield event_id, timestamp, line, message, fields  # a plain line, no stack open: final now
+                    continue
                 before = stacks.head
                 join(message, fields)
                 if repaired and event_id in repaired:
@@ -228,19 +273,21 @@ class DocumentBuilder:
     def documents(self, delivery: Delivery | LogBatch,
                   metrics: FunctionMetrics | None = None) -> Iterator[Document]:
         """One document per event, its source encoded, as the delivery's slices are read: for the sink, which
-        sends them in bulk requests as they come. ``metrics`` is told about each one."""
+        sends them in bulk requests as they come. ``metrics`` is told about each line that has fields."""
         parts = self._batch(delivery)
-        stream, prefix = self.naming.data_stream, self.index_prefix
         function = parts.shared.get("faas", {}).get("name")
         count = metrics.counter(function) if metrics is not None and function else None
         rebuild = self._rebuilder(delivery, parts)
+        index, index_day_number, start, with_id = "", -1, b"", self._document_ids
         for event_id, timestamp, line, message, fields in self._records(delivery):
-            body = parts.encode(timestamp, message, event_id, fields)
+            if timestamp // _MS_PER_DAY != index_day_number:  # a batch spans a day or two: named once per day
+                index_day_number, index = timestamp // _MS_PER_DAY, self.naming.index(timestamp)
+                start = action_start(index)
+            body = parts.encode(start, with_id, timestamp, message, event_id, fields)
             source = None if body is not None else parts.source(timestamp, message, event_id, fields)
             if count is not None:
                 count(fields, event_id, timestamp)
-            yield Document(stream or f"{prefix}-{index_day(timestamp)}", event_id, source, line, timestamp, body,
-                           rebuild)
+            yield Document(index, event_id, source, line, timestamp, body, rebuild)
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:
         """Every document of the batch at once, each with its ``source`` dict (tests, tools)."""

@@ -53,14 +53,15 @@ class _Function:
             self.last_seen = timestamp
         if not fields:
             return
-        event = fields.get("event", {})
-        execution = fields.get("faas", {}).get("execution") or event_id
-        if event.get("action") == "report":
+        faas, event, log = fields.get("faas"), fields.get("event"), fields.get("log")
+        execution = (faas.get("execution") if faas else None) or event_id
+        action = event.get("action") if event else None
+        if action == "report":
             self.invocations += 1
-            self.cold += bool(fields["faas"].get("coldstart"))
-        if _is_timeout(fields):
+            self.cold += bool(faas.get("coldstart"))  # type: ignore[union-attr]  # a report always has faas
+        if action in ("timeout", "report") and _is_timeout(fields):
             self.timeouts.add(execution)
-        if fields.get("log", {}).get("level") in ("ERROR", "FATAL"):
+        if log and log.get("level") in ("ERROR", "FATAL"):
             self.errors.add(execution)
         metric = fields.get("metric")
         if metric:

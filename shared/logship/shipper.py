@@ -43,7 +43,7 @@ class Shipper:
             region=config.region, naming=naming,
             parser=LineParser(config.correlation_keys),
             redactor=Redactor(config.redact_builtins, config.redact_patterns),
-            function_name_pattern=config.function_name_pattern)
+            function_name_pattern=config.function_name_pattern, document_ids=config.document_ids)
 
         def to_failed_index(document: Document, reason: dict[str, Any]) -> Document:
             return failed_document(document, naming, reason)

@@ -7,7 +7,6 @@ pending, so Lambda's retries and then the dead-letter queue take over; ``_id`` k
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -20,7 +19,7 @@ from opensearchpy.exceptions import ConnectionTimeout, SerializationError, Trans
 from urllib3.exceptions import ConnectTimeoutError
 
 from logship.bounded_connection import CredentialsTimeoutError
-from logship.documents import UNENCODABLE, Document
+from logship.documents import UNENCODABLE, Document, bulk_lines
 from logship.secrets import secret_error_in
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -29,8 +28,6 @@ _MAYBE_DONE_STATUSES = frozenset({500, 502, 503, 504})
 # A request needs at least this long to be worth sending; less, and it is left pending for Lambda's retry.
 MIN_REQUEST_S = 1.0
 _NOISE = re.compile(r"\s*\([^()]*\d[^()]*\)")  # "(925 bytes read, 926 more expected)", "(connect timeout=2.0)"
-# ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
-_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 class Deadline(Protocol):
@@ -94,37 +91,23 @@ class _Entry:
     maybe_written: bool = False  # a request carrying it may have been carried out; its answer was lost
 
 
-_ACTIONS: dict[str, bytes] = {}  # index name -> the start of its create action (index names are few)
+_Item = Document | _Entry  # what a request carries: a document on its first try, or an entry with retry state
 
 
-def _action(index: str) -> bytes:
-    action = _ACTIONS.get(index)
-    if action is None:
-        if len(_ACTIONS) >= 1024:
-            _ACTIONS.clear()
-        action = _ACTIONS[index] = f'{{"create":{{"_index":"{index}"'.encode()
-    return action
-
-
-def _source(document: Document) -> bytes:
-    """The document's JSON: as the builder encoded it, else by the stdlib (which refuses NaN: ValueError)."""
-    return document.body if document.body is not None else _dumps(document.source).encode()
+def _as_entries(items: list[_Item]) -> list[_Entry]:
+    return [item if type(item) is _Entry else _Entry(item, item.body) for item in items]  # type: ignore[arg-type]
 
 
 def encode(document: Document) -> bytes:
     """The two NDJSON lines of a ``create`` action; ``create`` makes a replay a 409, never a copy."""
-    if document.id.isalnum():  # CloudWatch ids are digits; index names are validated: no escaping needed
-        return b"".join((_action(document.index), b',"_id":"', document.id.encode(), b'"}}\n', _source(document),
-                         b"\n"))
-    action = _dumps({"create": {"_index": document.index, "_id": document.id}})
-    return b"".join((action.encode(), b"\n", _source(document), b"\n"))
+    return bulk_lines(document)
 
 
 def encode_without_id(document: Document) -> bytes:
     """A ``create`` action the cluster gives an id of its own: for collections that refuse custom ids
     (OpenSearch Serverless time series). A replay then makes a copy; ``aws.cloudwatch.event_id`` tells them apart.
     """
-    return b"".join((_action(document.index), b"}}\n", _source(document), b"\n"))
+    return bulk_lines(document, with_id=False)
 
 
 # Item refusals no document can get past: every one would take the fallback chain to no end. Stop and say why.
@@ -244,16 +227,21 @@ class BulkSink:
         self._confirmations(ledger)
         return ledger
 
-    def _entries(self, documents: Iterator[Document], failed: Iterator[Document], ledger: Ledger) -> Iterator[_Entry]:
+    def _entries(self, documents: Iterator[Document], failed: Iterator[Document],
+                 ledger: Ledger) -> Iterator[Document | _Entry]:
+        """The first pass's items: a document the builder encoded goes as it is (its retry state, an
+        :class:`_Entry`, is made only if it needs one); any other gets its entry now."""
         for document in documents:
             ledger.events_in += 1
+            if document.body is not None:
+                yield document
+                continue
             try:
                 body = self._encode(document)
             except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
                 yield from self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
                                            ledger)
                 continue
-            document.body = None  # the entry holds the bytes; the document keeps what a fallback needs
             yield _Entry(document, body)
         last_stage = len(self._fallbacks)
         for document in failed:
@@ -287,8 +275,8 @@ class BulkSink:
         self._sleep(min(delay, budget_s))
         return True
 
-    def _chunks(self, queue: Iterable[_Entry]) -> Iterator[list[_Entry]]:
-        chunk: list[_Entry] = []
+    def _chunks(self, queue: Iterable[_Item]) -> Iterator[list[_Item]]:
+        chunk: list[_Item] = []
         size = 0
         for entry in queue:
             if chunk and (size + len(entry.body) > self._max_bytes or len(chunk) >= self._max_docs):
@@ -306,32 +294,35 @@ class BulkSink:
             retry.extend(self._send(chunk, deadline, ledger))
         return retry
 
-    def _send(self, chunk: list[_Entry], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
+    def _send(self, items: list[_Item], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
         # The connection ends the request at this wall-clock bound whatever the server does (trickle, silence).
         timeout_s = min(self._request_timeout_s, (deadline.remaining_ms() - self._margin_ms) / 1000)
         if timeout_s < MIN_REQUEST_S:
             ledger.add_reason("time ran out before the request could be sent")
-            return chunk
-        body = b"".join(entry.body for entry in chunk)
+            return _as_entries(items)
+        body = b"".join([item.body for item in items])
         ledger.bytes += len(body)
         try:
             response = self._client.bulk(body=body, request_timeout=timeout_s, **self._bulk_options)
         except TransportConnectionError as exc:
-            return self._no_answer(chunk, exc, ledger)
+            return self._no_answer(_as_entries(items), exc, ledger)
         except TransportError as exc:
-            return self._request_failed(chunk, exc, len(body), deadline, ledger)
+            return self._request_failed(_as_entries(items), exc, len(body), deadline, ledger)
         except SerializationError as exc:  # a 2xx whose body is not JSON: whatever happened is unknown
-            return self._unknown(chunk, f"OpenSearch answered with a body that is not JSON: {exc}"[:200], ledger)
-        items = response.get("items") if isinstance(response, dict) else None
-        if not isinstance(items, list) or len(items) != len(chunk):
-            return self._unknown(chunk, "OpenSearch answered without one item per document", ledger)
+            return self._unknown(_as_entries(items), f"OpenSearch answered with a body that is not JSON: {exc}"[:200],
+                                 ledger)
+        answers = response.get("items") if isinstance(response, dict) else None
+        if not isinstance(answers, list) or len(answers) != len(items):
+            return self._unknown(_as_entries(items), "OpenSearch answered without one item per document", ledger)
         if response.get("errors") is False:  # the bulk API's word that every item succeeded
-            for entry in chunk:
+            entries = [item for item in items if type(item) is _Entry]
+            ledger.indexed += len(items) - len(entries)  # documents on their first try
+            for entry in entries:
                 self._settle(entry, 201, None, ledger)
             return []
         retry: list[_Entry] = []
-        for entry, item in zip(chunk, items, strict=True):
-            result = next(iter(item.values()), None) if isinstance(item, dict) else None
+        for entry, answer in zip(_as_entries(items), answers, strict=True):
+            result = next(iter(answer.values()), None) if isinstance(answer, dict) else None
             status = result.get("status") if isinstance(result, dict) else None
             if not isinstance(status, int):  # an item that says nothing: its fate is unknown, try it again
                 retry.extend(self._unknown([entry], "OpenSearch answered an item without a status", ledger))

@@ -24,6 +24,8 @@ from logship.lines.stacks import StackJoiner
 __all__ = ["LEVELS", "MAX_CORRELATION_KEYS", "Fields", "LineParser", "StackJoiner", "normalize_level"]
 
 _LAMBDA_WARNING = "LAMBDA_WARNING: "
+# How every line _upper_line recognises starts (Ruby's "I, [" aside): most text lines start with none of them.
+_UPPER_PREFIXES = (MONITORING, *platform.PREFIXES, _LAMBDA_WARNING, *ERROR_PREFIXES, python.IMPORT_ERROR)
 
 
 class LineParser:
@@ -51,7 +53,7 @@ class LineParser:
         return self._other_line(text)
 
     def _other_line(self, text: str) -> tuple[str, Fields]:
-        parsed = java.slf4j_line(text, self._json)  # a request id starting with a letter
+        parsed = java.slf4j_line(text, self._json) if text[8:9] == "-" else None  # a request id starting a-f
         return parsed or (text, _bare_line(text))
 
     def _digit_line(self, text: str) -> tuple[str, Fields]:
@@ -80,6 +82,8 @@ class LineParser:
 
     def _upper_line(self, text: str) -> tuple[str, Fields]:
         """Lambda's own words, Ruby's ``Logger``, the runtimes' error lines, then anything else."""
+        if not (text.startswith(_UPPER_PREFIXES) or text[1:4] == ", [" or platform.RUNTIME_EXITED in text):
+            return text, _bare_line(text)  # none of them: the checks below would all fail
         if text.startswith(MONITORING):
             return text, monitoring(text)
         fields = platform.platform_line(text)

@@ -51,7 +51,7 @@ def platform_line(text: str) -> Fields | None:
     for prefix, parse in _PARSERS:
         if text.startswith(prefix):
             return parse(text)
-    if "Runtime exited with error" in text or (text.startswith("RequestId:") and "Error:" in text):
+    if RUNTIME_EXITED in text or (text.startswith("RequestId:") and "Error:" in text):
         return _runtime_exit(text)
     if text.startswith(_UNKNOWN_ERROR):  # "Unknown application error occurred\nRuntime.Unknown"
         first, _, error_type = text.partition("\n")
@@ -225,3 +225,7 @@ def _runtime_exit(text: str) -> Fields:
 _PARSERS = (("REPORT RequestId:", _report_line), ("START RequestId:", _start_line),
             ("END RequestId:", _end_line), ("INIT_START", _init_start_line),
             ("INIT_REPORT", _phase_report_line), ("RESTORE_REPORT", _phase_report_line))
+# Every way a platform line can start, besides containing "Runtime exited with error": a line starting with
+# none of these (and without those words) is not one, whatever else it says.
+PREFIXES = (*(prefix for prefix, _parse in _PARSERS), "RequestId:", _UNKNOWN_ERROR, *_PLATFORM_WORDS)
+RUNTIME_EXITED = "Runtime exited with error"

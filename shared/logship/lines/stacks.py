@@ -17,6 +17,8 @@ from logship.lines.go_ruby import is_frame
 _CONTINUATION = (*java.CONTINUATION, *python.CONTINUATION, *node.CONTINUATION, *dotnet.CONTINUATION,
                  "\t", "  ")
 _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
+# The one way a line without fields starts a stack (every other head has fields): a caller may skip the rest.
+OPENS_A_STACK = python.TRACEBACK
 
 
 class StackJoiner:
