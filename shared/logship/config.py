@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from logship.indices import IndexNaming
-from logship.redaction import BUILTINS
+from logship.redaction import BUILTINS, DEFAULT_KEYS, valid_key_name
 
 AUTH_MODES = ("sigv4", "basic", "apikey", "none")
 SECRET_AUTH_MODES = ("basic", "apikey")  # credentials read from OPENSEARCH_SECRET_ARN at runtime
@@ -101,6 +101,16 @@ def _redact_builtins(env: Mapping[str, str]) -> tuple[str, ...]:
         raise ConfigError(f"REDACT_BUILTINS: unknown {', '.join(unknown)}; "
                           f"use 'all' or any of {', '.join(BUILTINS)}")
     return names
+
+
+def _redact_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Key names whose values the ``keys`` built-in redacts; empty: :data:`logship.redaction.DEFAULT_KEYS`."""
+    names = _list(env, "REDACT_KEYS")
+    bad = [name for name in names if not valid_key_name(name)]
+    if bad:
+        raise ConfigError(f"REDACT_KEYS: {', '.join(map(repr, bad))} is not a key name (letters, digits, '_', '-', "
+                          "'.'); give comma-separated names, e.g. password,api_key,token")
+    return names or DEFAULT_KEYS
 
 
 def _endpoint(env: Mapping[str, str]) -> str:
@@ -240,6 +250,7 @@ class ShipperConfig:
     function_name_pattern: re.Pattern[str] | None = None
     redact_builtins: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = ()
+    redact_keys: tuple[str, ...] = DEFAULT_KEYS
     index_retention_days: int = 30
     compress: bool = True  # gzip request bodies (Content-Encoding: gzip), signed after compression
     cluster_flavor: str = "opensearch"  # "elasticsearch": Elasticsearch 8/9, REST compatibility headers sent
@@ -295,6 +306,7 @@ class ShipperConfig:
             function_name_pattern=_regex(env, "FUNCTION_NAME_PATTERN"),
             redact_builtins=_redact_builtins(env),
             redact_patterns=_patterns(env, "REDACT_PATTERNS"),
+            redact_keys=_redact_keys(env),
             index_retention_days=_int(env, "INDEX_RETENTION_DAYS", 30),
             compress=_flag(env, "COMPRESS_REQUESTS", True),
             cluster_flavor=flavor,

@@ -2,14 +2,27 @@
 
 Redaction runs on the raw line, before parsing, so ``message``, ``event.original`` and every string in
 ``json`` are covered at once. Built-ins are opt-in; user patterns are plain regular expressions.
+
+Cheap on the hot path: each built-in has a trigger (a character or a word the line must contain, looked up
+with ``in``) and its pattern runs only on the lines that have it, so a line without secrets costs a few
+substring searches, not one regular expression per rule. Hex identifiers (X-Ray trace ids, request ids)
+are never touched: a card number must stand apart from letters and digits.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 REDACTED = "[REDACTED]"
+# Values of JSON keys and key=value pairs whose name contains one of these (any case) are redacted.
+DEFAULT_KEYS = ("password", "passwd", "passphrase", "secret", "token", "authorization", "api_key", "apikey",
+                "api-key", "access_key", "accesskey", "private_key", "privatekey", "client_secret", "credential",
+                "cookie")
+# Words one of which every default key name contains: a line without any of them (most) is done in 7 searches.
+DEFAULT_KEY_WORDS = ("pass", "secret", "token", "auth", "key", "credential", "cookie")
+_KEY_NAME = re.compile(r"^[\w.-]+$")
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -31,29 +44,135 @@ def _keep_prefix(match: re.Match[str]) -> str:
     return match[1] + REDACTED
 
 
-# name -> (pattern, replacement)
-BUILTINS: dict[str, tuple[str, str | Callable[[re.Match[str]], str]]] = {
-    "email": (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", REDACTED),
-    "card": (r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])", _card),
-    "aws_secret": (r"((?i:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)[\"']?\s*[:=]\s*[\"']?)"
-                   r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])", _keep_prefix),
-    "bearer": (r"((?i:bearer)\s+)[A-Za-z0-9\-._~+/]+=*", _keep_prefix),
+# A run of 13 to 19 digits, single spaces or dashes between them, apart from letters and digits on both sides
+# (hex identifiers hold such runs between their letters).
+_CARD_CANDIDATE = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_THIRTEEN_DIGITS = b"0" * 13
+
+
+def _has_long_number(line: str, _low: str) -> bool:
+    """13 digits in a row once spaces and dashes are taken out: a line without them holds no card number."""
+    return line.encode(errors="surrogatepass").translate(_CARD_CANDIDATE, b" -").find(_THIRTEEN_DIGITS) >= 0
+
+
+def _contains(*words: str, lower: bool = False) -> Callable[[str, str], bool]:
+    """A trigger: the line (in lower case, with ``lower``) contains one of the words."""
+    if lower:
+        return lambda _line, low: any(map(low.__contains__, words))
+    return lambda line, _low: any(map(line.__contains__, words))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A built-in: its pattern, its replacement, and the trigger a line must pass before the pattern runs."""
+
+    pattern: str
+    replacement: str | Callable[[re.Match[str]], str]
+    trigger: Callable[[str, str], bool]  # (line, line in lower case) -> worth running the pattern?
+    flags: int = 0
+
+
+# The order they run in (after ``keys``: a secret named by its key goes whole, before the patterns that would
+# see part of it). ``keys`` is a :class:`KeyRule`: its names are configured.
+KEYS = "keys"
+BUILTINS: dict[str, Rule | None] = {
+    KEYS: None,
+    "aws_secret": Rule(r"((?i:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)[\"']?\s*[:=]\s*[\"']?)"
+                       r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])", _keep_prefix, _contains("secret", lower=True)),
+    "basic_auth": Rule(r"((?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:basic)\s+)[A-Za-z0-9+/]+=*", _keep_prefix,
+                       _contains("basic", lower=True)),
+    "bearer": Rule(r"((?i:bearer)\s+)[A-Za-z0-9\-._~+/]+=*", _keep_prefix, _contains("bearer", lower=True)),
+    "jwt": Rule(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", REDACTED, _contains("eyJ")),
+    "aws_key_id": Rule(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", REDACTED, _contains("AKIA", "ASIA")),
+    "email": Rule(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", REDACTED, _contains("@")),
+    "card": Rule(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])", _card, _has_long_number),
 }
 
 
-class Redactor:
-    """Applies the configured patterns in order; a no-op (and free) when none are configured."""
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+_JSON_VALUE = re.compile(r'"\s*:\s*"((?:[^"\\]|\\.)*)"')  # after the key's name: "password": "x"
+_ESCAPED_VALUE = re.compile(r'\\"\s*:\s*\\"((?:[^"\\]|\\[^"])*)\\"')  # JSON in a JSON string: \"password\": \"x\"
+_PAIR_VALUE = re.compile(r'=("[^"]*"|[^\s&,;"\']+)')  # password=x
 
-    def __init__(self, builtins: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
-        """``builtins`` are names in :data:`BUILTINS`; both are validated by :mod:`logship.config`."""
-        self._rules: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-            (re.compile(BUILTINS[name][0]), BUILTINS[name][1]) for name in builtins]
-        self._rules += [(re.compile(pattern), REDACTED) for pattern in patterns]
+
+class KeyRule:
+    """The ``keys`` built-in: string values of JSON keys (also of JSON escaped inside a string) and ``name=value``
+    values, for every key whose name contains one of ``keys``, in any case.
+
+    It looks for the names' words in the line in lower case (``str.find``), then at what surrounds each: a
+    word in prose costs a look, not a pattern over the whole line. Lower case keeps every character's place
+    (checked: a character whose lower case is longer, as "İ", is left as it is).
+    """
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._names = tuple(dict.fromkeys(key.lower() for key in keys))
+        self._words = DEFAULT_KEY_WORDS if set(self._names) == set(DEFAULT_KEYS) else tuple(
+            name for name in self._names if not any(other in name for other in self._names if other != name))
+        self.trigger = _contains(*self._words, lower=True)
+
+    def __call__(self, text: str, low: str) -> str:
+        if len(low) != len(text):  # a character whose lower case is longer ("İ"): the others' places kept
+            low = "".join(char if len(char.lower()) > 1 else char.lower() for char in text)
+        spans = sorted({span for word in self._words for span in self._values(low, word)})
+        parts, done = [], 0
+        for start, end in spans:
+            if start >= done:  # two names around one value: once
+                parts += (text[done:start], REDACTED)
+                done = end
+        return "".join((*parts, text[done:])) if parts else text
+
+    def _values(self, low: str, word: str) -> Iterator[tuple[int, int]]:
+        """Where the values of the keys containing ``word`` are in ``low``."""
+        at = low.find(word)
+        while at >= 0:
+            start, end = at, at + len(word)
+            while start and low[start - 1] in _NAME_CHARS:
+                start -= 1
+            while end < len(low) and low[end] in _NAME_CHARS:
+                end += 1
+            if any(name in low[start:end] for name in self._names):
+                value = self._value(low, start, end)
+                if value:
+                    yield value
+            at = low.find(word, end)
+
+    @staticmethod
+    def _value(low: str, start: int, end: int) -> tuple[int, int] | None:
+        before = low[max(0, start - 2):start]
+        if before.endswith('"'):
+            match = (_ESCAPED_VALUE if before == '\\"' else _JSON_VALUE).match(low, end)
+        else:
+            match = _PAIR_VALUE.match(low, end)
+        return match.span(1) if match else None
+
+
+def valid_key_name(name: str) -> bool:
+    return bool(_KEY_NAME.match(name))
+
+
+class Redactor:
+    """Applies the configured rules in order; a no-op (and free) when none are configured."""
+
+    def __init__(self, builtins: Iterable[str] = (), patterns: Iterable[str] = (),
+                 keys: Iterable[str] = DEFAULT_KEYS) -> None:
+        """``builtins`` are names in :data:`BUILTINS`, ``keys`` the key names of the ``keys`` built-in; all are
+        validated by :mod:`logship.config`."""
+        chosen = set(builtins)
+        self._keys = KeyRule(keys) if KEYS in chosen else None
+        self._rules = [(rule.trigger, re.compile(rule.pattern, rule.flags), rule.replacement)
+                       for name, rule in BUILTINS.items() if name in chosen and rule is not None]
+        self._patterns = [re.compile(pattern) for pattern in patterns]
 
     def __bool__(self) -> bool:
-        return bool(self._rules)
+        return bool(self._keys or self._rules or self._patterns)
 
     def __call__(self, text: str) -> str:
-        for pattern, replacement in self._rules:
-            text = pattern.sub(replacement, text)
+        low = text.lower()
+        if self._keys is not None and self._keys.trigger(text, low):
+            text = self._keys(text, low)
+        for trigger, pattern, replacement in self._rules:
+            if trigger(text, low):
+                text = pattern.sub(replacement, text)
+        for pattern in self._patterns:  # a user's pattern has no trigger to look for: it always runs
+            text = pattern.sub(REDACTED, text)
         return text

@@ -42,7 +42,7 @@ class Shipper:
         self.builder = DocumentBuilder(
             region=config.region, naming=naming,
             parser=LineParser(config.correlation_keys),
-            redactor=Redactor(config.redact_builtins, config.redact_patterns),
+            redactor=Redactor(config.redact_builtins, config.redact_patterns, config.redact_keys),
             function_name_pattern=config.function_name_pattern, document_ids=config.document_ids)
 
         def to_failed_index(document: Document, reason: dict[str, Any]) -> Document:

@@ -35,6 +35,7 @@ def test_defaults():
     ({"BULK_MAX_BYTES": "10"}, "must be at least 1024"),
     ({"FUNCTION_NAME_PATTERN": "(?P<x"}, "FUNCTION_NAME_PATTERN='(?P<x' is not a valid regular expression"),
     ({"REDACT_BUILTINS": "email,phone"}, "REDACT_BUILTINS: unknown phone"),
+    ({"REDACT_KEYS": "password,pass word"}, "REDACT_KEYS: 'pass word' is not a key name"),
     ({"REDACT_PATTERNS": "[broken"}, "REDACT_PATTERNS looks like a JSON array but is not valid JSON"),
     ({"REDACT_PATTERNS": '["(unclosed"]'}, "REDACT_PATTERNS: '(unclosed' is not a valid regular expression"),
     ({"REDACT_PATTERNS": "ok=\\d+\n[a-"}, "REDACT_PATTERNS: '[a-' is not a valid regular expression"),
@@ -83,7 +84,7 @@ def test_issue_four_settings():
         "REDACT_PATTERNS": '["sku=\\\\w{2,4}", "id=\\\\d+"]'})
     assert config.correlation_keys == ("tenant", "trace_ref")
     assert config.function_name_pattern.match("orders-api")["service"] == "orders"
-    assert config.redact_builtins == ("email", "card", "aws_secret", "bearer")
+    assert config.redact_builtins == ("keys", "aws_secret", "basic_auth", "bearer", "jwt", "aws_key_id", "email", "card")
     assert config.redact_patterns == (r"sku=\w{2,4}", r"id=\d+")
 
 
@@ -168,3 +169,11 @@ def test_issue_twelve_settings_and_their_defaults():
     assert (config.compress, config.elasticsearch, config.ingest_pipeline, config.document_ids) == (
         False, True, "logs-aws.lambda@custom", False)
     assert (config.bulk_max_bytes, config.bulk_max_docs) == (1048576, 500)
+
+
+def test_redact_keys_default_to_the_built_in_names_and_take_yours():
+    from logship.redaction import DEFAULT_KEYS
+
+    base = {"OPENSEARCH_ENDPOINT": "https://x.eu-west-1.es.amazonaws.com"}
+    assert ShipperConfig.from_env(base).redact_keys == DEFAULT_KEYS
+    assert ShipperConfig.from_env({**base, "REDACT_KEYS": " pin, x-api-key "}).redact_keys == ("pin", "x-api-key")

@@ -115,3 +115,28 @@ def _write() -> None:
 
 if __name__ == "__main__":
     _write()
+
+
+def test_read_in_slices_every_document_is_the_same(snapshot, monkeypatch):
+    """Large deliveries are read a slice at a time: with tiny slices, every case takes that path."""
+    from logship import payload
+
+    monkeypatch.setattr(payload, "READ_IN_SLICES_ABOVE", 0)
+    monkeypatch.setattr(payload, "_SLICE_BYTES", 300)
+    for name, event in cases("default").items():
+        assert ship(event, "default") == snapshot[f"default / {name}"], name
+
+
+def test_a_large_delivery_is_read_in_slices_and_usual_lines_are_encoded_by_the_builder(monkeypatch):
+    from logship import payload
+    from logship.documents import DocumentBuilder
+
+    monkeypatch.setattr(payload, "_SLICE_BYTES", 4096)
+    event = encode(mixes.payload("all", 600))
+    monkeypatch.setattr(payload, "READ_IN_SLICES_ABOVE", 0)
+    delivery = payload.read_delivery(event)
+    slices = list(delivery.slices())
+    assert len(slices) > 10
+    assert sum(len(part.ids) for part in slices) == 600
+    documents = list(DocumentBuilder(region="eu-west-1").documents(payload.read_delivery(event)))
+    assert all(document.body is not None for document in documents)  # none left to the stdlib's encoder

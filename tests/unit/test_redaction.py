@@ -31,3 +31,45 @@ def test_nothing_is_redacted_unless_asked():
 def test_user_patterns_and_json_stays_valid():
     redactor = Redactor(["email"], [r"sku=\w+"])
     assert redactor('{"to": "a@b.io", "note": "sku=AB12"}') == '{"to": "[REDACTED]", "note": "[REDACTED]"}'
+
+
+@pytest.mark.parametrize(("builtin", "text", "expected"), [
+    ("keys", '{"password": "hunter2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}'),
+    ("keys", '{"db_Password": "a\\"b", "Api-Key": "k1", "accessToken": "t"}',
+     '{"db_Password": "[REDACTED]", "Api-Key": "[REDACTED]", "accessToken": "[REDACTED]"}'),
+    ("keys", '{"message": "{\\"client_secret\\": \\"s3\\", \\"n\\": 1}"}',
+     '{"message": "{\\"client_secret\\": \\"[REDACTED]\\", \\"n\\": 1}"}'),
+    ("keys", "login user=bob password=hunter2 next=1", "login user=bob password=[REDACTED] next=1"),
+    ("keys", 'retry PASSWD="two words" then', "retry PASSWD=[REDACTED] then"),
+    ("keys", "GET /cb?code=1&token=abc&state=2", "GET /cb?code=1&token=[REDACTED]&state=2"),
+    ("basic_auth", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic [REDACTED]"),
+    ("basic_auth", "{'authorization': 'basic dXNlcjpw'}", "{'authorization': 'basic [REDACTED]'}"),
+    ("aws_key_id", "using AKIAIOSFODNN7EXAMPLE and ASIAY34FZKBOKMUTVV7A now", "using [REDACTED] and [REDACTED] now"),
+    ("jwt", "session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fw end", "session [REDACTED] end"),
+])
+def test_secrets_the_issue_named(builtin, text, expected):
+    assert Redactor([builtin])(text) == expected
+
+
+KEEP = [
+    '{"xray_trace_id": "1-6741b3f0-e1234567890123456b7c8d9e"}',  # 16 digits between hex letters
+    "REPORT RequestId: c4b3a291-7d6e-4f5a-8b9c-0d1e2f3a4b5c\tDuration: 3.1 ms",
+    "XRAY TraceId: 1-5759e988-bd862e3fe1be46a994272793\tSegmentId: 53995c3f42cd8ad8\tSampled: true",
+    "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 ok",
+    '{"total_tokens": 150, "token_budget": 4000, "keyboard": "us"}',  # numbers under a key name: only text goes
+    "cache hit for key order:123, the secret of speed is caching",  # the words in prose, no value
+    "ASIAN markets opened at 2025-11-22T10:00:00.151Z",
+]
+
+
+@pytest.mark.parametrize("text", KEEP)
+def test_every_builtin_leaves_identifiers_and_prose_alone(text):
+    from logship.redaction import BUILTINS
+
+    assert Redactor(list(BUILTINS))(text) == text
+
+
+def test_the_key_names_are_configurable():
+    redactor = Redactor(["keys"], keys=["pin", "ssn"])
+    assert redactor('{"pin": "1234", "password": "kept", "user_ssn": "1-2-3"}') == \
+        '{"pin": "[REDACTED]", "password": "kept", "user_ssn": "[REDACTED]"}'
