@@ -15,10 +15,10 @@ from logship.lines import Fields, LineParser, StackJoiner
 from logship.lines.stacks import OPENS_A_STACK
 from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
-from logship.timefmt import index_day, iso_millis, iso_millis_bytes
+from logship.timefmt import MILLIS_Z, index_day, iso_millis, iso_millis_bytes, iso_second
 
 if TYPE_CHECKING:
-    from logship.function_metrics import FunctionMetrics
+    from logship.function_metrics import FunctionCounts, FunctionMetrics
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 # YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
@@ -125,15 +125,21 @@ _Record = tuple[str, int, str, str, Fields]
 class _Batch:
     """What every document of one delivery shares, as a dict and as JSON bytes to splice (encoded once)."""
 
-    __slots__ = ("aws", "log_group", "log_stream", "mergeable", "shared", "shared_json", "without")
+    __slots__ = ("aws", "cloud_json", "faas", "faas_inner", "log_group", "log_stream", "second", "second_iso",
+                 "shared", "shared_json", "usual", "without")
 
     def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any]) -> None:
         self.log_group, self.log_stream, self.shared = log_group, log_stream, shared
         self.aws = b"".join((b',"aws":{"cloudwatch":{"log_group":', orjson.dumps(log_group), b',"log_stream":',
                              orjson.dumps(log_stream), b',"event_id":'))
-        self.mergeable = tuple(key for key in shared if key != "cloud")  # keys a line may carry too (faas, ...)
         self.shared_json = self._json(())
         self.without: dict[tuple[str, ...], bytes] = {}  # the shared part less the keys a line merges into
+        # The usual batch shares cloud and a faas dict: a line's own faas keys are spliced in, not merged.
+        self.faas = shared.get("faas")
+        self.usual = list(shared) == ["cloud", "faas"] and isinstance(self.faas, dict) and bool(self.faas)
+        self.cloud_json = self._json(("faas",))
+        self.faas_inner = orjson.dumps(self.faas)[1:-1] if self.usual else b""
+        self.second, self.second_iso = -1, b""
 
     def _json(self, left_out: tuple[str, ...]) -> bytes:
         return b"".join(b',"%s":%s' % (key.encode(), orjson.dumps(value))
@@ -151,33 +157,57 @@ class _Batch:
     def encode(self, start: bytes, with_id: bool, timestamp: int, message: str, event_id: str,
                fields: Fields) -> bytes | None:
         """The document's bulk action and source (NDJSON, ``start`` being :func:`action_start` of its index), or
-        None when orjson cannot write it as the stdlib would (then the sink encodes the source dict)."""
+        None when orjson cannot write it as the stdlib would (then the sink encodes the source dict).
+
+        Takes the keys it merges with the batch's (``faas``) out of ``fields``; they are back when it returns None.
+        """
+        faas = None
         try:
             if not fields:
                 tail, rest = self.shared_json, b"}\n"
             else:
-                merged = tuple(key for key in self.mergeable if key in fields)
-                if merged:
-                    tail = self.without.get(merged) or self.without.setdefault(merged, self._json(merged))
-                    fields = {**fields}
-                    for key in merged:
-                        current, value = self.shared[key], fields[key]
-                        fields[key] = {**current, **value} if isinstance(current, dict) and isinstance(
-                            value, dict) else value
+                if self.usual:
+                    faas = fields.pop("faas", None)
+                    tail = self._faas(faas) if faas is not None else self.shared_json
                 else:
-                    tail = self.shared_json
-                rest = b"".join((b",", orjson.dumps(fields)[1:], b"\n"))
+                    tail, fields = self._merged(fields)
+                rest = b"".join((b",", orjson.dumps(fields)[1:], b"\n")) if fields else b"}\n"
                 if b"null" in rest and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
-                    return None
+                    raise orjson.JSONEncodeError
+            seconds = timestamp // 1000
+            if seconds != self.second:  # a batch spans few seconds: each formatted once
+                self.second, self.second_iso = seconds, iso_second(seconds)
             if with_id and event_id.isalnum():  # CloudWatch ids are digits: nothing to escape
                 id_bytes = event_id.encode()
-                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', iso_millis_bytes(timestamp),
-                                 b'","message":', orjson.dumps(message), self.aws, b'"', id_bytes, b'"}}', tail, rest))
+                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', self.second_iso,
+                                 MILLIS_Z[timestamp - seconds * 1000], b'","message":', orjson.dumps(message),
+                                 self.aws, b'"', id_bytes, b'"}}', tail, rest))
             return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"',
                              iso_millis_bytes(timestamp), b'","message":', orjson.dumps(message), self.aws,
                              orjson.dumps(event_id), b"}}", tail, rest))
         except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, nesting deeper than orjson goes
+            if faas is not None:
+                fields["faas"] = faas
             return None
+
+    def _faas(self, faas: Any) -> bytes:
+        """cloud and faas, the line's faas keys beside the batch's (merged when they share one: START's version)."""
+        if isinstance(faas, dict) and faas and self.faas.keys().isdisjoint(faas):  # type: ignore[union-attr]
+            return b"".join((self.cloud_json, b',"faas":{', self.faas_inner, b",", orjson.dumps(faas)[1:]))
+        merged = {**self.faas, **faas} if isinstance(faas, dict) else faas  # type: ignore[dict-item]
+        return b"".join((self.cloud_json, b',"faas":', orjson.dumps(merged)))
+
+    def _merged(self, fields: Fields) -> tuple[bytes, Fields]:
+        """The shared part without the keys the line has too, and the line's fields with those merged in."""
+        merged = tuple([key for key in self.shared if key in fields])
+        if not merged:
+            return self.shared_json, fields
+        tail = self.without.get(merged) or self.without.setdefault(merged, self._json(merged))
+        fields = {**fields}
+        for key in merged:
+            current, value = self.shared[key], fields[key]
+            fields[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
+        return tail, fields
 
 
 _ACTIONS: dict[str, bytes] = {}  # index name -> the start of its create action (index names are few)
@@ -235,14 +265,16 @@ class DocumentBuilder:
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
         return _Batch(batch.log_group, batch.log_stream, shared)
 
-    def _records(self, batch: Delivery | LogBatch) -> Iterator[_Record]:
+    def _records(self, batch: Delivery | LogBatch, function: FunctionCounts | None = None) -> Iterator[_Record]:
         """Each event parsed, once nothing can change it any more: the lines of an open stack trace are held
-        back until the stack ends (its first line gets the whole trace)."""
+        back until the stack ends (its first line gets the whole trace). ``function`` sees each slice."""
         parse, redact, repaired = self._parser.parse, self._redactor, batch.repaired
         stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
         join = stacks.add
         held: list[_Record] = []
         for ids, timestamps, lines in batch.slices():
+            if function is not None and ids:
+                function.saw(len(ids), max(timestamps))
             for event_id, timestamp, text in zip(ids, timestamps, lines, strict=True):
                 line = redact(text) if redact else text
                 try:
@@ -273,20 +305,21 @@ class DocumentBuilder:
     def documents(self, delivery: Delivery | LogBatch,
                   metrics: FunctionMetrics | None = None) -> Iterator[Document]:
         """One document per event, its source encoded, as the delivery's slices are read: for the sink, which
-        sends them in bulk requests as they come. ``metrics`` is told about each line that has fields."""
+        sends them in bulk requests as they come. ``metrics`` counts the lines as they go."""
         parts = self._batch(delivery)
-        function = parts.shared.get("faas", {}).get("name")
-        count = metrics.counter(function) if metrics is not None and function else None
+        name = parts.shared.get("faas", {}).get("name")
+        function = metrics.function(name) if metrics is not None and name else None
+        count = function.add if function is not None else None
         rebuild = self._rebuilder(delivery, parts)
         index, index_day_number, start, with_id = "", -1, b"", self._document_ids
-        for event_id, timestamp, line, message, fields in self._records(delivery):
+        for event_id, timestamp, line, message, fields in self._records(delivery, function):
             if timestamp // _MS_PER_DAY != index_day_number:  # a batch spans a day or two: named once per day
                 index_day_number, index = timestamp // _MS_PER_DAY, self.naming.index(timestamp)
                 start = action_start(index)
+            if fields and count is not None:
+                count(fields, event_id)
             body = parts.encode(start, with_id, timestamp, message, event_id, fields)
             source = None if body is not None else parts.source(timestamp, message, event_id, fields)
-            if count is not None:
-                count(fields, event_id, timestamp)
             yield Document(index, event_id, source, line, timestamp, body, rebuild)
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:

@@ -8,7 +8,7 @@ costs no API call on the hot path; the shipper's own log group is never subscrib
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from logship.documents import Document
@@ -35,7 +35,7 @@ def _is_timeout(fields: dict[str, Any]) -> bool:
         event.get("action") == "report" and ("timeout" in error_type or "timedout" in error_type))
 
 
-class _Function:
+class FunctionCounts:
     """What one function's lines of a batch add up to."""
 
     __slots__ = ("cold", "errors", "invocations", "last_seen", "lines", "series", "timeouts")
@@ -46,22 +46,26 @@ class _Function:
         self.errors: set[str] = set()
         self.series: dict[int, dict[str, tuple[list[float], str]]] = defaultdict(dict)  # ms -> name -> values
 
-    def add(self, fields: dict[str, Any], event_id: str, timestamp: int) -> None:
-        """One line's fields (as the parser gave them, after stack joining) and its event's id and time."""
-        self.lines += 1
-        if timestamp > self.last_seen:
-            self.last_seen = timestamp
-        if not fields:
-            return
-        faas, event, log = fields.get("faas"), fields.get("event"), fields.get("log")
-        execution = (faas.get("execution") if faas else None) or event_id
+    def saw(self, lines: int, last: int) -> None:
+        """Lines of the function, whatever their fields, and the latest of their timestamps."""
+        self.lines += lines
+        self.last_seen = max(self.last_seen, last)
+
+    def add(self, fields: dict[str, Any], event_id: str) -> None:
+        """One line's fields (as the parser gave them, after stack joining) and its event's id."""
+        event, log = fields.get("event"), fields.get("log")
         action = event.get("action") if event else None
+        error = log is not None and log.get("level") in ("ERROR", "FATAL")
+        if action is None and not error and "metric" not in fields:  # most lines: nothing to count
+            return
+        faas = fields.get("faas")
+        execution = (faas.get("execution") if faas else None) or event_id
         if action == "report":
             self.invocations += 1
             self.cold += bool(faas.get("coldstart"))  # type: ignore[union-attr]  # a report always has faas
         if action in ("timeout", "report") and _is_timeout(fields):
             self.timeouts.add(execution)
-        if log and log.get("level") in ("ERROR", "FATAL"):
+        if error:
             self.errors.add(execution)
         metric = fields.get("metric")
         if metric:
@@ -78,11 +82,12 @@ class FunctionMetrics:
     """A batch's metrics, gathered while its documents are built: nothing of the documents is kept for them."""
 
     def __init__(self) -> None:
-        self._functions: dict[str, _Function] = {}
+        self._functions: dict[str, FunctionCounts] = {}
 
-    def counter(self, function: str) -> Callable[[dict[str, Any], str, int], None]:
-        """``count(fields, event_id, timestamp)`` for each line of ``function``, in the batch's order."""
-        return self._functions.setdefault(function, _Function()).add
+    def function(self, name: str) -> FunctionCounts:
+        """The counts of ``name``: ``saw(lines, last_timestamp)`` for every line, ``add(fields, event_id)`` for
+        each line with fields, in the batch's order."""
+        return self._functions.setdefault(name, FunctionCounts())
 
     def records(self, namespace: str) -> list[dict[str, Any]]:
         """EMF records: one with the four counts per function, then the MONITORING metrics."""
@@ -108,7 +113,9 @@ def metric_records(documents: Iterable[Document], namespace: str) -> list[dict[s
     for document in documents:
         name = document.source.get("faas", {}).get("name")
         if name:
-            metrics.counter(name)(document.source, document.id, document.timestamp)
+            function = metrics.function(name)
+            function.saw(1, document.timestamp)
+            function.add(document.source, document.id)
     return metrics.records(namespace)
 
 

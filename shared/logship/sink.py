@@ -213,10 +213,7 @@ class BulkSink:
         self._refreshed = False
         documents, failed = iter(documents), iter(failed)
         try:
-            retry: list[_Entry] = []
-            for chunk in self._chunks(self._entries(documents, failed, ledger)):
-                retry.extend(self._send(chunk, deadline, ledger))
-            self._drain(retry, deadline, ledger)
+            self._drain(self._first_pass(documents, failed, deadline, ledger), deadline, ledger)
         except WriteStoppedError as stop:
             ledger.events_in += sum(1 for _ in documents) + sum(1 for _ in failed)  # never read: pending too
             ledger.pending += ledger.events_in - ledger.settled
@@ -227,10 +224,27 @@ class BulkSink:
         self._confirmations(ledger)
         return ledger
 
-    def _entries(self, documents: Iterator[Document], failed: Iterator[Document],
-                 ledger: Ledger) -> Iterator[Document | _Entry]:
-        """The first pass's items: a document the builder encoded goes as it is (its retry state, an
-        :class:`_Entry`, is made only if it needs one); any other gets its entry now."""
+    def _first_pass(self, documents: Iterator[Document], failed: Iterator[Document], deadline: Deadline,
+                    ledger: Ledger) -> list[_Entry]:
+        """Every document sent once, in bulk requests bounded by bytes and count, as the documents come (then
+        ``failed``); returns what is worth trying again. A document the builder encoded goes as it is: its retry
+        state (an :class:`_Entry`) is made only if it needs one."""
+        retry: list[_Entry] = []
+        chunk: list[_Item] = []
+        size = 0
+        for item in self._items(documents, failed, ledger):
+            length = len(item.body)
+            if chunk and (size + length > self._max_bytes or len(chunk) >= self._max_docs):
+                retry += self._send(chunk, deadline, ledger)
+                chunk, size = [], 0
+            chunk.append(item)
+            size += length
+        if chunk:
+            retry += self._send(chunk, deadline, ledger)
+        return retry
+
+    def _items(self, documents: Iterator[Document], failed: Iterator[Document],
+               ledger: Ledger) -> Iterator[_Item]:
         for document in documents:
             ledger.events_in += 1
             if document.body is not None:

@@ -28,7 +28,7 @@ def index_day(epoch_ms: int) -> str:
     return _day(epoch_ms // _MS_PER_DAY)[1]
 
 
-_MILLIS = tuple(b".%03dZ" % millis for millis in range(1000))
+MILLIS_Z = tuple(b".%03dZ" % millis for millis in range(1000))  # the end of an ISO time, by millisecond
 _SECONDS: dict[int, bytes] = {}  # "YYYY-MM-DDTHH:MM:SS" by epoch second: a batch spans few of them
 
 
@@ -40,4 +40,9 @@ def iso_millis_bytes(epoch_ms: int) -> bytes:
         if len(_SECONDS) >= 4096:
             _SECONDS.clear()
         prefix = _SECONDS[seconds] = iso_millis(seconds * 1000)[:19].encode()
-    return prefix + _MILLIS[millis]
+    return prefix + MILLIS_Z[millis]
+
+
+def iso_second(seconds: int) -> bytes:
+    """``YYYY-MM-DDTHH:MM:SS`` of an epoch second, as bytes (:data:`MILLIS_Z` completes it)."""
+    return iso_millis(seconds * 1000)[:19].encode()

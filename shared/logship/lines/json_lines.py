@@ -20,6 +20,7 @@ MAX_CORRELATION_KEYS = 16
 
 # Where each library keeps the request id: Lambda's JSON format (requestId; Java: AWSRequestId), Powertools
 # (function_request_id), pino-lambda and lambda-log (awsRequestId), aws-lambda-slf4j (aws-request-id).
+_SCALARS = (str, int, float)
 _REQUEST_ID_KEYS = ("requestId", "function_request_id", "request_id", "AWSRequestId", "awsRequestId",
                     "aws-request-id")
 
@@ -43,17 +44,18 @@ class JsonLines:
         value = _with_inner_object(value)
         fields: Fields = {"json": value, "event": {"original": original}}
         message = _promote(value, fields)
-        self._correlate(value, fields)
+        self._correlate(value, fields, candidate)
         return (message if message is not None else candidate), fields
 
-    def _correlate(self, value: dict[str, Any], fields: Fields) -> None:
+    def _correlate(self, value: dict[str, Any], fields: Fields, text: str) -> None:
         found: dict[str, str] = {}
         for key in self._correlation_keys:
             v = value.get(key)
-            if isinstance(v, str | int | float) and not isinstance(v, bool) and len(found) < MAX_CORRELATION_KEYS:
+            if isinstance(v, _SCALARS) and not isinstance(v, bool) and len(found) < MAX_CORRELATION_KEYS:
                 found[key] = str(v)
-        for key, v in value.items():
-            if key.startswith("x-correlation-") and isinstance(v, str | int | float) and not isinstance(v, bool):
+        # No key starts with x-correlation- unless the text says so (spelled out, or with \u escapes).
+        for key, v in value.items() if "x-correlation-" in text or "\\u" in text else ():
+            if key.startswith("x-correlation-") and isinstance(v, _SCALARS) and not isinstance(v, bool):
                 if len(found) >= MAX_CORRELATION_KEYS:
                     break
                 found.setdefault(key, str(v))
@@ -81,11 +83,11 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
     level = normalize_level(value.get("level") or value.get("levelname") or value.get("severity"))
     if level:
         fields["log"] = {"level": level}
-    request_id = value.get("requestId")
-    if not (isinstance(request_id, str) and request_id):
-        request_id = next((v for v in map(value.get, _REQUEST_ID_KEYS) if isinstance(v, str) and v), None)
-    if request_id:
-        execution(fields, request_id)
+    for key in _REQUEST_ID_KEYS:
+        request_id = value.get(key)
+        if isinstance(request_id, str) and request_id:
+            execution(fields, request_id)
+            break
     if isinstance(value.get("cold_start"), bool):
         fields.setdefault("faas", {})["coldstart"] = value["cold_start"]
     if isinstance(value.get("service"), str):
