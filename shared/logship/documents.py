@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -118,6 +119,8 @@ def _finite(fields: Fields) -> bool:
 
 
 _MS_PER_DAY = 86_400_000
+# Lines parsed before their documents are built and handed on: a bound on what exists at once, not on a batch.
+RECORDS_AT_ONCE = 1000
 # One event after parsing and stack joining: (id, timestamp, line as redacted, message, line fields).
 _Record = tuple[str, int, str, str, Fields]
 
@@ -265,13 +268,15 @@ class DocumentBuilder:
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
         return _Batch(batch.log_group, batch.log_stream, shared)
 
-    def _records(self, batch: Delivery | LogBatch, function: FunctionCounts | None = None) -> Iterator[_Record]:
-        """Each event parsed, once nothing can change it any more: the lines of an open stack trace are held
-        back until the stack ends (its first line gets the whole trace). ``function`` sees each slice."""
+    def _records(self, batch: Delivery | LogBatch, function: FunctionCounts | None = None) -> Iterator[list[_Record]]:
+        """The events parsed, a list at a time (at most :data:`RECORDS_AT_ONCE`), each once nothing can change it
+        any more: the lines of an open stack trace are held back until the stack ends (its first line gets the
+        whole trace). ``function`` sees each slice."""
         parse, redact, repaired = self._parser.parse, self._redactor, batch.repaired
         stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
         join = stacks.add
-        held: list[_Record] = []
+        held: list[_Record] = []  # lines of the open stack, if any (none while no stack is open)
+        done: list[_Record] = []
         for ids, timestamps, lines in batch.slices():
             if function is not None and ids:
                 function.saw(len(ids), max(timestamps))
@@ -282,45 +287,54 @@ class DocumentBuilder:
                 except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
                     message, fields = _unparsed(line, exc)
                 if not fields and stacks.head is None and not repaired and not message.startswith(OPENS_A_STACK):
-                    yield event_id, timestamp, line, message, fields  # a plain line, no stack open: final now
-                    continue
-                before = stacks.head
-                join(message, fields)
-                if repaired and event_id in repaired:
-                    fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
-                record = (event_id, timestamp, line, message, fields)
-                if stacks.head is None:
-                    if held:
-                        yield from held
+                    done.append((event_id, timestamp, line, message, fields))  # plain, no stack open: final now
+                else:
+                    before = stacks.head
+                    join(message, fields)
+                    if repaired and event_id in repaired:
+                        fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
+                    record = (event_id, timestamp, line, message, fields)
+                    if stacks.head is None:
+                        done += held
                         held.clear()
-                    yield record
-                elif stacks.head is before:  # a line of the open stack
-                    held.append(record)
-                else:  # a new stack opens: the one before (if any) is complete
-                    yield from held
-                    held[:] = [record]
+                        done.append(record)
+                    elif stacks.head is before:  # a line of the open stack
+                        held.append(record)
+                    else:  # a new stack opens: the one before (if any) is complete
+                        done += held
+                        held[:] = [record]
+                if len(done) >= RECORDS_AT_ONCE:
+                    yield done
+                    done = []
         stacks.finish()
-        yield from held
+        yield done + held
 
     def documents(self, delivery: Delivery | LogBatch,
                   metrics: FunctionMetrics | None = None) -> Iterator[Document]:
         """One document per event, its source encoded, as the delivery's slices are read: for the sink, which
         sends them in bulk requests as they come. ``metrics`` counts the lines as they go."""
+        return chain.from_iterable(self._documents(delivery, metrics))
+
+    def _documents(self, delivery: Delivery | LogBatch, metrics: FunctionMetrics | None) -> Iterator[list[Document]]:
         parts = self._batch(delivery)
         name = parts.shared.get("faas", {}).get("name")
         function = metrics.function(name) if metrics is not None and name else None
         count = function.add if function is not None else None
-        rebuild = self._rebuilder(delivery, parts)
+        rebuild, encode = self._rebuilder(delivery, parts), parts.encode
         index, index_day_number, start, with_id = "", -1, b"", self._document_ids
-        for event_id, timestamp, line, message, fields in self._records(delivery, function):
-            if timestamp // _MS_PER_DAY != index_day_number:  # a batch spans a day or two: named once per day
-                index_day_number, index = timestamp // _MS_PER_DAY, self.naming.index(timestamp)
-                start = action_start(index)
-            if fields and count is not None:
-                count(fields, event_id)
-            body = parts.encode(start, with_id, timestamp, message, event_id, fields)
-            source = None if body is not None else parts.source(timestamp, message, event_id, fields)
-            yield Document(index, event_id, source, line, timestamp, body, rebuild)
+        for records in self._records(delivery, function):
+            documents = []
+            append = documents.append
+            for event_id, timestamp, line, message, fields in records:
+                if timestamp // _MS_PER_DAY != index_day_number:  # a batch spans a day or two: named once per day
+                    index_day_number, index = timestamp // _MS_PER_DAY, self.naming.index(timestamp)
+                    start = action_start(index)
+                if fields and count is not None:
+                    count(fields, event_id)
+                body = encode(start, with_id, timestamp, message, event_id, fields)
+                source = None if body is not None else parts.source(timestamp, message, event_id, fields)
+                append(Document(index, event_id, source, line, timestamp, body, rebuild))
+            yield documents
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:
         """Every document of the batch at once, each with its ``source`` dict (tests, tools)."""
@@ -328,7 +342,8 @@ class DocumentBuilder:
         stream, prefix = self.naming.data_stream, self.index_prefix
         return [Document(stream or f"{prefix}-{index_day(timestamp)}", event_id,
                          parts.source(timestamp, message, event_id, fields), line, timestamp)
-                for event_id, timestamp, line, message, fields in self._records(batch)]
+                for records in self._records(batch)
+                for event_id, timestamp, line, message, fields in records]
 
     def _rebuilder(self, batch: Delivery | LogBatch, parts: _Batch) -> Callable[[Document], dict[str, Any]]:
         """A document's source from its line again (for a fallback, rare): all but what stack joining added."""

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Protocol
 
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
@@ -232,31 +233,32 @@ class BulkSink:
         retry: list[_Entry] = []
         chunk: list[_Item] = []
         size = 0
-        for item in self._items(documents, failed, ledger):
-            length = len(item.body)
+        for item in chain(documents, self._stand_ins(failed, ledger)):
+            if type(item) is not _Entry:
+                ledger.events_in += 1
+                if item.body is None:
+                    item = self._entry(item, ledger)  # type: ignore[arg-type]
+                    if item is None:
+                        continue
+            length = len(item.body)  # type: ignore[union-attr]
             if chunk and (size + length > self._max_bytes or len(chunk) >= self._max_docs):
                 retry += self._send(chunk, deadline, ledger)
                 chunk, size = [], 0
-            chunk.append(item)
+            chunk.append(item)  # type: ignore[arg-type]
             size += length
         if chunk:
             retry += self._send(chunk, deadline, ledger)
         return retry
 
-    def _items(self, documents: Iterator[Document], failed: Iterator[Document],
-               ledger: Ledger) -> Iterator[_Item]:
-        for document in documents:
-            ledger.events_in += 1
-            if document.body is not None:
-                yield document
-                continue
-            try:
-                body = self._encode(document)
-            except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
-                yield from self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]},
-                                           ledger)
-                continue
-            yield _Entry(document, body)
+    def _entry(self, document: Document, ledger: Ledger) -> _Entry | None:
+        """A document the builder left to the stdlib's encoder; None when it fell back to nothing (pending)."""
+        try:
+            return _Entry(document, self._encode(document))
+        except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
+            stand_in = self._fall_back(_Entry(document, b""), {"type": UNENCODABLE, "reason": str(exc)[:300]}, ledger)
+            return stand_in[0] if stand_in else None
+
+    def _stand_ins(self, failed: Iterator[Document], ledger: Ledger) -> Iterator[_Entry]:
         last_stage = len(self._fallbacks)
         for document in failed:
             ledger.events_in += 1
