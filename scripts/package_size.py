@@ -18,7 +18,7 @@ def tree_size(path: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("build_dir", type=Path, help="sam build output, e.g. .aws-sam/build")
-    parser.add_argument("--limit-mb", type=float, default=10.0, help="fail above this total (default 10)")
+    parser.add_argument("--limit-mb", type=float, default=4.0, help="fail above this total (default 4)")
     args = parser.parse_args()
     artifacts = sorted(p for p in args.build_dir.iterdir() if p.is_dir())
     if not artifacts:
@@ -31,7 +31,8 @@ def main() -> int:
         print(f"{artifact.name:<28} {size / 1e6:8.2f} MB")
     print(f"{'total (unzipped)':<28} {total / 1e6:8.2f} MB  (limit {args.limit_mb} MB)")
     if total > args.limit_mb * 1e6:
-        print(f"package is over {args.limit_mb} MB: look for boto3, botocore or grpc in the layer", file=sys.stderr)
+        print(f"package is over {args.limit_mb} MB: look for boto3, botocore or grpc in the layer, and at what "
+              "shared/Makefile leaves out", file=sys.stderr)
         return 1
     return 0
 
