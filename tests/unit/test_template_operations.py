@@ -152,11 +152,24 @@ def test_sound_settings_pass_the_rules(parameters):
     ("DataStreamNamespace", "Prod", False),
     ("IngestPipeline", "logs-aws.lambda@custom", True),
     ("IngestPipeline", "my pipeline", False),
+    ("RedactBuiltins", "keys,jwt,aws_key_id,basic_auth", True),
+    ("RedactBuiltins", "phone", False),
+    ("RedactKeys", "session_id,X-Api-Key,db.password", True),
+    ("RedactKeys", "pass word", False),
 ])
 def test_parameters_refuse_what_cannot_work(parameter, value, accepted):
     import re
 
     assert bool(re.fullmatch(TEMPLATE["Parameters"][parameter]["AllowedPattern"], value)) is accepted
+
+
+def test_every_redaction_built_in_and_all_of_them_pass_the_template():
+    """The template's list is written out by hand: a built-in missing from it could never be turned on."""
+    from logship.redaction import BUILTINS
+
+    pattern = TEMPLATE["Parameters"]["RedactBuiltins"]["AllowedPattern"]
+    assert re.fullmatch(pattern, ",".join(BUILTINS))
+    assert re.fullmatch(pattern, "all")
 
 
 def test_a_customer_key_may_decrypt_only_through_secrets_manager():
