@@ -3,10 +3,10 @@
 Redaction runs on the raw line, before parsing, so ``message``, ``event.original`` and every string in
 ``json`` are covered at once. Built-ins are opt-in; user patterns are plain regular expressions.
 
-Cheap on the hot path: each built-in has a trigger (a character or a word the line must contain, looked up
-with ``in``) and its pattern runs only on the lines that have it, so a line without secrets costs a few
-substring searches, not one regular expression per rule. Hex identifiers (X-Ray trace ids, request ids)
-are never touched: a card number must stand apart from letters and digits.
+Cheap on the hot path: each built-in has words (or a character) its secrets must contain; one scan looks
+for all of them in the line in lower case, and only a line that has one runs the rules whose words it has,
+so a line without secrets costs that scan, not one regular expression per rule.
+Hex identifiers (X-Ray trace ids, request ids) are never touched: a card number stands apart from letters and digits.
 """
 
 from __future__ import annotations
@@ -50,26 +50,22 @@ _CARD_CANDIDATE = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _THIRTEEN_DIGITS = b"0" * 13
 
 
-def _has_long_number(line: str, _low: str) -> bool:
+def _has_long_number(line: str) -> bool:
     """13 digits in a row once spaces and dashes are taken out: a line without them holds no card number."""
     return line.encode(errors="surrogatepass").translate(_CARD_CANDIDATE, b" -").find(_THIRTEEN_DIGITS) >= 0
 
 
-def _contains(*words: str, lower: bool = False) -> Callable[[str, str], bool]:
-    """A trigger: the line (in lower case, with ``lower``) contains one of the words."""
-    if lower:
-        return lambda _line, low: any(map(low.__contains__, words))
-    return lambda line, _low: any(map(line.__contains__, words))
+Replacement = str | Callable[[re.Match[str]], str]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A built-in: its pattern, its replacement, and the trigger a line must pass before the pattern runs."""
+    """A built-in: its pattern, its replacement, and the words (lower case) one of which a line in lower case
+    must contain before the pattern runs; no words: 13 digits in a row (:func:`_has_long_number`)."""
 
     pattern: str
-    replacement: str | Callable[[re.Match[str]], str]
-    trigger: Callable[[str, str], bool]  # (line, line in lower case) -> worth running the pattern?
-    flags: int = 0
+    replacement: Replacement
+    words: tuple[str, ...]
 
 
 # The order they run in (after ``keys``: a secret named by its key goes whole, before the patterns that would
@@ -78,14 +74,14 @@ KEYS = "keys"
 BUILTINS: dict[str, Rule | None] = {
     KEYS: None,
     "aws_secret": Rule(r"((?i:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)[\"']?\s*[:=]\s*[\"']?)"
-                       r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])", _keep_prefix, _contains("secret", lower=True)),
+                       r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])", _keep_prefix, ("secret",)),
     "basic_auth": Rule(r"((?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:basic)\s+)[A-Za-z0-9+/]+=*", _keep_prefix,
-                       _contains("basic", lower=True)),
-    "bearer": Rule(r"((?i:bearer)\s+)[A-Za-z0-9\-._~+/]+=*", _keep_prefix, _contains("bearer", lower=True)),
-    "jwt": Rule(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", REDACTED, _contains("eyJ")),
-    "aws_key_id": Rule(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", REDACTED, _contains("AKIA", "ASIA")),
-    "email": Rule(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", REDACTED, _contains("@")),
-    "card": Rule(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])", _card, _has_long_number),
+                       ("auth",)),
+    "bearer": Rule(r"((?i:bearer)\s+)[A-Za-z0-9\-._~+/]+=*", _keep_prefix, ("bearer",)),
+    "jwt": Rule(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", REDACTED, ("eyj",)),
+    "aws_key_id": Rule(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", REDACTED, ("akia", "asia")),
+    "email": Rule(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", REDACTED, ("@",)),
+    "card": Rule(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])", _card, ()),
 }
 
 
@@ -106,14 +102,15 @@ class KeyRule:
 
     def __init__(self, keys: Iterable[str]) -> None:
         self._names = tuple(dict.fromkeys(key.lower() for key in keys))
-        self._words = DEFAULT_KEY_WORDS if set(self._names) == set(DEFAULT_KEYS) else tuple(
+        # The words a line must contain for this rule to look: every name holds one of them.
+        self.words = DEFAULT_KEY_WORDS if set(self._names) == set(DEFAULT_KEYS) else tuple(
             name for name in self._names if not any(other in name for other in self._names if other != name))
-        self.trigger = _contains(*self._words, lower=True)
 
-    def __call__(self, text: str, low: str) -> str:
+    def __call__(self, text: str, low: str, found: frozenset[str]) -> str:
+        """``found``: the words the line contains (the others need no look)."""
         if len(low) != len(text):  # a character whose lower case is longer ("İ"): the others' places kept
             low = "".join(char if len(char.lower()) > 1 else char.lower() for char in text)
-        spans = sorted({span for word in self._words for span in self._values(low, word)})
+        spans = sorted({span for word in self.words if word in found for span in self._values(low, word)})
         parts, done = [], 0
         for start, end in spans:
             if start >= done:  # two names around one value: once
@@ -151,28 +148,47 @@ def valid_key_name(name: str) -> bool:
 
 
 class Redactor:
-    """Applies the configured rules in order; a no-op (and free) when none are configured."""
+    """Applies the configured rules in order; a no-op (and free) when none are configured.
+
+    One scan screens a line: which of the chosen built-ins' words the line in lower case contains (and, with
+    ``card``, whether it has 13 digits in a row). A line with none, most lines, is done; a line with some runs
+    the rules whose words it has, told which words they are. Your own patterns run on every line.
+    """
 
     def __init__(self, builtins: Iterable[str] = (), patterns: Iterable[str] = (),
                  keys: Iterable[str] = DEFAULT_KEYS) -> None:
         """``builtins`` are names in :data:`BUILTINS`, ``keys`` the key names of the ``keys`` built-in; all are
         validated by :mod:`logship.config`."""
         chosen = set(builtins)
-        self._keys = KeyRule(keys) if KEYS in chosen else None
-        self._rules = [(rule.trigger, re.compile(rule.pattern, rule.flags), rule.replacement)
-                       for name, rule in BUILTINS.items() if name in chosen and rule is not None]
+        # (words, redact(text, low, found) -> text) in BUILTINS' order; no words: the line's digits decide.
+        self._rules: list[tuple[frozenset[str], Callable[[str, str, frozenset[str]], str]]] = []
+        for name, rule in BUILTINS.items():
+            if name not in chosen:
+                continue
+            if rule is None:
+                key_rule = KeyRule(keys)
+                self._rules.append((frozenset(key_rule.words), key_rule))
+            else:
+                self._rules.append((frozenset(rule.words), _substitute(re.compile(rule.pattern), rule.replacement)))
+        self._words = tuple(dict.fromkeys(word for words, _redact in self._rules for word in sorted(words)))
+        self._numbers = "card" in chosen
         self._patterns = [re.compile(pattern) for pattern in patterns]
 
     def __bool__(self) -> bool:
-        return bool(self._keys or self._rules or self._patterns)
+        return bool(self._rules or self._patterns)
 
     def __call__(self, text: str) -> str:
-        low = text.lower()
-        if self._keys is not None and self._keys.trigger(text, low):
-            text = self._keys(text, low)
-        for trigger, pattern, replacement in self._rules:
-            if trigger(text, low):
-                text = pattern.sub(replacement, text)
-        for pattern in self._patterns:  # a user's pattern has no trigger to look for: it always runs
+        if self._rules:
+            low = text.lower()
+            found = frozenset(filter(low.__contains__, self._words))
+            if found or (self._numbers and _has_long_number(text)):
+                for words, redact in self._rules:
+                    if not found.isdisjoint(words) if words else _has_long_number(text):
+                        text = redact(text, low, found)  # ``low`` may be stale now: it has more words, not fewer
+        for pattern in self._patterns:  # a user's pattern has no words to look for: it always runs
             text = pattern.sub(REDACTED, text)
         return text
+
+
+def _substitute(pattern: re.Pattern[str], replacement: Replacement) -> Callable[[str, str, frozenset[str]], str]:
+    return lambda text, _low, _found: pattern.sub(replacement, text)
