@@ -128,8 +128,8 @@ _Record = tuple[str, int, str, str, Fields]
 class _Batch:
     """What every document of one delivery shares, as a dict and as JSON bytes to splice (encoded once)."""
 
-    __slots__ = ("aws", "cloud_json", "faas", "faas_inner", "log_group", "log_stream", "second", "second_iso",
-                 "shared", "shared_json", "usual", "without")
+    __slots__ = ("aws", "cloud_json", "faas", "log_group", "log_stream", "second", "second_iso", "shared",
+                 "shared_json", "usual", "without")
 
     def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any]) -> None:
         self.log_group, self.log_stream, self.shared = log_group, log_stream, shared
@@ -137,11 +137,10 @@ class _Batch:
                              orjson.dumps(log_stream), b',"event_id":'))
         self.shared_json = self._json(())
         self.without: dict[tuple[str, ...], bytes] = {}  # the shared part less the keys a line merges into
-        # The usual batch shares cloud and a faas dict: a line's own faas keys are spliced in, not merged.
+        # The usual batch shares cloud and a faas dict: a line's own faas keys join the batch's in its own part.
         self.faas = shared.get("faas")
         self.usual = list(shared) == ["cloud", "faas"] and isinstance(self.faas, dict) and bool(self.faas)
         self.cloud_json = self._json(("faas",))
-        self.faas_inner = orjson.dumps(self.faas)[1:-1] if self.usual else b""
         self.second, self.second_iso = -1, b""
 
     def _json(self, left_out: tuple[str, ...]) -> bytes:
@@ -162,49 +161,45 @@ class _Batch:
         """The document's bulk action and source (NDJSON, ``start`` being :func:`action_start` of its index), or
         None when orjson cannot write it as the stdlib would (then the sink encodes the source dict).
 
-        Takes the keys it merges with the batch's (``faas``) out of ``fields``; they are back when it returns None.
+        The source is spliced from three parts: the time and ``aws`` (formatted), what the batch shares (encoded
+        once) and the line's own part, ``message`` and its fields, in one ``orjson.dumps`` (a key the batch
+        shares too, as ``faas``, merged into the line's part and left out of the shared one).
         """
-        faas = None
         try:
             if not fields:
-                tail, rest = self.shared_json, b"}\n"
+                tail, own = self.shared_json, (b',"message":', orjson.dumps(message), b"}\n")
             else:
-                if self.usual:
-                    faas = fields.pop("faas", None)
-                    tail = self._faas(faas) if faas is not None else self.shared_json
+                faas = fields.get("faas") if self.usual else None
+                if faas is not None:
+                    tail = self.cloud_json
+                    line_part = orjson.dumps({"message": message, **fields,
+                                              "faas": {**self.faas, **faas} if isinstance(faas, dict) else faas})
+                elif self.usual or not (merged := self._merged(fields)):
+                    tail, line_part = self.shared_json, orjson.dumps({"message": message, **fields})
                 else:
-                    tail, fields = self._merged(fields)
-                rest = b"".join((b",", orjson.dumps(fields)[1:], b"\n")) if fields else b"}\n"
-                if b"null" in rest and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
-                    raise orjson.JSONEncodeError
+                    tail, line_part = merged[0], orjson.dumps({"message": message, **merged[1]})
+                if b"null" in line_part and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
+                    return None
+                own = (b",", memoryview(line_part)[1:], b"\n")
             seconds = timestamp // 1000
             if seconds != self.second:  # a batch spans few seconds: each formatted once
                 self.second, self.second_iso = seconds, iso_second(seconds)
             if with_id and event_id.isalnum():  # CloudWatch ids are digits: nothing to escape
                 id_bytes = event_id.encode()
                 return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', self.second_iso,
-                                 MILLIS_Z[timestamp - seconds * 1000], b'","message":', orjson.dumps(message),
-                                 self.aws, b'"', id_bytes, b'"}}', tail, rest))
+                                 MILLIS_Z[timestamp - seconds * 1000], b'"', self.aws, b'"', id_bytes, b'"}}', tail,
+                                 *own))
             return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"',
-                             iso_millis_bytes(timestamp), b'","message":', orjson.dumps(message), self.aws,
-                             orjson.dumps(event_id), b"}}", tail, rest))
+                             iso_millis_bytes(timestamp), b'"', self.aws, orjson.dumps(event_id), b"}}", tail, *own))
         except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, nesting deeper than orjson goes
-            if faas is not None:
-                fields["faas"] = faas
             return None
 
-    def _faas(self, faas: Any) -> bytes:
-        """cloud and faas, the line's faas keys beside the batch's (merged when they share one: START's version)."""
-        if isinstance(faas, dict) and faas and self.faas.keys().isdisjoint(faas):  # type: ignore[union-attr]
-            return b"".join((self.cloud_json, b',"faas":{', self.faas_inner, b",", orjson.dumps(faas)[1:]))
-        merged = {**self.faas, **faas} if isinstance(faas, dict) else faas  # type: ignore[dict-item]
-        return b"".join((self.cloud_json, b',"faas":', orjson.dumps(merged)))
-
-    def _merged(self, fields: Fields) -> tuple[bytes, Fields]:
-        """The shared part without the keys the line has too, and the line's fields with those merged in."""
+    def _merged(self, fields: Fields) -> tuple[bytes, Fields] | None:
+        """The shared part without the keys the line has too, and the line's fields with those merged in; None
+        when the line shares no key with the batch."""
         merged = tuple([key for key in self.shared if key in fields])
         if not merged:
-            return self.shared_json, fields
+            return None
         tail = self.without.get(merged) or self.without.setdefault(merged, self._json(merged))
         fields = {**fields}
         for key in merged:
