@@ -8,10 +8,9 @@ costs no API call on the hot path; the shipper's own log group is never subscrib
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from logship.documents import Document
 from logship.report import emf_record
 
 MAX_METRICS_PER_RECORD = 100
@@ -105,18 +104,6 @@ class FunctionMetrics:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def metric_records(documents: Iterable[Document], namespace: str) -> list[dict[str, Any]]:
-    """EMF records for documents built with their sources (:meth:`DocumentBuilder.build`)."""
-    metrics = FunctionMetrics()
-    for document in documents:
-        name = document.source.get("faas", {}).get("name")
-        if name:
-            function = metrics.function(name)
-            function.saw(1, document.timestamp)
-            function.add(document.source, document.id)
-    return metrics.records(namespace)
 
 
 def _monitoring_records(namespace: str, dimensions: dict[str, str],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from logship.documents import DocumentBuilder
-from logship.function_metrics import cloudwatch_unit, metric_records
-from logship.payload import parse_batch
+from logship.function_metrics import FunctionMetrics, cloudwatch_unit
+from logship.payload import read_delivery
 from tests.payloads import encode, load
 from tests.unit.test_report import assert_valid_emf
 
@@ -12,7 +12,11 @@ BUILDER = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
 
 
 def records_for(payload: dict) -> list[dict]:
-    return metric_records(BUILDER.build(parse_batch(encode(payload))), "logship/functions")
+    """The records ship-logs prints: counted while the documents are built, as the shipper builds them."""
+    metrics = FunctionMetrics()
+    for _document in BUILDER.documents(read_delivery(encode(payload)), metrics):
+        pass
+    return metrics.records("logship/functions")
 
 
 def test_invocations_cold_starts_timeouts_errors_per_function():
