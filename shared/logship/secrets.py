@@ -61,14 +61,7 @@ def _found(value: dict[str, Any]) -> str:
 
 def basic_credentials(arn: str, text: Any) -> tuple[str, str]:
     """``username``/``password`` from the secret's text, or an error naming what is wrong (never a value)."""
-    value = _object(arn, text, _SHAPE)
-    wrong = _missing(value, "username", "password")
-    if wrong:
-        raise SecretError(f"secret {arn} must be a JSON string {_SHAPE}: {' and '.join(wrong)} missing, empty "
-                          f"or not a string (keys found: {_found(value)})")
-    if ":" in value["username"]:
-        raise SecretError(f"secret {arn}: the username contains ':', which basic auth cannot carry")
-    return value["username"], value["password"]
+    return _pair(arn, _object(arn, text, _SHAPE), _SHAPE, ("username", "password"), ("the username", "basic auth"))
 
 
 def api_key_token(arn: str, text: Any) -> str:
@@ -84,13 +77,21 @@ def api_key_token(arn: str, text: Any) -> str:
             raise SecretError(f"secret {arn}: \"encoded\" must be the base64 of id:api_key (Kibana's \"Encoded\" "
                               "form); for the id:api_key form, store {\"id\": ..., \"api_key\": ...} instead")
         return encoded.strip()
-    wrong = _missing(value, "id", "api_key")
+    key_id, api_key = _pair(arn, value, _KEY_SHAPE, ("id", "api_key"), ("the API key id", "the ApiKey header"))
+    return base64.b64encode(f"{key_id}:{api_key}".encode()).decode()
+
+
+def _pair(arn: str, value: dict[str, Any], shape: str, keys: tuple[str, str],
+          names: tuple[str, str]) -> tuple[str, str]:
+    """The two non-empty strings ``keys`` name, the first without ':' (``names``: what it is, what carries it)."""
+    wrong = _missing(value, *keys)
     if wrong:
-        raise SecretError(f"secret {arn} must be a JSON string {_KEY_SHAPE}: {' and '.join(wrong)} missing, empty "
+        raise SecretError(f"secret {arn} must be a JSON string {shape}: {' and '.join(wrong)} missing, empty "
                           f"or not a string (keys found: {_found(value)})")
-    if ":" in value["id"]:
-        raise SecretError(f"secret {arn}: the API key id contains ':', which the ApiKey header cannot carry")
-    return base64.b64encode(f"{value['id']}:{value['api_key']}".encode()).decode()
+    first, second = value[keys[0]], value[keys[1]]
+    if ":" in first:
+        raise SecretError(f"secret {arn}: {names[0]} contains ':', which {names[1]} cannot carry")
+    return first, second
 
 
 def _decodes_to_id_and_key(encoded: str) -> bool:
