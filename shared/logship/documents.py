@@ -16,7 +16,7 @@ from logship.lines import Fields, LineParser, StackJoiner
 from logship.lines.stacks import OPENS_A_STACK
 from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
-from logship.timefmt import MILLIS_Z, index_day, iso_millis, iso_millis_bytes, iso_second
+from logship.timefmt import MILLIS_Z, index_day, iso_millis, iso_second
 
 if TYPE_CHECKING:
     from logship.function_metrics import FunctionCounts, FunctionMetrics
@@ -184,13 +184,13 @@ class _Batch:
             seconds = timestamp // 1000
             if seconds != self.second:  # a batch spans few seconds: each formatted once
                 self.second, self.second_iso = seconds, iso_second(seconds)
+            millis = MILLIS_Z[timestamp - seconds * 1000]
             if with_id and event_id.isalnum():  # CloudWatch ids are digits: nothing to escape
                 id_bytes = event_id.encode()
-                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', self.second_iso,
-                                 MILLIS_Z[timestamp - seconds * 1000], b'"', self.aws, b'"', id_bytes, b'"}}', tail,
-                                 *own))
-            return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"',
-                             iso_millis_bytes(timestamp), b'"', self.aws, orjson.dumps(event_id), b"}}", tail, *own))
+                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', self.second_iso, millis,
+                                 b'"', self.aws, b'"', id_bytes, b'"}}', tail, *own))
+            return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"', self.second_iso,
+                             millis, b'"', self.aws, orjson.dumps(event_id), b"}}", tail, *own))
         except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, nesting deeper than orjson goes
             return None
 

@@ -29,18 +29,6 @@ def index_day(epoch_ms: int) -> str:
 
 
 MILLIS_Z = tuple(b".%03dZ" % millis for millis in range(1000))  # the end of an ISO time, by millisecond
-_SECONDS: dict[int, bytes] = {}  # "YYYY-MM-DDTHH:MM:SS" by epoch second: a batch spans few of them
-
-
-def iso_millis_bytes(epoch_ms: int) -> bytes:
-    """:func:`iso_millis` as bytes, for a document encoded by parts; each second formatted once."""
-    seconds, millis = divmod(epoch_ms, 1000)
-    prefix = _SECONDS.get(seconds)
-    if prefix is None:
-        if len(_SECONDS) >= 4096:
-            _SECONDS.clear()
-        prefix = _SECONDS[seconds] = iso_millis(seconds * 1000)[:19].encode()
-    return prefix + MILLIS_Z[millis]
 
 
 def iso_second(seconds: int) -> bytes:
