@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, Protocol
 
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
@@ -228,27 +227,20 @@ class BulkSink:
     def _first_pass(self, documents: Iterator[Document], failed: Iterator[Document], deadline: Deadline,
                     ledger: Ledger) -> list[_Entry]:
         """Every document sent once, in bulk requests bounded by bytes and count, as the documents come (then
-        ``failed``); returns what is worth trying again. A document the builder encoded goes as it is: its retry
-        state (an :class:`_Entry`) is made only if it needs one."""
-        retry: list[_Entry] = []
-        chunk: list[_Item] = []
-        size = 0
-        for item in chain(documents, self._stand_ins(failed, ledger)):
-            if type(item) is not _Entry:
-                ledger.events_in += 1
-                if item.body is None:
-                    item = self._entry(item, ledger)  # type: ignore[arg-type]
-                    if item is None:
-                        continue
-            length = len(item.body)  # type: ignore[union-attr]
-            if chunk and (size + length > self._max_bytes or len(chunk) >= self._max_docs):
-                retry += self._send(chunk, deadline, ledger)
-                chunk, size = [], 0
-            chunk.append(item)  # type: ignore[arg-type]
-            size += length
-        if chunk:
-            retry += self._send(chunk, deadline, ledger)
-        return retry
+        ``failed``); returns what is worth trying again."""
+        return self._send_all(self._first_items(documents, failed, ledger), deadline, ledger)
+
+    def _first_items(self, documents: Iterator[Document], failed: Iterator[Document],
+                     ledger: Ledger) -> Iterator[_Item]:
+        """Each document counted in: as the builder encoded it (retry state, an :class:`_Entry`, made only if it
+        needs one), else encoded here; then the stand-ins."""
+        for document in documents:
+            ledger.events_in += 1
+            if document.body is not None:
+                yield document
+            elif (entry := self._entry(document, ledger)) is not None:
+                yield entry
+        yield from self._stand_ins(failed, ledger)
 
     def _entry(self, document: Document, ledger: Ledger) -> _Entry | None:
         """A document the builder left to the stdlib's encoder; None when it fell back to nothing (pending)."""
@@ -303,8 +295,8 @@ class BulkSink:
         if chunk:
             yield chunk
 
-    def _send_all(self, queue: list[_Entry], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
-        """One pass over the queue; returns what is worth trying again."""
+    def _send_all(self, queue: Iterable[_Item], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
+        """One pass over the queue, a bulk request at a time; returns what is worth trying again."""
         retry: list[_Entry] = []
         for chunk in self._chunks(queue):
             retry.extend(self._send(chunk, deadline, ledger))
