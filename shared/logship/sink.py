@@ -300,6 +300,7 @@ class BulkSink:
         retry: list[_Entry] = []
         for chunk in self._chunks(queue):
             retry.extend(self._send(chunk, deadline, ledger))
+            del chunk  # sent: the next request's documents are gathered without this one's held
         return retry
 
     def _send(self, items: list[_Item], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
