@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,10 +15,10 @@ from logship.lines import Fields, LineParser, StackJoiner
 from logship.lines.stacks import OPENS_A_STACK
 from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
-from logship.timefmt import MILLIS_Z, index_day, iso_millis, iso_second
+from logship.timefmt import MILLIS_Z, iso_millis, iso_second
 
 if TYPE_CHECKING:
-    from logship.function_metrics import FunctionCounts, FunctionMetrics
+    from logship.function_metrics import FunctionMetrics
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 # YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
@@ -108,6 +107,7 @@ def _unparsed(line: str, exc: Exception) -> tuple[str, Fields]:
 
 
 _strict = json.JSONEncoder(allow_nan=False).encode
+_MS_PER_DAY = 86_400_000
 
 
 def _finite(fields: Fields) -> bool:
@@ -118,30 +118,60 @@ def _finite(fields: Fields) -> bool:
     return True
 
 
-_MS_PER_DAY = 86_400_000
-# Lines parsed before their documents are built and handed on: a bound on what exists at once, not on a batch.
-RECORDS_AT_ONCE = 1000
+# Documents built before they are handed on as a page: a bound on what exists at once, not on a batch.
+PAGE_DOCUMENTS = 1000
 # One event after parsing and stack joining: (id, timestamp, line as redacted, message, line fields).
 _Record = tuple[str, int, str, str, Fields]
+
+
+class Page:
+    """Documents built together, in the batch's order: the bulk lines the sink sends (``bodies``, ``size``
+    bytes in all), and each document as a :class:`Document` only when the sink asks for it (a retry, a
+    fallback): most never are, so most are never made."""
+
+    __slots__ = ("_events", "_make", "bodies", "size")
+
+    def __init__(self, bodies: list[bytes], events: list[tuple[str, int, str]],
+                 make: Callable[[str, int, str, bytes], Document]) -> None:
+        self.bodies, self._events, self._make = bodies, events, make  # events: (id, timestamp, line) per body
+        self.size = sum(map(len, bodies))
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def documents(self) -> list[Document]:
+        make = self._make
+        return [make(*event, body) for event, body in zip(self._events, self.bodies, strict=True)]
+
+    def cut(self, at: int) -> tuple[Page, Page]:
+        """The first ``at`` documents, and the rest."""
+        return (Page(self.bodies[:at], self._events[:at], self._make),
+                Page(self.bodies[at:], self._events[at:], self._make))
 
 
 class _Batch:
     """What every document of one delivery shares, as a dict and as JSON bytes to splice (encoded once)."""
 
-    __slots__ = ("aws", "cloud_json", "faas", "log_group", "log_stream", "second", "second_iso", "shared",
-                 "shared_json", "usual", "without")
+    __slots__ = ("_id_start", "_index_day", "_naming", "_start", "_with_id", "aws", "aws_quoted", "cloud_json",
+                 "faas", "log_group", "log_stream", "second", "second_iso", "shared", "shared_json",
+                 "shared_message", "usual", "without")
 
-    def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any]) -> None:
+    def __init__(self, log_group: str, log_stream: str, shared: dict[str, Any], naming: IndexNaming,
+                 with_id: bool) -> None:
         self.log_group, self.log_stream, self.shared = log_group, log_stream, shared
+        self._naming, self._with_id = naming, with_id
         self.aws = b"".join((b',"aws":{"cloudwatch":{"log_group":', orjson.dumps(log_group), b',"log_stream":',
                              orjson.dumps(log_stream), b',"event_id":'))
+        self.aws_quoted = b'"' + self.aws + b'"'  # the time's closing quote before, the id's opening one after
         self.shared_json = self._json(())
+        self.shared_message = b'"}}' + self.shared_json + b',"message":'  # after a plain id, for a line without fields
         self.without: dict[tuple[str, ...], bytes] = {}  # the shared part less the keys a line merges into
         # The usual batch shares cloud and a faas dict: a line's own faas keys join the batch's in its own part.
         self.faas = shared.get("faas")
         self.usual = list(shared) == ["cloud", "faas"] and isinstance(self.faas, dict) and bool(self.faas)
         self.cloud_json = self._json(("faas",))
-        self.second, self.second_iso = -1, b""
+        self.second, self.second_iso, self._index_day = -1, b"", -1
+        self._start = self._id_start = b""
 
     def _json(self, left_out: tuple[str, ...]) -> bytes:
         return b"".join(b',"%s":%s' % (key.encode(), orjson.dumps(value))
@@ -156,17 +186,33 @@ class _Batch:
         _merge(source, fields)
         return source
 
-    def encode(self, start: bytes, with_id: bool, timestamp: int, message: str, event_id: str,
-               fields: Fields) -> bytes | None:
-        """The document's bulk action and source (NDJSON, ``start`` being :func:`action_start` of its index), or
-        None when orjson cannot write it as the stdlib would (then the sink encodes the source dict).
+    def _second(self, timestamp: int, seconds: int) -> None:
+        """A new second: its ISO text, and its index's create action (a batch spans few seconds, a day or two)."""
+        self.second, self.second_iso = seconds, iso_second(seconds)
+        if timestamp // _MS_PER_DAY != self._index_day:
+            self._index_day = timestamp // _MS_PER_DAY
+            self._start = action_start(self._naming.index(timestamp))
+            self._id_start = self._start + b',"_id":"'
+
+    def encode(self, timestamp: int, message: str, event_id: str, fields: Fields) -> bytes | None:
+        """The document's bulk action and source (NDJSON), or None when orjson cannot write it as the stdlib
+        would (then the sink encodes the source dict).
 
         The source is spliced from three parts: the time and ``aws`` (formatted), what the batch shares (encoded
         once) and the line's own part, ``message`` and its fields, in one ``orjson.dumps`` (a key the batch
         shares too, as ``faas``, merged into the line's part and left out of the shared one).
         """
         try:
+            seconds = timestamp // 1000
+            if seconds != self.second:
+                self._second(timestamp, seconds)
+            millis = MILLIS_Z[timestamp - seconds * 1000]
+            id_bytes = event_id.encode()
+            plain_id = self._with_id and id_bytes.isalnum()  # CloudWatch ids are digits: nothing to escape
             if not fields:
+                if plain_id:  # the commonest document of all: one join
+                    return b"".join((self._id_start, id_bytes, b'"}}\n{"@timestamp":"', self.second_iso, millis,
+                                     self.aws_quoted, id_bytes, self.shared_message, orjson.dumps(message), b"}\n"))
                 tail, own = self.shared_json, (b',"message":', orjson.dumps(message), b"}\n")
             else:
                 faas = fields.get("faas") if self.usual else None
@@ -181,16 +227,11 @@ class _Batch:
                 if b"null" in line_part and not _finite(fields):  # orjson writes NaN as null; the stdlib refuses it
                     return None
                 own = (b",", memoryview(line_part)[1:], b"\n")
-            seconds = timestamp // 1000
-            if seconds != self.second:  # a batch spans few seconds: each formatted once
-                self.second, self.second_iso = seconds, iso_second(seconds)
-            millis = MILLIS_Z[timestamp - seconds * 1000]
-            if with_id and event_id.isalnum():  # CloudWatch ids are digits: nothing to escape
-                id_bytes = event_id.encode()
-                return b"".join((start, b',"_id":"', id_bytes, b'"}}\n{"@timestamp":"', self.second_iso, millis,
-                                 b'"', self.aws, b'"', id_bytes, b'"}}', tail, *own))
-            return b"".join((action_line(start, event_id if with_id else None), b'{"@timestamp":"', self.second_iso,
-                             millis, b'"', self.aws, orjson.dumps(event_id), b"}}", tail, *own))
+            if plain_id:
+                return b"".join((self._id_start, id_bytes, b'"}}\n{"@timestamp":"', self.second_iso, millis,
+                                 self.aws_quoted, id_bytes, b'"}}', tail, *own))
+            return b"".join((action_line(self._start, event_id if self._with_id else None), b'{"@timestamp":"',
+                             self.second_iso, millis, b'"', self.aws, orjson.dumps(event_id), b"}}", tail, *own))
         except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, nesting deeper than orjson goes
             return None
 
@@ -240,6 +281,53 @@ def bulk_lines(document: Document, with_id: bool = True) -> bytes:
                      _dumps(document.source).encode(), b"\n"))
 
 
+class _Pages:
+    """Bulk lines gathered into a page until it is handed on (full, or before a document orjson cannot write)."""
+
+    __slots__ = ("_make", "bodies", "events")
+
+    def __init__(self, make: Callable[[str, int, str, bytes], Document]) -> None:
+        self._make = make
+        self.bodies: list[bytes] = []
+        self.events: list[tuple[str, int, str]] = []  # (id, timestamp, line) per body
+
+    def take(self) -> Page:
+        page = Page(self.bodies, self.events, self._make)
+        self.bodies, self.events = [], []
+        return page
+
+
+class _Stacks:
+    """A batch's stack joiner, holding back the lines of an open stack trace until it ends (its first line gets
+    the whole trace): ``held`` is empty while no stack is open."""
+
+    __slots__ = ("_joiner", "held")
+
+    def __init__(self) -> None:
+        self._joiner = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
+        self.held: list[_Record] = []
+
+    def add(self, record: _Record) -> list[_Record]:
+        """The records no later line can change any more, now that ``record`` has been joined (in place)."""
+        joiner = self._joiner
+        before = joiner.head
+        joiner.add(record[3], record[4])
+        if joiner.head is before is not None:  # a line of the open stack
+            self.held.append(record)
+            return []
+        ready, self.held = [*self.held, record], []  # the stack before (if any) is complete
+        if joiner.head is not None:  # ... and this line opens a new one
+            ready.pop()
+            self.held.append(record)
+        return ready
+
+    def finish(self) -> list[_Record]:
+        """The held lines, once the batch has ended their stack."""
+        self._joiner.finish()
+        ready, self.held = self.held, []
+        return ready
+
+
 class DocumentBuilder:
     """Turns batches into documents with one configuration; build once per cold start."""
 
@@ -261,18 +349,24 @@ class DocumentBuilder:
         if faas:
             shared["faas"] = faas
         _merge(shared, naming_fields(faas.get("name"), self._pattern))
-        return _Batch(batch.log_group, batch.log_stream, shared)
+        return _Batch(batch.log_group, batch.log_stream, shared, self.naming, self._document_ids)
 
-    def _records(self, batch: Delivery | LogBatch, function: FunctionCounts | None = None) -> Iterator[list[_Record]]:
-        """The events parsed, a list at a time (at most :data:`RECORDS_AT_ONCE`), each once nothing can change it
-        any more: the lines of an open stack trace are held back until the stack ends (its first line gets the
-        whole trace). ``function`` sees each slice."""
-        parse, redact, repaired = self._parser.parse, self._redactor, batch.repaired
-        stacks = StackJoiner()  # a stack trace spread over consecutive events of this batch (one stream)
-        join = stacks.add
-        held: list[_Record] = []  # lines of the open stack, if any (none while no stack is open)
-        done: list[_Record] = []
-        for ids, timestamps, lines in batch.slices():
+    def pages(self, delivery: Delivery | LogBatch, metrics: FunctionMetrics | None = None) -> Iterator[Page | Document]:
+        """The delivery's documents in order, built as its slices are read, for the sink to send as they come:
+        pages of bulk lines (at most :data:`PAGE_DOCUMENTS` each) and, now and then, a document orjson cannot
+        write as the stdlib would (with its source dict, for the sink's encoder). ``metrics`` counts the lines.
+
+        One loop parses, joins stacks and encodes. A line without fields while no stack is open is final at once;
+        the lines of an open stack trace are held back until the stack ends (its first line gets the whole trace).
+        """
+        parts = self._batch(delivery)
+        name = parts.shared.get("faas", {}).get("name")
+        function = metrics.function(name) if metrics is not None and name else None
+        count = function.add if function is not None else None
+        parse, redact, repaired, encode = self._parser.parse, self._redactor, delivery.repaired, parts.encode
+        out = _Pages(self._maker(delivery, parts))
+        stacks = _Stacks()
+        for ids, timestamps, lines in delivery.slices():
             if function is not None and ids:
                 function.saw(len(ids), max(timestamps))
             for event_id, timestamp, text in zip(ids, timestamps, lines, strict=True):
@@ -281,68 +375,58 @@ class DocumentBuilder:
                     message, fields = parse(line)
                 except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
                     message, fields = _unparsed(line, exc)
-                if not fields and stacks.head is None and not repaired and not message.startswith(OPENS_A_STACK):
-                    done.append((event_id, timestamp, line, message, fields))  # plain, no stack open: final now
+                if not fields and not stacks.held and not repaired and not message.startswith(OPENS_A_STACK):
+                    body = encode(timestamp, message, event_id, fields)  # plain, no stack open: final now
+                    if body is not None:
+                        out.bodies.append(body)
+                        out.events.append((event_id, timestamp, line))
+                        if len(out.bodies) >= PAGE_DOCUMENTS:
+                            yield out.take()
+                        continue
+                    ready = [(event_id, timestamp, line, message, fields)]
                 else:
-                    before = stacks.head
-                    join(message, fields)
-                    if repaired and event_id in repaired:
+                    ready = stacks.add((event_id, timestamp, line, message, fields))
+                    if repaired and event_id in repaired:  # after joining: the mark is no field a stack looks at
                         fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
-                    record = (event_id, timestamp, line, message, fields)
-                    if stacks.head is None:
-                        done += held
-                        held.clear()
-                        done.append(record)
-                    elif stacks.head is before:  # a line of the open stack
-                        held.append(record)
-                    else:  # a new stack opens: the one before (if any) is complete
-                        done += held
-                        held[:] = [record]
-                if len(done) >= RECORDS_AT_ONCE:
-                    yield done
-                    done = []
-        stacks.finish()
-        yield done + held
+                yield from self._release(ready, out, parts, count)
+        yield from self._release(stacks.finish(), out, parts, count)
+        if out.bodies:
+            yield out.take()
 
-    def documents(self, delivery: Delivery | LogBatch,
-                  metrics: FunctionMetrics | None = None) -> Iterator[Document]:
-        """One document per event, its source encoded, as the delivery's slices are read: for the sink, which
-        sends them in bulk requests as they come. ``metrics`` counts the lines as they go."""
-        return chain.from_iterable(self._documents(delivery, metrics))
-
-    def _documents(self, delivery: Delivery | LogBatch, metrics: FunctionMetrics | None) -> Iterator[list[Document]]:
-        parts = self._batch(delivery)
-        name = parts.shared.get("faas", {}).get("name")
-        function = metrics.function(name) if metrics is not None and name else None
-        count = function.add if function is not None else None
-        rebuild, encode = self._rebuilder(delivery, parts), parts.encode
-        index, index_day_number, start, with_id = "", -1, b"", self._document_ids
-        for records in self._records(delivery, function):
-            documents = []
-            append = documents.append
-            for event_id, timestamp, line, message, fields in records:
-                if timestamp // _MS_PER_DAY != index_day_number:  # a batch spans a day or two: named once per day
-                    index_day_number, index = timestamp // _MS_PER_DAY, self.naming.index(timestamp)
-                    start = action_start(index)
-                if fields and count is not None:
-                    count(fields, event_id)
-                body = encode(start, with_id, timestamp, message, event_id, fields)
-                source = None if body is not None else parts.source(timestamp, message, event_id, fields)
-                append(Document(index, event_id, source, line, timestamp, body, rebuild))
-            yield documents
+    def _release(self, records: list[_Record], out: _Pages, parts: _Batch,
+                 count: Callable[[Fields, str], None] | None) -> Iterator[Page | Document]:
+        """Records no later line can change, counted and encoded; a full page, or an odd document, handed on."""
+        for event_id, timestamp, line, message, fields in records:
+            if fields and count is not None:
+                count(fields, event_id)
+            body = parts.encode(timestamp, message, event_id, fields)
+            if body is None:
+                if out.bodies:
+                    yield out.take()
+                yield Document(self.naming.index(timestamp), event_id,
+                               parts.source(timestamp, message, event_id, fields), line, timestamp)
+            else:
+                out.bodies.append(body)
+                out.events.append((event_id, timestamp, line))
+        if len(out.bodies) >= PAGE_DOCUMENTS:
+            yield out.take()
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:
-        """Every document of the batch at once, each with its ``source`` dict (tests, tools)."""
-        parts = self._batch(batch)
-        stream, prefix = self.naming.data_stream, self.index_prefix
-        return [Document(stream or f"{prefix}-{index_day(timestamp)}", event_id,
-                         parts.source(timestamp, message, event_id, fields), line, timestamp)
-                for records in self._records(batch)
-                for event_id, timestamp, line, message, fields in records]
+        """Every document of the batch at once, each with its ``source`` dict read back from what the sink would
+        send (tests, tools)."""
+        built: list[Document] = []
+        for item in self.pages(batch):
+            for document in item.documents() if isinstance(item, Page) else (item,):
+                if document.body is not None:
+                    document = Document(document.index, document.id, json.loads(document.body.split(b"\n")[1]),
+                                        document.line, document.timestamp)
+                built.append(document)
+        return built
 
-    def _rebuilder(self, batch: Delivery | LogBatch, parts: _Batch) -> Callable[[Document], dict[str, Any]]:
-        """A document's source from its line again (for a fallback, rare): all but what stack joining added."""
-        parse = self._parser.parse
+    def _maker(self, batch: Delivery | LogBatch, parts: _Batch) -> Callable[[str, int, str, bytes], Document]:
+        """A page's document, made when the sink asks for one. Its source, if a fallback asks (rare), is rebuilt
+        from its line: all but what stack joining added."""
+        parse, index = self._parser.parse, self.naming.index
 
         def rebuild(document: Document) -> dict[str, Any]:
             try:
@@ -353,7 +437,10 @@ class DocumentBuilder:
                 fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
             return parts.source(document.timestamp, message, document.id, fields)
 
-        return rebuild
+        def make(event_id: str, timestamp: int, line: str, body: bytes) -> Document:
+            return Document(index(timestamp), event_id, None, line, timestamp, body, rebuild)
+
+        return make
 
     def rejected(self, batch: Delivery | LogBatch) -> list[Document]:
         """The failed-index documents for the batch's events that cannot be indexed as they are."""

@@ -415,7 +415,7 @@ class Delivery:
 # expands tens of times): a trade of one more orjson pass for memory, not a limit of AWS's.
 READ_IN_SLICES_ABOVE = 4 * 1024 * 1024
 _SLICE_BYTES = 512 * 1024
-_USUAL = itemgetter("id", "timestamp", "message")
+_ID, _TIMESTAMP, _MESSAGE = itemgetter("id"), itemgetter("timestamp"), itemgetter("message")
 _ARRAY_START = re.compile(rb"\s*:\s*\[")
 _SPACE = b" \t\r\n"
 
@@ -427,8 +427,9 @@ def _usual(items: Any) -> EventSlice | None:
     if not items:
         return EventSlice((), (), ())
     try:
-        ids, timestamps, messages = zip(*map(_USUAL, items), strict=True)
-        usual = (all(map(str.isascii, ids)) and min(map(len, ids)) > 0 and max(map(len, ids)) <= MAX_ID_BYTES
+        ids, timestamps, messages = list(map(_ID, items)), list(map(_TIMESTAMP, items)), list(map(_MESSAGE, items))
+        lengths = set(map(len, ids))  # a TypeError for a number; "".join below refuses any other id not text
+        usual = ("".join(ids).isascii() and min(lengths) > 0 and max(lengths) <= MAX_ID_BYTES
                  and set(map(type, timestamps)) == {int} and min(timestamps) >= 0
                  and max(timestamps) <= MAX_TIMESTAMP_MS and set(map(type, messages)) == {str})
     except (KeyError, TypeError):  # an event without a field, or not an object; an id that is not text

@@ -72,7 +72,7 @@ class Shipper:
             try:
                 # Built, encoded and sent a bulk request at a time: the batch's documents never all exist at once.
                 ledger = Ledger() if batch.is_control else self.sink.write(
-                    self.builder.documents(batch, metrics), deadline, failed=self.builder.rejected(batch))
+                    self.builder.pages(batch, metrics), deadline, failed=self.builder.rejected(batch))
             except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
         except Exception as exc:  # a bad payload, or a bug: the one line says so

@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 import re
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Protocol
 
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
@@ -19,7 +21,7 @@ from opensearchpy.exceptions import ConnectionTimeout, SerializationError, Trans
 from urllib3.exceptions import ConnectTimeoutError
 
 from logship.bounded_connection import CredentialsTimeoutError
-from logship.documents import UNENCODABLE, Document, bulk_lines
+from logship.documents import UNENCODABLE, Document, Page, bulk_lines
 from logship.secrets import secret_error_in
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -91,11 +93,38 @@ class _Entry:
     maybe_written: bool = False  # a request carrying it may have been carried out; its answer was lost
 
 
-_Item = Document | _Entry  # what a request carries: a document on its first try, or an entry with retry state
+# What a request carries: a page of documents on their first try (made into entries only if one needs retry
+# state), or an entry.
+_Item = Page | _Entry
 
 
-def _as_entries(items: list[_Item]) -> list[_Entry]:
-    return [item if type(item) is _Entry else _Entry(item, item.body) for item in items]  # type: ignore[arg-type]
+def _as_entries(items: Iterable[_Item]) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for item in items:
+        if type(item) is Page:
+            entries += [_Entry(document, document.body) for document in item.documents()]  # type: ignore[arg-type]
+        else:
+            entries.append(item)  # type: ignore[arg-type]
+    return entries
+
+
+def _bodies(items: list[_Item]) -> list[bytes]:
+    """Each document's bulk lines, in the request's order."""
+    bodies: list[bytes] = []
+    for item in items:
+        if type(item) is Page:
+            bodies += item.bodies
+        else:
+            bodies.append(item.body)  # type: ignore[union-attr]
+    return bodies
+
+
+def _count(item: _Item) -> int:
+    return len(item) if type(item) is Page else 1
+
+
+def _size(item: _Item) -> int:
+    return item.size if type(item) is Page else len(item.body)  # type: ignore[union-attr]
 
 
 def encode(document: Document) -> bytes:
@@ -200,14 +229,15 @@ class BulkSink:
         self._backoff_cap_s = backoff_cap_s
         self._sleep = sleep
 
-    def write(self, documents: Iterable[Document], deadline: Deadline, *,
+    def write(self, documents: Iterable[Page | Document], deadline: Deadline, *,
               failed: Iterable[Document] = ()) -> Ledger:
         """Write every document or leave it counted as pending; never drops one silently.
 
-        ``documents`` may be a generator: they are encoded and sent in bulk requests as they come, so a
-        batch's documents need not all exist at once. ``failed`` are stand-ins already in their last form
-        (events the payload could not carry), sent after them: counted ``failed`` once written. Raises
-        :class:`WriteStoppedError` (with the ledger) when sending cannot go on: credentials refused or unreadable.
+        ``documents`` may be a generator of pages (the builder's, bulk lines ready) and documents (encoded here):
+        they are sent in bulk requests as they come, so a batch's documents need not all exist at once.
+        ``failed`` are stand-ins already in their last form (events the payload could not carry), sent after
+        them: counted ``failed`` once written. Raises :class:`WriteStoppedError` (with the ledger) when sending
+        cannot go on: credentials refused or unreadable.
         """
         ledger = Ledger()
         self._refreshed = False
@@ -215,7 +245,7 @@ class BulkSink:
         try:
             self._drain(self._first_pass(documents, failed, deadline, ledger), deadline, ledger)
         except WriteStoppedError as stop:
-            ledger.events_in += sum(1 for _ in documents) + sum(1 for _ in failed)  # never read: pending too
+            ledger.events_in += sum(map(_count, documents)) + sum(1 for _ in failed)  # never read: pending too
             ledger.pending += ledger.events_in - ledger.settled
             ledger.reasons = [str(stop)[:300], *ledger.reasons][:5]
             self._confirmations(ledger)
@@ -224,26 +254,27 @@ class BulkSink:
         self._confirmations(ledger)
         return ledger
 
-    def _first_pass(self, documents: Iterator[Document], failed: Iterator[Document], deadline: Deadline,
+    def _first_pass(self, documents: Iterator[Page | Document], failed: Iterator[Document], deadline: Deadline,
                     ledger: Ledger) -> list[_Entry]:
         """Every document sent once, in bulk requests bounded by bytes and count, as the documents come (then
         ``failed``); returns what is worth trying again."""
         return self._send_all(self._first_items(documents, failed, ledger), deadline, ledger)
 
-    def _first_items(self, documents: Iterator[Document], failed: Iterator[Document],
+    def _first_items(self, documents: Iterator[Page | Document], failed: Iterator[Document],
                      ledger: Ledger) -> Iterator[_Item]:
-        """Each document counted in: as the builder encoded it (retry state, an :class:`_Entry`, made only if it
-        needs one), else encoded here; then the stand-ins."""
-        for document in documents:
-            ledger.events_in += 1
-            if document.body is not None:
-                yield document
-            elif (entry := self._entry(document, ledger)) is not None:
-                yield entry
+        """Each page or document counted in (a document encoded here); then the stand-ins."""
+        for item in documents:
+            if type(item) is Page:
+                ledger.events_in += len(item)
+                yield item
+            else:
+                ledger.events_in += 1
+                if (entry := self._entry(item, ledger)) is not None:  # type: ignore[arg-type]
+                    yield entry
         yield from self._stand_ins(failed, ledger)
 
     def _entry(self, document: Document, ledger: Ledger) -> _Entry | None:
-        """A document the builder left to the stdlib's encoder; None when it fell back to nothing (pending)."""
+        """A document to encode here (the stdlib's encoder); None when it fell back to nothing (pending)."""
         try:
             return _Entry(document, self._encode(document))
         except (ValueError, RecursionError) as exc:  # NaN, or nesting deeper than JSON encoders go
@@ -284,16 +315,38 @@ class BulkSink:
         return True
 
     def _chunks(self, queue: Iterable[_Item]) -> Iterator[list[_Item]]:
+        """The queue in bulk requests of at most ``max_docs`` documents and ``max_bytes`` (a document larger than
+        that alone goes alone); a page is cut where a request is full."""
         chunk: list[_Item] = []
-        size = 0
-        for entry in queue:
-            if chunk and (size + len(entry.body) > self._max_bytes or len(chunk) >= self._max_docs):
+        size = count = 0
+        for item in queue:
+            while item is not None:
+                item_size, item_count = _size(item), _count(item)
+                if size + item_size <= self._max_bytes and count + item_count <= self._max_docs:
+                    chunk.append(item)
+                    size, count = size + item_size, count + item_count
+                    break
+                if chunk:  # full: what of the item fits goes with it, the rest starts the next request
+                    fitting = self._fitting(item, self._max_bytes - size, self._max_docs - count)
+                else:  # larger than a request alone: as much as fits, at least one document
+                    fitting = max(1, self._fitting(item, self._max_bytes, self._max_docs))
+                if fitting >= item_count:
+                    chunk.append(item)
+                    item = None
+                elif fitting:
+                    head, item = item.cut(fitting)  # type: ignore[union-attr]  # only a page has more than one
+                    chunk.append(head)
                 yield chunk
-                chunk, size = [], 0
-            chunk.append(entry)
-            size += len(entry.body)
+                chunk, size, count = [], 0, 0
         if chunk:
             yield chunk
+
+    @staticmethod
+    def _fitting(item: _Item, room_bytes: int, room_docs: int) -> int:
+        """How many of the item's first documents fit in what is left of a request."""
+        if type(item) is not Page:
+            return 0
+        return min(bisect_right(list(accumulate(map(len, item.bodies))), room_bytes), room_docs)
 
     def _send_all(self, queue: Iterable[_Item], deadline: Deadline, ledger: Ledger) -> list[_Entry]:
         """One pass over the queue, a bulk request at a time; returns what is worth trying again."""
@@ -309,7 +362,8 @@ class BulkSink:
         if timeout_s < MIN_REQUEST_S:
             ledger.add_reason("time ran out before the request could be sent")
             return _as_entries(items)
-        body = b"".join([item.body for item in items])
+        bodies = _bodies(items)
+        body = b"".join(bodies)
         ledger.bytes += len(body)
         try:
             response = self._client.bulk(body=body, request_timeout=timeout_s, **self._bulk_options)
@@ -321,11 +375,11 @@ class BulkSink:
             return self._unknown(_as_entries(items), f"OpenSearch answered with a body that is not JSON: {exc}"[:200],
                                  ledger)
         answers = response.get("items") if isinstance(response, dict) else None
-        if not isinstance(answers, list) or len(answers) != len(items):
+        if not isinstance(answers, list) or len(answers) != len(bodies):
             return self._unknown(_as_entries(items), "OpenSearch answered without one item per document", ledger)
         if response.get("errors") is False:  # the bulk API's word that every item succeeded
             entries = [item for item in items if type(item) is _Entry]
-            ledger.indexed += len(items) - len(entries)  # documents on their first try
+            ledger.indexed += len(bodies) - len(entries)  # documents on their first try
             for entry in entries:
                 self._settle(entry, 201, None, ledger)
             return []

@@ -129,7 +129,7 @@ def test_read_in_slices_every_document_is_the_same(snapshot, monkeypatch):
 
 def test_a_large_delivery_is_read_in_slices_and_usual_lines_are_encoded_by_the_builder(monkeypatch):
     from logship import payload
-    from logship.documents import DocumentBuilder
+    from logship.documents import DocumentBuilder, Page
 
     monkeypatch.setattr(payload, "_SLICE_BYTES", 4096)
     event = encode(mixes.payload("all", 600))
@@ -138,5 +138,6 @@ def test_a_large_delivery_is_read_in_slices_and_usual_lines_are_encoded_by_the_b
     slices = list(delivery.slices())
     assert len(slices) > 10
     assert sum(len(part.ids) for part in slices) == 600
-    documents = list(DocumentBuilder(region="eu-west-1").documents(payload.read_delivery(event)))
-    assert all(document.body is not None for document in documents)  # none left to the stdlib's encoder
+    built = list(DocumentBuilder(region="eu-west-1").pages(payload.read_delivery(event)))
+    assert all(isinstance(item, Page) for item in built)  # none left to the stdlib's encoder
+    assert sum(map(len, built)) == 600

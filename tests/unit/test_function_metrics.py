@@ -14,7 +14,7 @@ BUILDER = DocumentBuilder(index_prefix="cwl", region="eu-west-1")
 def records_for(payload: dict) -> list[dict]:
     """The records ship-logs prints: counted while the documents are built, as the shipper builds them."""
     metrics = FunctionMetrics()
-    for _document in BUILDER.documents(read_delivery(encode(payload)), metrics):
+    for _item in BUILDER.pages(read_delivery(encode(payload)), metrics):
         pass
     return metrics.records("logship/functions")
 

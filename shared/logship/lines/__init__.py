@@ -106,10 +106,12 @@ class LineParser:
 
 def _bare_line(text: str) -> Fields:
     """A line without a runtime prefix: a Go panic, a python2.7/3.6 uncaught error, or an exception line."""
-    if text.startswith(go_ruby.GO_PANIC):
-        return go_ruby.go_panic(text)
     if text.startswith(go_ruby.GO_HANDLER_PANIC):
         return {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
+    if ":" not in text and "." not in text:  # most text: none of the below can match (a "panic: " has a colon)
+        return {}
+    if text.startswith(go_ruby.GO_PANIC):
+        return go_ruby.go_panic(text)
     first, newline, _ = text.partition("\n")
     if ":" not in first and "." not in first:  # neither "Type: message" nor a qualified class name
         return {}
