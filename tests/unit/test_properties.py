@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -252,3 +253,48 @@ def test_any_monitoring_line_parses(line):
 @given(json_values)
 def test_any_level_value_normalizes_or_is_unknown(value):
     assert normalize_level(value) in (None, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+class _Recording:
+    """A bulk API that creates every document and keeps each request's body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def bulk(self, body: bytes, **_options: Any) -> dict[str, Any]:
+        self.bodies.append(body)
+        return {"took": 0, "errors": False, "items": [{"create": {"status": 201}}] * (body.count(b"\n") // 2)}
+
+
+class _Unbounded:
+    def remaining_ms(self) -> int:
+        return 600_000
+
+
+@PROPERTY
+@given(sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=60), max_docs=st.integers(1, 25),
+       max_bytes=st.integers(1024, 8000), page=st.integers(1, 30))
+def test_requests_hold_every_document_once_in_order_within_the_bounds(sizes, max_docs, max_bytes, page):
+    """Pages are cut where a request fills: no request over max_docs, none over max_bytes unless one document
+    alone is larger, every document sent once, in the batch's order."""
+    from logship import documents
+    from logship.sink import BulkSink
+
+    payload = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/p",
+               "logStream": "2025/11/22/[$LATEST]abc", "subscriptionFilters": ["f"],
+               "logEvents": [{"id": f"{i:056d}", "timestamp": 1_763_805_600_000 + i, "message": "x" * size}
+                             for i, size in enumerate(sizes)]}
+    cluster = _Recording()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents, "PAGE_DOCUMENTS", page)
+        pages = DocumentBuilder(region="eu-west-1").pages(parse_batch(encode(payload)))
+        ledger = BulkSink(cluster, max_docs=max_docs, max_bytes=max_bytes).write(pages, _Unbounded())
+
+    assert ledger.indexed == ledger.events_in == len(sizes)
+    sent = []
+    for body in cluster.bodies:
+        lines = body.splitlines()
+        assert len(lines) // 2 <= max_docs
+        assert len(body) <= max_bytes or len(lines) == 2
+        sent += [json.loads(action)["create"]["_id"] for action in lines[::2]]
+    assert sent == [event["id"] for event in payload["logEvents"]]
