@@ -181,9 +181,10 @@ class Redactor:
         if self._rules:
             low = text.lower()
             found = frozenset(filter(low.__contains__, self._words))
-            if found or (self._numbers and _has_long_number(text)):
+            numbers = self._numbers and _has_long_number(text)
+            if found or numbers:
                 for words, redact in self._rules:
-                    if not found.isdisjoint(words) if words else _has_long_number(text):
+                    if not found.isdisjoint(words) if words else numbers:
                         text = redact(text, low, found)  # ``low`` may be stale now: it has more words, not fewer
         for pattern in self._patterns:  # a user's pattern has no words to look for: it always runs
             text = pattern.sub(REDACTED, text)

@@ -50,9 +50,6 @@ class LineParser:
             return self._digit_line(text)
         if first.isupper():
             return self._upper_line(text)
-        return self._other_line(text)
-
-    def _other_line(self, text: str) -> tuple[str, Fields]:
         parsed = java.slf4j_line(text, self._json) if text[8:9] == "-" else None  # a request id starting a-f
         return parsed or (text, _bare_line(text))
 

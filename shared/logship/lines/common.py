@@ -134,8 +134,15 @@ def _is_error_object(value: Any) -> bool:
     return isinstance(value, dict) and any(key in value for key in ("message", "stack", "name", "type", "errorType"))
 
 
+# Every key promote_error reads: a record with none of them (most records) has no error to promote.
+_ERROR_KEYS = frozenset(("error", "err", "errorType", "exception_name", "error_type", "errorMessage", "error_message",
+                         "stackTrace", "stack", "exception", "stack-trace"))
+
+
 def promote_error(value: dict[str, Any], fields: Fields) -> None:
     """Error keys of a JSON record (Lambda's own, Powertools, pino/bunyan ``err``, winston ``stack``) -> ``error.*``."""
+    if _ERROR_KEYS.isdisjoint(value):
+        return
     # Powertools for TypeScript, pino and bunyan serialize errors as an object under "error" or "err".
     nested = value.get("error") or value.get("err")
     if isinstance(nested, dict) and not _is_error_object(nested):
