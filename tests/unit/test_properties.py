@@ -19,6 +19,7 @@ from logship.payload import MAX_ID_BYTES, MAX_TIMESTAMP_MS, PayloadError, parse_
 from logship.sink import encode as encode_action
 from logship.timefmt import index_day, iso_millis
 from tests.payloads import encode
+from tests.unit.test_document_identity import _Budget, _Capture
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -255,21 +256,6 @@ def test_any_level_value_normalizes_or_is_unknown(value):
     assert normalize_level(value) in (None, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 
-class _Recording:
-    """A bulk API that creates every document and keeps each request's body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    def bulk(self, body: bytes, **_options: Any) -> dict[str, Any]:
-        self.bodies.append(body)
-        return {"took": 0, "errors": False, "items": [{"create": {"status": 201}}] * (body.count(b"\n") // 2)}
-
-
-class _Unbounded:
-    def remaining_ms(self) -> int:
-        return 600_000
-
 
 @PROPERTY
 @given(sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=60), max_docs=st.integers(1, 25),
@@ -284,11 +270,11 @@ def test_requests_hold_every_document_once_in_order_within_the_bounds(sizes, max
                "logStream": "2025/11/22/[$LATEST]abc", "subscriptionFilters": ["f"],
                "logEvents": [{"id": f"{i:056d}", "timestamp": 1_763_805_600_000 + i, "message": "x" * size}
                              for i, size in enumerate(sizes)]}
-    cluster = _Recording()
+    cluster = _Capture()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(documents, "PAGE_DOCUMENTS", page)
         pages = DocumentBuilder(region="eu-west-1").pages(parse_batch(encode(payload)))
-        ledger = BulkSink(cluster, max_docs=max_docs, max_bytes=max_bytes).write(pages, _Unbounded())
+        ledger = BulkSink(cluster, max_docs=max_docs, max_bytes=max_bytes).write(pages, _Budget())
 
     assert ledger.indexed == ledger.events_in == len(sizes)
     sent = []
