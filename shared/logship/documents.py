@@ -12,13 +12,13 @@ import orjson
 
 from logship.indices import IndexNaming
 from logship.lines import Fields, LineParser, StackJoiner
-from logship.lines.stacks import OPENS_A_STACK
-from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
+from logship.lines.stacks import OPENS_A_STACK, fields_open_a_stack
+from logship.payload import Delivery, EventSlice, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
 from logship.timefmt import MILLIS_Z, iso_millis, iso_second
 
 if TYPE_CHECKING:
-    from logship.function_metrics import FunctionMetrics
+    from logship.function_metrics import FunctionCounts, FunctionMetrics
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 # YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
@@ -281,6 +281,14 @@ def bulk_lines(document: Document, with_id: bool = True) -> bytes:
                      _dumps(document.source).encode(), b"\n"))
 
 
+def _counted(slices: Iterator[EventSlice], function: FunctionCounts | None) -> Iterator[EventSlice]:
+    """The slices, each told to ``function`` (how many lines, the latest timestamp) as it is read."""
+    for part in slices:
+        if function is not None and part.ids:
+            function.saw(len(part.ids), max(part.timestamps))
+        yield part
+
+
 class _Pages:
     """Bulk lines gathered into a page until it is handed on (full, or before a document orjson cannot write)."""
 
@@ -366,24 +374,25 @@ class DocumentBuilder:
         parse, redact, repaired, encode = self._parser.parse, self._redactor, delivery.repaired, parts.encode
         out = _Pages(self._maker(delivery, parts))
         stacks = _Stacks()
-        for ids, timestamps, lines in delivery.slices():
-            if function is not None and ids:
-                function.saw(len(ids), max(timestamps))
+        for ids, timestamps, lines in _counted(delivery.slices(), function):
             for event_id, timestamp, text in zip(ids, timestamps, lines, strict=True):
                 line = redact(text) if redact else text
                 try:
                     message, fields = parse(line)
                 except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
                     message, fields = _unparsed(line, exc)
-                if not fields and not stacks.held and not repaired and not message.startswith(OPENS_A_STACK):
-                    body = encode(timestamp, message, event_id, fields)  # plain, no stack open: final now
+                if not stacks.held and not repaired and not (
+                        fields_open_a_stack(fields) if fields else message.startswith(OPENS_A_STACK)):
+                    body = encode(timestamp, message, event_id, fields)  # no stack open, none opening: final now
                     if body is not None:
+                        if fields and count is not None:
+                            count(fields, event_id)
                         out.bodies.append(body)
                         out.events.append((event_id, timestamp, line))
                         if len(out.bodies) >= PAGE_DOCUMENTS:
                             yield out.take()
                         continue
-                    ready = [(event_id, timestamp, line, message, fields)]
+                    ready = [(event_id, timestamp, line, message, fields)]  # counted and handed on as it is
                 else:
                     ready = stacks.add((event_id, timestamp, line, message, fields))
                     if repaired and event_id in repaired:  # after joining: the mark is no field a stack looks at

@@ -178,6 +178,8 @@ def test_correlation_ids_from_the_seed_convention_and_configured_keys():
                                               "correlation_id": "c1"}
     assert LineParser(["tenant"]).parse(line)[1]["correlation"] == {
         "x-correlation-id": "abc", "x-correlation-user-id": "7", "tenant": "t1"}
+    escaped = '{"message": "m", "x\\u002dcorrelation\\u002did": "abc"}'  # the key as some encoders write it
+    assert fields_of(escaped)["correlation"] == {"x-correlation-id": "abc"}
 
 
 def test_one_line_adds_at_most_sixteen_correlation_keys_configured_ones_first():

@@ -44,17 +44,17 @@ class JsonLines:
         value = _with_inner_object(value)
         fields: Fields = {"json": value, "event": {"original": original}}
         message = _promote(value, fields)
-        self._correlate(value, fields, candidate)
+        self._correlate(value, fields)
         return (message if message is not None else candidate), fields
 
-    def _correlate(self, value: dict[str, Any], fields: Fields, text: str) -> None:
+    def _correlate(self, value: dict[str, Any], fields: Fields) -> None:
         found: dict[str, str] = {}
         for key in self._correlation_keys:
             v = value.get(key)
             if isinstance(v, _SCALARS) and not isinstance(v, bool) and len(found) < MAX_CORRELATION_KEYS:
                 found[key] = str(v)
-        # No key starts with x-correlation- unless the text says so (spelled out, or with \u escapes).
-        for key, v in value.items() if "x-correlation-" in text or "\\u" in text else ():
+        # No key starts with x-correlation- unless the keys, decoded and joined, hold it: one search, exact.
+        for key, v in value.items() if "x-correlation-" in "\n".join(value) else ():
             if key.startswith("x-correlation-") and isinstance(v, _SCALARS) and not isinstance(v, bool):
                 if len(found) >= MAX_CORRELATION_KEYS:
                     break

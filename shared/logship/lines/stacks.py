@@ -21,6 +21,13 @@ _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 OPENS_A_STACK = python.TRACEBACK
 
 
+def fields_open_a_stack(fields: Fields) -> bool:
+    """Whether a line with these fields, while no stack is open, opens one (an error, a severe level): a caller
+    may take any other line as final at once."""
+    error, log = fields.get("error"), fields.get("log")
+    return bool(error or (log and log.get("level") in _SEVERE))
+
+
 class StackJoiner:
     """Feed a batch's lines in order with :meth:`add`, then call :meth:`finish`.
 
@@ -48,10 +55,10 @@ class StackJoiner:
         if head is not None:
             self.finish()
         if fields:
-            error, log = fields.get("error"), fields.get("log")
-            if error or (log and log.get("level") in _SEVERE):
+            if fields_open_a_stack(fields):
+                error = fields.get("error")
                 self._open(message, fields, has_type=bool(error and error.get("type")))
-        elif message.startswith(python.TRACEBACK):
+        elif message.startswith(OPENS_A_STACK):
             self._open(message, fields, has_type=False)
             self._lines.append(message)
 
