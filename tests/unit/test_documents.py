@@ -77,3 +77,15 @@ def test_bulk_action_lines_are_valid_json_for_any_id(event_id):
     assert json.loads(action) == {"create": {"_index": "cwl-2025.11.22", "_id": event_id}}
     assert json.loads(source) == {"message": "é"}
     assert end == b""
+
+
+def test_an_integer_past_64_bits_in_a_json_line_stays_exact():
+    """orjson would read it as a float (99999999999999999999 as 1e+20): the line is read by the stdlib, and its
+    document written by the stdlib's encoder, which keeps every digit."""
+    payload = load("cwl_json_format")
+    payload["logEvents"] = payload["logEvents"][:1]
+    payload["logEvents"][0]["message"] = '{"level": "INFO", "message": "paid", "order": 99999999999999999999}'
+    [document] = DocumentBuilder(region="eu-west-1").build(parse_batch(encode(payload)))
+
+    assert document.source["json"]["order"] == 99999999999999999999
+    assert isinstance(document.source["json"]["order"], int)

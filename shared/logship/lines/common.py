@@ -30,9 +30,9 @@ _STACK_START = re.compile(
     re.M)
 
 
-# Digits, and everything else as a space: a run of 19 digits may be an integer past 64 bits, which orjson
-# would read as a float; the stdlib keeps it exact.
-_DIGITS_ONLY = bytes(byte if 48 <= byte <= 57 else 32 for byte in range(256))
+# Every digit as "0", everything else as a space: a run of 19 digits may be an integer past 64 bits, which
+# orjson would read as a float; the stdlib keeps it exact.
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
 
 
