@@ -76,8 +76,8 @@ def set_level(fields: Fields, level: str | None) -> None:
 def error_from_text(body: str, fields: Fields) -> None:
     """Python tracebacks, ``SomeError: message`` first lines and Java/.NET stacks in one event -> ``error.*``."""
     first, _, rest = body.partition("\n")
-    if not rest and ":" not in first:  # one line, no "Type: message": whatever it says, nothing to find
-        return
+    if not rest and (":" not in first or ("Error" not in first and "Exception" not in first)):
+        return  # one line that cannot be "SomeError: message" (nor "...Exception: ..."): nothing to find
     match = EXCEPTION.match(first)
     traceback_at = body.find(_TRACEBACK) if rest else -1
     if traceback_at >= 0:
