@@ -405,22 +405,25 @@ class DocumentBuilder:
             yield out.take()
 
     def _release(self, records: list[_Record], out: _Pages, parts: _Batch,
-                 count: Callable[[Fields, str], None] | None) -> Iterator[Page | Document]:
-        """Records no later line can change, counted and encoded; a full page, or an odd document, handed on."""
+                 count: Callable[[Fields, str], None] | None) -> list[Page | Document]:
+        """Records no later line can change, counted and encoded into the page; returns what to hand on now (a
+        full page, or the page before an odd document and that document): usually nothing."""
+        handed: list[Page | Document] = []
         for event_id, timestamp, line, message, fields in records:
             if fields and count is not None:
                 count(fields, event_id)
             body = parts.encode(timestamp, message, event_id, fields)
             if body is None:
                 if out.bodies:
-                    yield out.take()
-                yield Document(self.naming.index(timestamp), event_id,
-                               parts.source(timestamp, message, event_id, fields), line, timestamp)
+                    handed.append(out.take())
+                handed.append(Document(self.naming.index(timestamp), event_id,
+                                       parts.source(timestamp, message, event_id, fields), line, timestamp))
             else:
                 out.bodies.append(body)
                 out.events.append((event_id, timestamp, line))
         if len(out.bodies) >= PAGE_DOCUMENTS:
-            yield out.take()
+            handed.append(out.take())
+        return handed
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:
         """Every document of the batch at once, each with its ``source`` dict read back from what the sink would

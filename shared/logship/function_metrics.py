@@ -27,6 +27,10 @@ def cloudwatch_unit(unit: str) -> str:
     return _UNITS.get(unit.strip().lower(), "None")
 
 
+# The actions a line is counted for (a START or END line counts for nothing, unless it says ERROR).
+_COUNTED_ACTIONS = frozenset(("report", "timeout"))
+
+
 def _is_timeout(fields: dict[str, Any]) -> bool:
     """A ``Task timed out`` line, or a report whose status says timeout (``Timeout``, ``Sandbox.Timedout``)."""
     event, error_type = fields.get("event", {}), str(fields.get("error", {}).get("type", "")).lower()
@@ -55,7 +59,7 @@ class FunctionCounts:
         event, log = fields.get("event"), fields.get("log")
         action = event.get("action") if event else None
         error = log is not None and log.get("level") in ("ERROR", "FATAL")
-        if action is None and not error and "metric" not in fields:  # most lines: nothing to count
+        if action not in _COUNTED_ACTIONS and not error and "metric" not in fields:  # most lines: nothing to count
             return
         faas = fields.get("faas")
         execution = (faas.get("execution") if faas else None) or event_id
