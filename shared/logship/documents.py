@@ -302,8 +302,10 @@ class _Pages:
         self.events: list[tuple[str, int, str]] = []  # (id, timestamp, line) per body
 
     def take(self) -> Page:
-        page = Page(self.bodies, self.events, self._make)
-        self.bodies, self.events = [], []
+        """The gathered bodies as a page; the lists themselves stay (emptied), so a caller may hold them."""
+        page = Page(self.bodies[:], self.events[:], self._make)
+        self.bodies.clear()
+        self.events.clear()
         return page
 
 
@@ -375,6 +377,7 @@ class DocumentBuilder:
         count = function.add if function is not None else None
         parse, redact, repaired, encode = self._parser.parse, self._redactor, delivery.repaired, parts.encode
         out = _Pages(self._maker(delivery, parts))
+        bodies, events = out.bodies, out.events
         stacks = _Stacks()
         for ids, timestamps, lines in _counted(delivery.slices(), function):
             for event_id, timestamp, text in zip(ids, timestamps, lines, strict=True):
@@ -389,9 +392,9 @@ class DocumentBuilder:
                     if body is not None:
                         if fields and count is not None:
                             count(fields, event_id)
-                        out.bodies.append(body)
-                        out.events.append((event_id, timestamp, line))
-                        if len(out.bodies) >= PAGE_DOCUMENTS:
+                        bodies.append(body)
+                        events.append((event_id, timestamp, line))
+                        if len(bodies) >= PAGE_DOCUMENTS:
                             yield out.take()
                         continue
                     ready = [(event_id, timestamp, line, message, fields)]  # counted and handed on as it is

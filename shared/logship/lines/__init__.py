@@ -116,6 +116,8 @@ def _bare_line(text: str) -> Fields:
         old = python.old_uncaught(text)
         if old:
             return old
+    if first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error, Exception, ...
+        return {}
     match = EXCEPTION.match(first)
     if not (match and (match[2] is not None or "." in match[1])):  # "KeyError: 'id'", "java.lang.Throwable"
         return {}
