@@ -79,6 +79,9 @@ class LineParser:
 
     def _upper_line(self, text: str) -> tuple[str, Fields]:
         """Lambda's own words, Ruby's ``Logger``, the runtimes' error lines, then anything else."""
+        fields = platform.invocation_line(text)
+        if fields is not None:
+            return text, fields
         if not (text.startswith(_UPPER_PREFIXES) or text[1:4] == ", [" or platform.RUNTIME_EXITED in text):
             return text, _bare_line(text)  # none of them: the checks below would all fail
         if text.startswith(MONITORING):
@@ -116,13 +119,18 @@ def _bare_line(text: str) -> Fields:
         old = python.old_uncaught(text)
         if old:
             return old
+    return _exception_line(text, first, bool(newline))
+
+
+def _exception_line(text: str, first: str, multiline: bool) -> Fields:
+    """``KeyError: 'id'`` or ``java.lang.Throwable`` first, and then, in one event, maybe its stack."""
     if first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error, Exception, ...
         return {}
     match = EXCEPTION.match(first)
-    if not (match and (match[2] is not None or "." in match[1])):  # "KeyError: 'id'", "java.lang.Throwable"
+    if not (match and (match[2] is not None or "." in match[1])):
         return {}
     fields: Fields = {"error": {"type": match[1], "message": match[2] or ""}}
-    if newline:  # the exception with its stack in one event: an error, whatever printed it
+    if multiline:  # the exception with its stack in one event: an error, whatever printed it
         error_from_text(text, fields)
         if "stack_trace" in fields["error"]:
             fields["log"] = {"level": "ERROR"}

@@ -46,6 +46,13 @@ _PHASE_DURATION = {"initReport": "init_duration_ms", "restoreReport": "restore_d
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+def invocation_line(text: str) -> Fields | None:
+    """Fields of a START, END or REPORT line (most of Lambda's own lines, one per invocation each), else None:
+    found by the line's first word, before any other check."""
+    found = _INVOCATION_LINES.get(text[:text.find(" ")])
+    return found[1](text) if found and text.startswith(found[0]) else None
+
+
 def platform_line(text: str) -> Fields | None:
     """Fields of a platform line, or None when the line is not one."""
     for prefix, parse in _PARSERS:
@@ -78,13 +85,17 @@ def _start_line(text: str) -> Fields:
     match = _START.match(text)
     if not match:
         return {"event": {"action": "start"}}
-    faas = {"execution": match[1]} | ({"version": match[2]} if match[2] else {})
+    faas = {"execution": match[1]}
+    if match[2]:
+        faas["version"] = match[2]
     return {"event": {"action": "start"}, "faas": faas}
 
 
 def _end_line(text: str) -> Fields:
     match = _END.match(text)
-    return {"event": {"action": "end"}} | ({"faas": {"execution": match[1]}} if match else {})
+    if not match:
+        return {"event": {"action": "end"}}
+    return {"event": {"action": "end"}, "faas": {"execution": match[1]}}
 
 
 def _init_start_line(text: str) -> Fields:
@@ -249,6 +260,8 @@ def _runtime_exit(text: str) -> Fields:
 _PARSERS = (("REPORT RequestId:", _report_line), ("START RequestId:", _start_line),
             ("END RequestId:", _end_line), ("INIT_START", _init_start_line),
             ("INIT_REPORT", _phase_report_line), ("RESTORE_REPORT", _phase_report_line))
+# The first word of START, END and REPORT lines -> how the line starts, and its parser.
+_INVOCATION_LINES = {prefix.split(" ", 1)[0]: (prefix, parse) for prefix, parse in _PARSERS[:3]}
 # Every way a platform line can start, besides containing "Runtime exited with error": a line starting with
 # none of these (and without those words) is not one, whatever else it says.
 PREFIXES = (*(prefix for prefix, _parse in _PARSERS), "RequestId:", _UNKNOWN_ERROR, *_PLATFORM_WORDS)
