@@ -119,13 +119,13 @@ def _bare_line(text: str) -> Fields:
         old = python.old_uncaught(text)
         if old:
             return old
+    if first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error, Exception, ...
+        return {}
     return _exception_line(text, first, bool(newline))
 
 
 def _exception_line(text: str, first: str, multiline: bool) -> Fields:
     """``KeyError: 'id'`` or ``java.lang.Throwable`` first, and then, in one event, maybe its stack."""
-    if first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error, Exception, ...
-        return {}
     match = EXCEPTION.match(first)
     if not (match and (match[2] is not None or "." in match[1])):
         return {}
