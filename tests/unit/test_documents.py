@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime
 
@@ -89,3 +90,26 @@ def test_an_integer_past_64_bits_in_a_json_line_stays_exact():
 
     assert document.source["json"]["order"] == 99999999999999999999
     assert isinstance(document.source["json"]["order"], int)
+
+
+@pytest.mark.parametrize("line", [
+    '{"level": "INFO", "latency": NaN, "message": "x"}',
+    '{"level": "INFO", "latency": 1e999, "message": "x"}',
+    "REPORT RequestId: r1\tDuration: nan ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 9 MB\t",
+])
+def test_a_number_json_cannot_hold_sends_the_document_to_the_stdlibs_encoder(line):
+    """orjson would write NaN as null: the document is handed over with its source instead (the sink's encoder
+    refuses it, and the line is kept without its fields), never written with the number gone quietly."""
+    from logship.documents import Page
+
+    payload = load("cwl_json_format")
+    payload["logEvents"] = payload["logEvents"][:3]
+    payload["logEvents"][1]["message"] = line
+    items = list(DocumentBuilder(region="eu-west-1").pages(parse_batch(encode(payload))))
+
+    assert [len(item) if isinstance(item, Page) else "odd" for item in items] == [1, "odd", 1]
+    odd = items[1]
+    assert odd.body is None
+    assert odd.id == payload["logEvents"][1]["id"]
+    with pytest.raises(ValueError, match="Out of range float values"):
+        json.dumps(odd.source, allow_nan=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -36,21 +37,37 @@ _DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
 
 
+class NonFinite(float):
+    """NaN or an infinity read from a line. No JSON holds one, and orjson refuses to write this type (it would
+    write a plain NaN as null), so a document holding one goes to the stdlib's encoder, which refuses it too:
+    the sink keeps the line without its fields (``unencodable``). Every non-finite number the parsers make is
+    one of these: orjson reads none, the stdlib's reading and the text parsers mark theirs."""
+
+
+def finite_or_marked(value: float) -> float:
+    return value if math.isfinite(value) else NonFinite(value)
+
+
+def _stdlib_loads(text: str) -> Any:
+    return json.loads(text, parse_float=lambda number: finite_or_marked(float(number)), parse_constant=NonFinite)
+
+
 def loads_json(text: str) -> Any:
-    """``json.loads`` of a line, at orjson's speed where orjson reads it exactly as the stdlib does.
+    """``json.loads`` of a line, at orjson's speed where orjson reads it exactly as the stdlib does (and any NaN
+    or infinity as :class:`NonFinite`).
 
     Raises ValueError (or RecursionError) like ``json.loads``.
     """
     try:
         data = text.encode()
     except UnicodeEncodeError:  # a lone surrogate (a cut emoji): orjson refuses it
-        return json.loads(text)
+        return _stdlib_loads(text)
     if data.translate(_DIGITS_ONLY).find(_LONG_NUMBER) < 0:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:  # NaN, 1e999, escaped lone surrogates, deep nesting: the stdlib's reading
             pass
-    return json.loads(text)
+    return _stdlib_loads(text)
 
 
 def normalize_level(raw: Any) -> str | None:

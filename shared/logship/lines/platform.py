@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logship.lines.common import Fields, execution
+from logship.lines.common import Fields, execution, finite_or_marked
 
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: (\S+)")
@@ -109,7 +109,7 @@ def _number(raw: str) -> float | int | None:
         value = float(raw)
     except ValueError:
         return None
-    return int(value) if value.is_integer() and "." not in raw else value
+    return int(value) if value.is_integer() and "." not in raw else finite_or_marked(value)  # "nan", "1e999"
 
 
 def _pairs(text: str) -> tuple[dict[str, float | int], dict[str, str]]:
