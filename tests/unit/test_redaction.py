@@ -84,3 +84,23 @@ def test_every_builtin_leaves_all_of_the_bench_mixes_alone():
     redact = Redactor(list(BUILTINS))
     changed = [line for mix in mixes.MIXES for line in mixes.lines(mix, 5000) if redact(line) != line]
     assert changed == []
+
+
+def test_the_card_pattern_finds_exactly_what_its_plain_form_finds():
+    """The built-in is written for speed (a digit first, then the checks): it must match the same spans as
+    the plain form, "13 to 19 digits, single spaces or dashes between, apart from letters, digits and dashes"."""
+    import random
+    import re
+
+    from logship.redaction import BUILTINS
+    from tests import mixes
+
+    plain = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+    fast = re.compile(BUILTINS["card"].pattern)
+    rng = random.Random(5)
+    texts = [*mixes.lines("all", 1500), "card 4111 1111 1111 1111 ok", "x4111111111111111", "-4111111111111111",
+             "4111111111111111-", "٤١١١١١١١١١١١١١١١ arabic digits", "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5"]
+    texts += ["".join(rng.choice("0123456789 -a_.x:") for _ in range(rng.randrange(1, 60))) for _ in range(20_000)]
+    assert sum(1 for text in texts if plain.search(text)) > 100  # the random texts hold many candidates
+    for text in texts:
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], text
