@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from logship.lines import go_ruby, java, node, platform, python
 from logship.lines.common import EXCEPTION, LEVELS, Fields, error_from_text, error_object, normalize_level
+from logship.lines.go_ruby import GO_HANDLER_PANIC, GO_PANIC
 from logship.lines.json_lines import MAX_CORRELATION_KEYS, JsonLines
 from logship.lines.metrics import PREFIX as MONITORING
 from logship.lines.metrics import monitoring
@@ -42,6 +43,9 @@ class LineParser:
         """
         text = line.rstrip("\r\n")
         first = text[:1]
+        if first.islower():  # plain text mostly: none of the families below starts so
+            parsed = java.slf4j_line(text, self._json) if text[8:9] == "-" else None  # a request id starting a-f
+            return parsed or (text, _bare_line(text))
         if first == "{":
             return self._json.parse(text, text)
         if first == "[":
@@ -50,8 +54,7 @@ class LineParser:
             return self._digit_line(text)
         if first.isupper():
             return self._upper_line(text)
-        parsed = java.slf4j_line(text, self._json) if text[8:9] == "-" else None  # a request id starting a-f
-        return parsed or (text, _bare_line(text))
+        return text, _bare_line(text)
 
     def _digit_line(self, text: str) -> tuple[str, Fields]:
         """Node/.NET/pino ``<ISO time>\\t``, timeouts, log4j ``<date> <time>``, Go ``<date>/``, python3.6."""
@@ -106,22 +109,23 @@ class LineParser:
 
 def _bare_line(text: str) -> Fields:
     """A line without a runtime prefix: a Go panic, a python2.7/3.6 uncaught error, or an exception line."""
-    if text.startswith(go_ruby.GO_HANDLER_PANIC):
+    if text.startswith(GO_HANDLER_PANIC):
         return {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
     if ":" not in text and "." not in text:  # most text: none of the below can match (a "panic: " has a colon)
         return {}
-    if text.startswith(go_ruby.GO_PANIC):
+    if text.startswith(GO_PANIC):
         return go_ruby.go_panic(text)
-    first, newline, _ = text.partition("\n")
-    if ":" not in first and "." not in first:  # neither "Type: message" nor a qualified class name
-        return {}
-    if newline:
+    first, multiline = text, "\n" in text
+    if multiline:
+        first = text.partition("\n")[0]
+        if ":" not in first and "." not in first:  # neither "Type: message" nor a qualified class name
+            return {}
         old = python.old_uncaught(text)
         if old:
             return old
-    if first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error, Exception, ...
+    if first.islower() or first.split(" ", 1)[0].islower():  # no capital in the first word: it names no Error...
         return {}
-    return _exception_line(text, first, bool(newline))
+    return _exception_line(text, first, multiline)
 
 
 def _exception_line(text: str, first: str, multiline: bool) -> Fields:
