@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -13,7 +13,7 @@ import orjson
 from logship.indices import IndexNaming
 from logship.lines import Fields, LineParser, StackJoiner
 from logship.lines.stacks import OPENS_A_STACK, fields_open_a_stack
-from logship.payload import Delivery, EventSlice, LogBatch, RejectedEvent, id_problem
+from logship.payload import Delivery, LogBatch, RejectedEvent, id_problem
 from logship.redaction import Redactor
 from logship.timefmt import MILLIS_Z, iso_millis, iso_second
 
@@ -102,8 +102,12 @@ def _merge(source: dict[str, Any], fields: dict[str, Any]) -> None:
             source[key] = value
 
 
-def _unparsed(line: str, exc: Exception) -> tuple[str, Fields]:
-    return line.rstrip("\r\n"), {"logship": {"degraded": True, "reason": f"parser: {exc!r}"}}
+def _parsed_or_kept(parse: Callable[[str], tuple[str, Fields]], line: str) -> tuple[str, Fields]:
+    """A parser bug costs only its line: kept as plain text, saying why."""
+    try:
+        return parse(line)
+    except Exception as exc:
+        return line.rstrip("\r\n"), {"logship": {"degraded": True, "reason": f"parser: {exc!r}"}}
 
 
 _MS_PER_DAY = 86_400_000
@@ -111,6 +115,8 @@ _MS_PER_DAY = 86_400_000
 
 # Documents built before they are handed on as a page: a bound on what exists at once, not on a batch.
 PAGE_DOCUMENTS = 1000
+# Lines parsed together before their documents are built (see DocumentBuilder._parsed).
+PARSE_AT_ONCE = 256
 # One event after parsing and stack joining: (id, timestamp, line as redacted, message, line fields).
 _Record = tuple[str, int, str, str, Fields]
 
@@ -271,14 +277,6 @@ def bulk_lines(document: Document, with_id: bool = True) -> bytes:
                      _dumps(document.source).encode(), b"\n"))
 
 
-def _counted(slices: Iterator[EventSlice], function: FunctionCounts | None) -> Iterator[EventSlice]:
-    """The slices, each told to ``function`` (how many lines, the latest timestamp) as it is read."""
-    for part in slices:
-        if function is not None and part.ids:
-            function.saw(len(part.ids), max(part.timestamps))
-        yield part
-
-
 class _Pages:
     """Bulk lines gathered into a page until it is handed on (full, or before a document orjson cannot write)."""
 
@@ -363,18 +361,12 @@ class DocumentBuilder:
         name = parts.shared.get("faas", {}).get("name")
         function = metrics.function(name) if metrics is not None and name else None
         count = function.add if function is not None else None
-        parse, redact, repaired, encode = self._parser.parse, self._redactor, delivery.repaired, parts.encode
+        repaired, encode = delivery.repaired, parts.encode
         out = _Pages(self._maker(delivery, parts))
         bodies, events = out.bodies, out.events
         stacks = _Stacks()
-        for ids, timestamps, texts in _counted(delivery.slices(), function):
-            # A slice's lines redacted before any is parsed: a quarter faster than one line at a time (measured).
-            lines = list(map(redact, texts)) if redact else texts
-            for event_id, timestamp, line in zip(ids, timestamps, lines, strict=True):
-                try:
-                    message, fields = parse(line)
-                except Exception as exc:  # never lose a line to a parser bug: keep it as plain text, say why
-                    message, fields = _unparsed(line, exc)
+        for ids, timestamps, lines, parsed in self._parsed(delivery, function):
+            for event_id, timestamp, line, (message, fields) in zip(ids, timestamps, lines, parsed, strict=True):
                 if not stacks.held and not repaired and not (
                         fields_open_a_stack(fields) if fields else message.startswith(OPENS_A_STACK)):
                     body = encode(timestamp, message, event_id, fields)  # no stack open, none opening: final now
@@ -395,6 +387,26 @@ class DocumentBuilder:
         yield from self._release(stacks.finish(), out, parts, count)
         if out.bodies:
             yield out.take()
+
+    def _parsed(self, delivery: Delivery | LogBatch, function: FunctionCounts | None) -> Iterator[
+            tuple[Sequence[str], Sequence[int], Sequence[str], list[tuple[str, Fields]]]]:
+        """The delivery's events a few hundred at a time (:data:`PARSE_AT_ONCE`): ids, timestamps, lines as
+        redacted, and each line parsed. Redacting a slice's lines, then parsing a few hundred, before any is
+        encoded keeps each step's code and data in the CPU's caches: measured faster than line by line (redaction
+        a quarter, runtime lines an eighth, JSON lines a twentieth). ``function`` is told each slice's size and
+        latest timestamp."""
+        parse, redact = self._parser.parse, self._redactor
+        for ids, timestamps, texts in delivery.slices():
+            if function is not None and ids:
+                function.saw(len(ids), max(timestamps))
+            lines = list(map(redact, texts)) if redact else texts
+            for at in range(0, len(lines), PARSE_AT_ONCE):
+                chunk = lines[at:at + PARSE_AT_ONCE]
+                try:
+                    parsed = list(map(parse, chunk))
+                except Exception:  # never lose a line to a parser bug: each line again, a failing one kept as text
+                    parsed = [_parsed_or_kept(parse, line) for line in chunk]
+                yield ids[at:at + PARSE_AT_ONCE], timestamps[at:at + PARSE_AT_ONCE], chunk, parsed
 
     def _release(self, records: list[_Record], out: _Pages, parts: _Batch,
                  count: Callable[[Fields, str], None] | None) -> list[Page | Document]:
@@ -435,10 +447,7 @@ class DocumentBuilder:
         parse, index = self._parser.parse, self.naming.index
 
         def rebuild(document: Document) -> dict[str, Any]:
-            try:
-                message, fields = parse(document.line)
-            except Exception as exc:
-                message, fields = _unparsed(document.line, exc)
+            message, fields = _parsed_or_kept(parse, document.line)
             if batch.repaired and document.id in batch.repaired:
                 fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
             return parts.source(document.timestamp, message, document.id, fields)

@@ -113,3 +113,25 @@ def test_a_number_json_cannot_hold_sends_the_document_to_the_stdlibs_encoder(lin
     assert odd.id == payload["logEvents"][1]["id"]
     with pytest.raises(ValueError, match="Out of range float values"):
         json.dumps(odd.source, allow_nan=False)
+
+
+def test_a_parser_bug_costs_only_its_line():
+    """Lines are parsed a few at a time; a parser that raises on one line (a bug: parsers never raise by design)
+    leaves that line as plain text saying why, and every other line of its group parsed as usual."""
+    from logship.lines import LineParser
+
+    class _BuggyParser(LineParser):
+        def parse(self, line):
+            if "boom" in line:
+                raise KeyError("boom")
+            return super().parse(line)
+
+    payload = load("cwl_python_runtime")
+    payload["logEvents"][3]["message"] = "[INFO]\t2025-11-22T10:00:00.151Z\tabc-1\tboom\n"
+    docs = DocumentBuilder(region="eu-west-1", parser=_BuggyParser()).build(parse_batch(encode(payload)))
+    usual = DocumentBuilder(region="eu-west-1").build(parse_batch(encode(payload)))
+
+    assert len(docs) == len(payload["logEvents"])
+    assert docs[3].source["logship"] == {"degraded": True, "reason": "parser: KeyError('boom')"}
+    assert docs[3].source["message"] == "[INFO]\t2025-11-22T10:00:00.151Z\tabc-1\tboom"
+    assert [doc.source for doc in docs[:3] + docs[4:]] == [doc.source for doc in usual[:3] + usual[4:]]
