@@ -354,36 +354,29 @@ class DocumentBuilder:
         pages of bulk lines (at most :data:`PAGE_DOCUMENTS` each) and, now and then, a document orjson cannot
         write as the stdlib would (with its source dict, for the sink's encoder). ``metrics`` counts the lines.
 
-        One loop parses, joins stacks and encodes. A line without fields while no stack is open is final at once;
-        the lines of an open stack trace are held back until the stack ends (its first line gets the whole trace).
+        A few hundred lines at a time are parsed, joined into stack traces, then encoded (each step in a loop of
+        its own: faster, see :meth:`_parsed`). A line that opens no stack while none is open is final at once; the
+        lines of an open stack trace are held back until the stack ends (its first line gets the whole trace).
         """
         parts = self._batch(delivery)
         name = parts.shared.get("faas", {}).get("name")
         function = metrics.function(name) if metrics is not None and name else None
         count = function.add if function is not None else None
-        repaired, encode = delivery.repaired, parts.encode
+        repaired = delivery.repaired
         out = _Pages(self._maker(delivery, parts))
-        bodies, events = out.bodies, out.events
         stacks = _Stacks()
         for ids, timestamps, lines, parsed in self._parsed(delivery, function):
+            ready: list[_Record] = []  # the group's lines no later line can change, in order
             for event_id, timestamp, line, (message, fields) in zip(ids, timestamps, lines, parsed, strict=True):
+                record = (event_id, timestamp, line, message, fields)
                 if not stacks.held and not repaired and not (
                         fields_open_a_stack(fields) if fields else message.startswith(OPENS_A_STACK)):
-                    body = encode(timestamp, message, event_id, fields)  # no stack open, none opening: final now
-                    if body is not None:
-                        if fields and count is not None:
-                            count(fields, event_id)
-                        bodies.append(body)
-                        events.append((event_id, timestamp, line))
-                        if len(bodies) >= PAGE_DOCUMENTS:
-                            yield out.take()
-                        continue
-                    ready = [(event_id, timestamp, line, message, fields)]  # counted and handed on as it is
+                    ready.append(record)  # no stack open, none opening: final now
                 else:
-                    ready = stacks.add((event_id, timestamp, line, message, fields))
+                    ready += stacks.add(record)
                     if repaired and event_id in repaired:  # after joining: the mark is no field a stack looks at
                         fields["logship"] = {**fields.get("logship", {}), "invalid_utf8": True}
-                yield from self._release(ready, out, parts, count)
+            yield from self._release(ready, out, parts, count)
         yield from self._release(stacks.finish(), out, parts, count)
         if out.bodies:
             yield out.take()
@@ -410,23 +403,24 @@ class DocumentBuilder:
 
     def _release(self, records: list[_Record], out: _Pages, parts: _Batch,
                  count: Callable[[Fields, str], None] | None) -> list[Page | Document]:
-        """Records no later line can change, counted and encoded into the page; returns what to hand on now (a
-        full page, or the page before an odd document and that document): usually nothing."""
+        """Records no later line can change, counted and encoded into pages; returns what to hand on now (full
+        pages, and a document orjson cannot write after the page before it)."""
         handed: list[Page | Document] = []
+        encode, bodies, events = parts.encode, out.bodies, out.events
         for event_id, timestamp, line, message, fields in records:
             if fields and count is not None:
                 count(fields, event_id)
-            body = parts.encode(timestamp, message, event_id, fields)
+            body = encode(timestamp, message, event_id, fields)
             if body is None:
-                if out.bodies:
+                if bodies:
                     handed.append(out.take())
                 handed.append(Document(self.naming.index(timestamp), event_id,
                                        parts.source(timestamp, message, event_id, fields), line, timestamp))
-            else:
-                out.bodies.append(body)
-                out.events.append((event_id, timestamp, line))
-        if len(out.bodies) >= PAGE_DOCUMENTS:
-            handed.append(out.take())
+                continue
+            bodies.append(body)
+            events.append((event_id, timestamp, line))
+            if len(bodies) >= PAGE_DOCUMENTS:
+                handed.append(out.take())
         return handed
 
     def build(self, batch: Delivery | LogBatch) -> list[Document]:
