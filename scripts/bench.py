@@ -43,8 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT)]
 
-from logship.config import ShipperConfig  # noqa: E402
-from logship.shipper import Shipper  # noqa: E402
+from logship.core.config import ShipperConfig  # noqa: E402
+from logship.ship.shipper import Shipper  # noqa: E402
 from tests import mixes  # noqa: E402
 from tests.payloads import encode  # noqa: E402
 
@@ -227,7 +227,7 @@ def _batches(mix: str, count: int, events: int, first: int) -> list[dict[str, An
 def bench_end_to_end(rounds: int, events: int, results: dict[str, Any]) -> None:
     from osmem_server import OsmemServer
 
-    from logship.client import connect
+    from logship.cluster.client import connect
 
     with OsmemServer.start(japanese=False) as server:
         os.environ.update(_env(OPENSEARCH_ENDPOINT=server.url))

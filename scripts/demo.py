@@ -72,8 +72,8 @@ def show_filters(logs: Any) -> None:
 
 def show_skipped(logs: Any) -> None:
     """Why each group the sweep left alone was skipped, in the selection's own words."""
-    from logship.selection import Verdict
-    from logship.subscriber import Subscriber
+    from logship.subscribe.selection import Verdict
+    from logship.subscribe.subscriber import Subscriber
 
     subscriber = Subscriber.from_env(os.environ)  # the settings reconcile-subscriptions runs with
     for page in logs.get_paginator("describe_log_groups").paginate():
@@ -129,7 +129,7 @@ def run(server_url: str, query_hits: int) -> str:
     from moto import mock_aws
     from opensearchpy import OpenSearch
 
-    from logship.config import ShipperConfig
+    from logship.core.config import ShipperConfig
     from tests.payloads import EVENTS_DIR, encode, load, subscription_names
 
     with mock_aws(config={"lambda": {"use_docker": False}}):

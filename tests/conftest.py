@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from logship.index_template import install
+from logship.cluster.index_template import install
 
 
 class LambdaContext:

@@ -67,5 +67,5 @@ for command in (search, replay, redrive, backfill, status, setup_index, dashboar
 
 
 def run() -> int:
-    """The console script ``logship`` (and ``python -m logship``)."""
+    """The console script ``logship`` (and ``python -m logship_cli``)."""
     return main.main(prog_name="logship")  # exits with the command's code

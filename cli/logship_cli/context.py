@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from logship.config import AUTH_MODES, ShipperConfig, SubscriberConfig
+from logship.core.config import AUTH_MODES, ShipperConfig, SubscriberConfig
 from logship_cli.errors import USAGE, CliError
 
 SAMCONFIG = Path("samconfig.toml")
@@ -180,7 +180,7 @@ class Cluster:
 
 def connect(config: ShipperConfig, timeout_s: float = 30.0) -> Any:
     """The layer's client for ``config`` (the same code the functions use: auth, bounded requests)."""
-    from logship.client import build_client
+    from logship.cluster.client import build_client
 
     return build_client(config, timeout_s=timeout_s)
 

@@ -36,7 +36,7 @@ def explain(exc: BaseException, *, endpoint: str = "") -> CliError:
     """The error a person sees for ``exc``, with what to do next; unknown errors say so plainly."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from logship.config import ConfigError
+    from logship.core.config import ConfigError
 
     if isinstance(exc, CliError):
         return exc
@@ -59,7 +59,7 @@ def _as_options(text: str) -> str:
 
 
 def _aws_answer(exc: BaseException) -> str:
-    from logship.aws_calls import error_code
+    from logship.core.aws_calls import error_code
 
     code, message = error_code(exc)
     operation = getattr(exc, "operation_name", "the call")
@@ -98,8 +98,8 @@ def _cluster_failure(exc: BaseException, endpoint: str) -> str | None:
     from opensearchpy.exceptions import ConnectionError as Unreachable
     from opensearchpy.exceptions import OpenSearchException, TransportError
 
-    from logship.index_template import failure_reason
-    from logship.secrets import SecretError, secret_error_in
+    from logship.cluster.index_template import failure_reason
+    from logship.cluster.secrets import SecretError, secret_error_in
 
     if not isinstance(exc, OpenSearchException | SecretError):
         return None

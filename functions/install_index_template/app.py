@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from logship.custom_resource import answer, is_request
-from logship.index_template import handle_install_request
+from logship.cluster.index_template import handle_install_request
+from logship.core.custom_resource import answer, is_request
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from logship.reconcile import handle
-from logship.subscriber import Subscriber
+from logship.subscribe.reconcile import handle
+from logship.subscribe.subscriber import Subscriber
 
 # Built on first use, not at import: a bad setting must still reach CloudFormation as a FAILED answer.
 _subscriber = cache(Subscriber.from_env)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from logship.client import connect
-from logship.config import ShipperConfig
-from logship.shipper import LambdaDeadline, Shipper
+from logship.cluster.client import connect
+from logship.core.config import ShipperConfig
+from logship.ship.shipper import LambdaDeadline, Shipper
 
 _shipper: Shipper | None = None
 

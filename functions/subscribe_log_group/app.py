@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from logship.created_groups import subscribe_created_group
-from logship.subscriber import Subscriber
+from logship.subscribe.created_groups import subscribe_created_group
+from logship.subscribe.subscriber import Subscriber
 
 _subscriber = cache(Subscriber.from_env)  # settings and clients once per cold start, on first use
 

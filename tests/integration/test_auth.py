@@ -8,9 +8,9 @@ import json
 import boto3
 import pytest
 
-from logship.client import sigv4_region, sigv4_service
-from logship.secrets import CachedSecret, SecretError
-from logship.sink import OpenSearchRefusedError
+from logship.cluster.client import sigv4_region, sigv4_service
+from logship.cluster.secrets import CachedSecret, SecretError
+from logship.ship.sink import OpenSearchRefusedError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import FaultProxy
 from tests.integration.test_ship_logs import run_shipper
@@ -152,7 +152,7 @@ KEY = "ui2lp2axTNmsyakw9tvNnw"
     (KEY, "is not JSON"),
 ])
 def test_an_api_key_secret_in_the_wrong_shape_says_how_to_fix_it_never_the_key(aws, value, says):
-    from logship.secrets import api_key_token
+    from logship.cluster.secrets import api_key_token
 
     client = boto3.client("secretsmanager")
     arn = client.create_secret(Name="logship/es", SecretString=value)["ARN"]
@@ -165,7 +165,7 @@ def test_an_api_key_secret_in_the_wrong_shape_says_how_to_fix_it_never_the_key(a
 
 
 def test_an_api_key_is_cached_until_its_ttl_like_a_password(aws):
-    from logship.secrets import api_key_token
+    from logship.cluster.secrets import api_key_token
 
     client = boto3.client("secretsmanager")
     arn = client.create_secret(Name="k", SecretString='{"id": "a", "api_key": "1"}')["ARN"]

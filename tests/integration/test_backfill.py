@@ -25,9 +25,9 @@ from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from logship.backfill import BackfillResult, backfill_group
-from logship.config import BackfillConfig
-from logship.delivery import LambdaDeliverer
+from logship.core.config import BackfillConfig
+from logship.subscribe.backfill import BackfillResult, backfill_group
+from logship.subscribe.delivery import LambdaDeliverer
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN
 from tests.payloads import load

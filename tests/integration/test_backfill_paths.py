@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from logship.created_groups import SubscribeError
+from logship.subscribe.created_groups import SubscribeError
 from tests.conftest import LambdaContext, load_handler, search_all
 from tests.integration.aws_faults import ANSWERED
 from tests.integration.conftest import SHIPPER_ARN

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from logship.payload import PayloadError
+from logship.ship.payload import PayloadError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.payloads import encode, load
 

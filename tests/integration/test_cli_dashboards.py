@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from logship.config import ShipperConfig
-from logship.redrive import Budget
-from logship.shipper import Shipper
+from logship.core.config import ShipperConfig
+from logship.ship.shipper import Shipper
 from logship_cli.dashboards import SEARCHES, load, to_ndjson, with_prefix
+from logship_cli.redrive import Budget
 from tests.cli import logship
 from tests.conftest import search_all, shipper_env
 from tests.payloads import encode, subscription_names

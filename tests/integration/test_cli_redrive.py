@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from logship.index_template import install
+from logship.cluster.index_template import install
 from logship_cli.app import main
 from tests.conftest import search_all
 from tests.integration.deployed import DeployedStack

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from logship.config import ShipperConfig
-from logship.redrive import Budget
-from logship.shipper import Shipper
+from logship.core.config import ShipperConfig
+from logship.ship.shipper import Shipper
+from logship_cli.redrive import Budget
 from tests.cli import logship
 from tests.conftest import shipper_env
 from tests.payloads import encode, load, subscription_names

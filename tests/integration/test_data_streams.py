@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from logship.shipper import ShipError
+from logship.ship.shipper import ShipError
 from tests.conftest import search_all
 from tests.datastream_standin import emulate_data_streams
 from tests.integration.test_elasticsearch import install

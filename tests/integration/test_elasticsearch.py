@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from logship.sink import OpenSearchRefusedError
+from logship.ship.sink import OpenSearchRefusedError
 from tests.conftest import LambdaContext, load_handler, shipper_env
 from tests.integration.elastic_stand_in import ElasticStandIn
 from tests.integration.test_ship_logs import invoke, run_shipper

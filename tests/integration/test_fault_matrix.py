@@ -22,8 +22,8 @@ from typing import Any
 import boto3
 import pytest
 
-from logship.shipper import ShipError
-from logship.sink import CredentialsError, OpenSearchRefusedError
+from logship.ship.shipper import ShipError
+from logship.ship.sink import CredentialsError, OpenSearchRefusedError
 from tests.conftest import load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import ALWAYS, FaultProxy, Unaccepting
 from tests.payloads import encode, load

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from logship.index_template import Flavor, template_body
+from logship.cluster.index_template import Flavor, template_body
 from tests.conftest import search_all
 from tests.integration.test_ship_logs import run_shipper
 from tests.payloads import load

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from logship.shipper import ShipError
+from logship.ship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.test_ship_logs import invoke, run_shipper
 from tests.payloads import data_payloads, encode, load

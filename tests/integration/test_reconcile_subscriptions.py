@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from logship.config import SubscriberConfig
-from logship.reconcile import CONTINUE_MARGIN_MS, REMOVAL_BUDGET_S, Job
-from logship.subscriber import Subscriber
-from logship.subscription_report import Tally
-from logship.sweep import Mode, sweep
+from logship.core.config import SubscriberConfig
+from logship.subscribe.reconcile import CONTINUE_MARGIN_MS, REMOVAL_BUDGET_S, Job
+from logship.subscribe.report import Tally
+from logship.subscribe.subscriber import Subscriber
+from logship.subscribe.sweep import Mode, sweep
 from tests.conftest import load_handler
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, STACK_GROUPS, CloudFormation
 from tests.integration.test_subscribe_log_group import answer_with, printed, subscriber_env

@@ -8,9 +8,9 @@ import json
 import boto3
 import pytest
 
-from logship.config import ShipperConfig
-from logship.redrive import queue_region, redrive
-from logship.shipper import Shipper
+from logship.core.config import ShipperConfig
+from logship.ship.shipper import Shipper
+from logship_cli.redrive import queue_region, redrive
 from tests.conftest import search_all, shipper_env
 from tests.payloads import encode, load
 

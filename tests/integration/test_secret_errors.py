@@ -8,9 +8,9 @@ import threading
 import boto3
 import pytest
 
-from logship.secrets import CachedSecret, SecretError
-from logship.shipper import ShipError
-from logship.sink import CredentialsError
+from logship.cluster.secrets import CachedSecret, SecretError
+from logship.ship.shipper import ShipError
+from logship.ship.sink import CredentialsError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import FaultProxy
 from tests.payloads import encode, load

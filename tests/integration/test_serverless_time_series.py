@@ -12,9 +12,9 @@ import json
 import boto3
 import pytest
 
-from logship.config import ShipperConfig
-from logship.index_template import handle_install_request, serverless_collection_type
-from logship.sink import OpenSearchRefusedError
+from logship.cluster.index_template import handle_install_request, serverless_collection_type
+from logship.core.config import ShipperConfig
+from logship.ship.sink import OpenSearchRefusedError
 from tests.conftest import search_all
 from tests.integration.fault_proxy import FaultProxy
 from tests.integration.test_ship_logs import invoke, run_shipper

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from logship.payload import PayloadError
-from logship.shipper import ShipError
+from logship.ship.payload import PayloadError
+from logship.ship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.fault_proxy import FaultProxy
 from tests.payloads import data_payloads, encode, load, subscription_names
@@ -248,7 +248,7 @@ def test_a_payload_that_cannot_be_read_still_logs_one_line_saying_why(monkeypatc
 
 
 def test_a_pipeline_the_cluster_does_not_have_stops_the_batch_at_once(opensearch, osmem_clone, monkeypatch, capsys):
-    from logship.sink import OpenSearchRefusedError
+    from logship.ship.sink import OpenSearchRefusedError
 
     with FaultProxy(osmem_clone.url) as proxy, pytest.raises(OpenSearchRefusedError) as raised:
         invoke(monkeypatch, capsys, proxy.url, load("cwl_python_runtime"), INGEST_PIPELINE="logs@custom")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from logship.created_groups import SubscribeError
+from logship.subscribe.created_groups import SubscribeError
 from tests.conftest import LambdaContext, load_handler
 from tests.integration.aws_faults import Faults
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, SHIPPER_GROUP, STACK_GROUPS

@@ -20,11 +20,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.logs.models import logs_backends
 
-from logship.config import SubscriberConfig
-from logship.created_groups import SubscribeError
-from logship.reconcile import Job
-from logship.subscriber import Subscriber
-from logship.sweep import Mode
+from logship.core.config import SubscriberConfig
+from logship.subscribe.created_groups import SubscribeError
+from logship.subscribe.reconcile import Job
+from logship.subscribe.subscriber import Subscriber
+from logship.subscribe.sweep import Mode
 from tests.conftest import load_handler
 from tests.integration.aws_faults import Fault, Faults, Refuse, Unreachable
 from tests.integration.conftest import ACCOUNT, REGION, SHIPPER_ARN, STACK_GROUPS

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from opensearchpy.exceptions import ConnectionTimeout
 
-from logship.bounded_connection import BoundedHttpConnection
-from logship.client import connect
-from logship.config import ShipperConfig
-from logship.documents import Document
-from logship.shipper import Shipper
+from logship.cluster.bounded_connection import BoundedHttpConnection
+from logship.cluster.client import connect
+from logship.core.config import ShipperConfig
+from logship.ship.documents import Document
+from logship.ship.shipper import Shipper
 from tests.conftest import search_all, shipper_env
 from tests.integration.fault_proxy import ALWAYS, FaultProxy
 

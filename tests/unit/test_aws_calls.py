@@ -12,7 +12,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from logship.aws_calls import Backoff, OutOfTimeError, Pacer, error_code, maybe_done, retryable
+from logship.core.aws_calls import Backoff, OutOfTimeError, Pacer, error_code, maybe_done, retryable
 
 
 def answered(code: str, status: int = 400) -> ClientError:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from logship.backfill import Subscription, choose_window
-from logship.config import BackfillConfig, ConfigError
-from logship.delivery import PayloadTooLarge, deliver_split, subscription_event
-from logship.payload import parse_batch
+from logship.core.config import BackfillConfig, ConfigError
+from logship.ship.payload import parse_batch
+from logship.subscribe.backfill import Subscription, choose_window
+from logship.subscribe.delivery import PayloadTooLarge, deliver_split, subscription_event
 
 HOUR_MS = 3_600_000
 NOW_MS = 1_795_000_000_000

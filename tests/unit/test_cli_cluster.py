@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from logship.config import ShipperConfig
+from logship.core.config import ShipperConfig
 from logship_cli.context import Aws, Cluster
 
 CLOUD_ID = "logs-prod:" + base64.b64encode(b"eu-west-1.aws.found.io:443$abc123$def456").decode()

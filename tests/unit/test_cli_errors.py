@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from logship.config import ConfigError
+from logship.core.config import ConfigError
 from logship_cli.errors import FAILED, USAGE, explain
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logship.config import ConfigError, ShipperConfig
+from logship.core.config import ConfigError, ShipperConfig
 
 
 def test_defaults():
@@ -172,7 +172,7 @@ def test_issue_twelve_settings_and_their_defaults():
 
 
 def test_redact_keys_default_to_the_built_in_names_and_take_yours():
-    from logship.redaction import DEFAULT_KEYS
+    from logship.ship.redaction import DEFAULT_KEYS
 
     base = {"OPENSEARCH_ENDPOINT": "https://x.eu-west-1.es.amazonaws.com"}
     assert ShipperConfig.from_env(base).redact_keys == DEFAULT_KEYS

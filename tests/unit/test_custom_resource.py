@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from logship.custom_resource import answer
+from logship.core.custom_resource import answer
 
 
 @pytest.mark.parametrize("request_", [

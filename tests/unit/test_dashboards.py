@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from logship.index_template import Flavor, mappings
+from logship.cluster.index_template import Flavor, mappings
 from logship_cli.dashboards import FILES, load, saved_objects, to_ndjson, with_prefix
 
 PRODUCTS = list(FILES)

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from logship.config import ShipperConfig
-from logship.shipper import Shipper
+from logship.core.config import ShipperConfig
+from logship.ship.shipper import Shipper
 from tests import mixes
 from tests.integration.test_bad_inputs import BAD_INPUTS
 from tests.payloads import encode, load, subscription_names
@@ -119,7 +119,7 @@ if __name__ == "__main__":
 
 def test_read_in_slices_every_document_is_the_same(snapshot, monkeypatch):
     """Large deliveries are read a slice at a time: with tiny slices, every case takes that path."""
-    from logship import payload
+    from logship.ship import payload
 
     monkeypatch.setattr(payload, "READ_IN_SLICES_ABOVE", 0)
     monkeypatch.setattr(payload, "_SLICE_BYTES", 300)
@@ -128,8 +128,8 @@ def test_read_in_slices_every_document_is_the_same(snapshot, monkeypatch):
 
 
 def test_a_large_delivery_is_read_in_slices_and_usual_lines_are_encoded_by_the_builder(monkeypatch):
-    from logship import payload
-    from logship.documents import DocumentBuilder, Page
+    from logship.ship import payload
+    from logship.ship.documents import DocumentBuilder, Page
 
     monkeypatch.setattr(payload, "_SLICE_BYTES", 4096)
     event = encode(mixes.payload("all", 600))

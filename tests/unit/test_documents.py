@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from logship.documents import DocumentBuilder, faas_fields
-from logship.payload import parse_batch
-from logship.timefmt import index_day, iso_millis
+from logship.core.timefmt import index_day, iso_millis
+from logship.ship.documents import DocumentBuilder, faas_fields
+from logship.ship.payload import parse_batch
 from tests.payloads import encode, load
 
 
@@ -45,7 +45,7 @@ def test_each_event_gets_its_own_id_index_and_trimmed_message():
 def test_function_name_pattern_fills_service_environment_and_labels():
     import re
 
-    from logship.documents import naming_fields
+    from logship.ship.documents import naming_fields
 
     pattern = re.compile(r"(?P<service>[^-]+)-(?P<environment>[^-]+)-(?P<component>.+)")
     assert naming_fields("orders-prod-api", pattern) == {
@@ -71,8 +71,8 @@ def test_a_lines_own_service_wins_over_the_naming_convention():
 def test_bulk_action_lines_are_valid_json_for_any_id(event_id):
     import json
 
-    from logship.documents import Document
-    from logship.sink import encode as encode_action
+    from logship.ship.documents import Document
+    from logship.ship.sink import encode as encode_action
 
     action, source, end = encode_action(Document("cwl-2025.11.22", event_id, {"message": "é"}, "é", 0)).split(b"\n")
     assert json.loads(action) == {"create": {"_index": "cwl-2025.11.22", "_id": event_id}}
@@ -100,7 +100,7 @@ def test_an_integer_past_64_bits_in_a_json_line_stays_exact():
 def test_a_number_json_cannot_hold_sends_the_document_to_the_stdlibs_encoder(line):
     """orjson would write NaN as null: the document is handed over with its source instead (the sink's encoder
     refuses it, and the line is kept without its fields), never written with the number gone quietly."""
-    from logship.documents import Page
+    from logship.ship.documents import Page
 
     payload = load("cwl_json_format")
     payload["logEvents"] = payload["logEvents"][:3]
@@ -118,7 +118,7 @@ def test_a_number_json_cannot_hold_sends_the_document_to_the_stdlibs_encoder(lin
 def test_a_parser_bug_costs_only_its_line():
     """Lines are parsed a few at a time; a parser that raises on one line (a bug: parsers never raise by design)
     leaves that line as plain text saying why, and every other line of its group parsed as usual."""
-    from logship.lines import LineParser
+    from logship.ship.lines import LineParser
 
     class _BuggyParser(LineParser):
         def parse(self, line):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from logship.documents import DocumentBuilder
-from logship.function_metrics import FunctionMetrics, cloudwatch_unit
-from logship.payload import read_delivery
+from logship.ship.documents import DocumentBuilder
+from logship.ship.function_metrics import FunctionMetrics, cloudwatch_unit
+from logship.ship.payload import read_delivery
 from tests.payloads import encode, load
 from tests.unit.test_report import assert_valid_emf
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logship.index_template import Flavor, ilm_policy, ism_policy, template_body
+from logship.cluster.index_template import Flavor, ilm_policy, ism_policy, template_body
 
 
 @pytest.mark.parametrize(("flavor", "json_type"), [
@@ -52,8 +52,8 @@ def test_elasticsearch_indices_follow_the_ilm_policy_and_opensearch_uses_ism_tem
 
 
 def test_every_field_the_parser_writes_is_mapped():
-    from logship.documents import DocumentBuilder
-    from logship.payload import parse_batch
+    from logship.ship.documents import DocumentBuilder
+    from logship.ship.payload import parse_batch
     from tests.payloads import data_payloads, encode, load
 
     mapped = template_body("cwl", Flavor("opensearch", (2, 11)))["template"]["mappings"]["properties"]
@@ -81,7 +81,7 @@ def test_every_field_the_parser_writes_is_mapped():
 
 
 def test_data_streams_are_declared_and_outrank_elasticsearchs_own_logs_template():
-    from logship.indices import IndexNaming
+    from logship.core.indices import IndexNaming
 
     naming = IndexNaming.stream("aws.lambda", "default")
     body = template_body(naming, Flavor("elasticsearch", (8, 15)), naming.name)
@@ -94,7 +94,7 @@ def test_data_streams_are_declared_and_outrank_elasticsearchs_own_logs_template(
 
 
 def test_a_streams_retention_rolls_the_write_index_over_daily_then_deletes():
-    from logship.indices import IndexNaming
+    from logship.core.indices import IndexNaming
 
     naming = IndexNaming.stream("checkout", "prod")
     ism = ism_policy(naming, 14)["policy"]

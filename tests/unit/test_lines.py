@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from logship.lines import LineParser, normalize_level
+from logship.ship.lines import LineParser, normalize_level
 
 RID = "3f1c2a9e-6b1d-4f7a-9a7e-2d5b8c1e0f42"
 parse = LineParser().parse
@@ -183,7 +183,7 @@ def test_correlation_ids_from_the_seed_convention_and_configured_keys():
 
 
 def test_one_line_adds_at_most_sixteen_correlation_keys_configured_ones_first():
-    from logship.lines import MAX_CORRELATION_KEYS
+    from logship.ship.lines import MAX_CORRELATION_KEYS
 
     record = {"message": "m", **{f"x-correlation-k{i}": f"v{i}" for i in range(1900)}, "tenant": "t1"}
     _message, fields = LineParser(["tenant"]).parse(json.dumps(record))

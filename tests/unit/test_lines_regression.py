@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from logship.lines import LineParser
+from logship.ship.lines import LineParser
 from tests.payloads import load, subscription_names
 
 SNAPSHOT = json.loads((Path(__file__).parent / "snapshots" / "lines_before_issue10.json").read_text())

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from logship.payload import PayloadError, parse_batch
+from logship.ship.payload import PayloadError, parse_batch
 from tests.payloads import encode, load
 
 

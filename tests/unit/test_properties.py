@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from logship.documents import DocumentBuilder
-from logship.lines import LineParser, normalize_level
-from logship.payload import MAX_ID_BYTES, MAX_TIMESTAMP_MS, PayloadError, parse_batch
-from logship.sink import encode as encode_action
-from logship.timefmt import index_day, iso_millis
+from logship.core.timefmt import index_day, iso_millis
+from logship.ship.documents import DocumentBuilder
+from logship.ship.lines import LineParser, normalize_level
+from logship.ship.payload import MAX_ID_BYTES, MAX_TIMESTAMP_MS, PayloadError, parse_batch
+from logship.ship.sink import encode as encode_action
 from tests.payloads import encode
 from tests.unit.test_document_identity import _Budget, _Capture
 
@@ -265,8 +265,8 @@ def test_any_level_value_normalizes_or_is_unknown(value):
 def test_requests_hold_every_document_once_in_order_within_the_bounds(sizes, max_docs, max_bytes, page):
     """Pages are cut where a request fills: no request over max_docs, none over max_bytes unless one document
     alone is larger, every document sent once, in the batch's order."""
-    from logship import documents
-    from logship.sink import BulkSink
+    from logship.ship import documents
+    from logship.ship.sink import BulkSink
 
     payload = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/p",
                "logStream": "2025/11/22/[$LATEST]abc", "subscriptionFilters": ["f"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logship.redaction import BUILTINS, Redactor
+from logship.ship.redaction import BUILTINS, Redactor
 
 
 @pytest.mark.parametrize(("builtin", "text", "expected"), [

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from logship.report import emf_record, emit, shipper_summary
+from logship.core.report import emf_record, emit
+from logship.ship.report import shipper_summary
 
 FIGURES = {"events_in": 7, "indexed": 5, "duplicates": 1, "degraded": 0, "failed": 1, "pending": 0,
            "retried": 3, "bytes": 4096, "ms": 12.5}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from logship.lines import LineParser
+from logship.ship.lines import LineParser
 from tests.payloads import load, subscription_names
 
 parse = LineParser().parse

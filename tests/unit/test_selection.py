@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from logship.config import ConfigError, SubscriberConfig
-from logship.selection import STACK_TAG, Selection, Verdict, created_log_group, named_like_logship, tagged_as_logship
+from logship.core.config import ConfigError, SubscriberConfig
+from logship.subscribe.selection import (
+    STACK_TAG,
+    Selection,
+    Verdict,
+    created_log_group,
+    named_like_logship,
+    tagged_as_logship,
+)
 from tests.payloads import load
 
 SHIPPER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:logship-ship-logs"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 
-from logship.documents import DocumentBuilder
-from logship.payload import parse_batch
+from logship.ship.documents import DocumentBuilder
+from logship.ship.payload import parse_batch
 from tests.payloads import encode, load
 
 builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1")

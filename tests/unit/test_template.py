@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from logship.config import SubscriberConfig
-from logship.selection import COMPONENTS, STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
-from logship.subscriber import PACED_APIS
+from logship.core.config import SubscriberConfig
+from logship.subscribe.selection import COMPONENTS, STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscribe.subscriber import PACED_APIS
 from tests.payloads import EVENTS_DIR
 from tests.template_stack import RESOURCES, TEMPLATE, Stack
 
@@ -132,7 +132,7 @@ def test_no_log_group_of_the_stack_can_ever_be_subscribed(function):
 
 
 def test_the_logship_function_names_are_the_ones_the_code_looks_for():
-    """COMPONENTS (logship.selection) is the one list of function name suffixes: the template must match it."""
+    """COMPONENTS (logship.subscribe.selection) is the one list of function name suffixes: the template must match it."""
     stack = Stack("prod")
     functions = stack.functions()
 
@@ -349,7 +349,7 @@ def test_cloudwatch_logs_may_invoke_the_shipper_through_one_wildcard_statement()
 
 
 def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
-    from logship.config import ShipperConfig
+    from logship.core.config import ShipperConfig
 
     stack = Stack(OpenSearchEndpoint="https://search-logs-abc.eu-west-1.es.amazonaws.com", RedactBuiltins="email,card",
                   RedactPatterns='["sku=\\\\w+"]', FunctionNamePattern="(?P<service>[^-]+)-.+")
@@ -367,7 +367,7 @@ def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
 
 
 def test_issue_twelve_settings_reach_both_functions_and_parse():
-    from logship.config import ShipperConfig
+    from logship.core.config import ShipperConfig
 
     cloud_id = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="  # eu-west-1.aws.found.io$es123$kb456
     stack = Stack(OpenSearchEndpoint="", ElasticCloudId=cloud_id, OpenSearchAuth="apikey", OpenSearchSecretArn=SECRET,

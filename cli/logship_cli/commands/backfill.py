@@ -1,6 +1,6 @@
 """``logship backfill``: the reconcile sweep from a laptop, and with ``--since`` each group's history.
 
-The history is read by the layer's own reader (``logship.backfill.ship_window``) over a window built here, and
+The history is read by the layer's own reader (``logship.subscribe.backfill.ship_window``) over a window built here, and
 delivered as a subscription does: the same payload, so event ids keep every line indexed once.
 """
 
@@ -89,7 +89,7 @@ class History:
 
     def window(self, name: str) -> tuple[Any, Any] | str:
         """(subscription, window), or why there is nothing to read."""
-        from logship.backfill import Window, find_subscription
+        from logship.subscribe.backfill import Window, find_subscription
 
         config = self._subscriber.config
         subscription = find_subscription(self._subscriber.filters.call, name, config.destination_arn)
@@ -101,8 +101,8 @@ class History:
     def ship(self, name: str) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from logship.aws_calls import OutOfTimeError, error_code
-        from logship.backfill import BackfillError, BackfillResult, ship_window
+        from logship.core.aws_calls import OutOfTimeError, error_code
+        from logship.subscribe.backfill import BackfillError, BackfillResult, ship_window
 
         result = BackfillResult(name)
         try:
@@ -124,13 +124,13 @@ class History:
 def _deliverer(to: str, subscriber: Any, cluster: Cluster, aws: Aws) -> Callable[[dict[str, Any]], None]:
     """Where the history goes: the stack's ship-logs (an async invoke, as CloudWatch Logs does), or here."""
     if to == "shipper":
-        from logship.delivery import LambdaDeliverer
-        from logship.subscriber import PacedLambda
+        from logship.subscribe.delivery import LambdaDeliverer
+        from logship.subscribe.subscriber import PacedLambda
 
         return LambdaDeliverer(PacedLambda(subscriber.lambda_), subscriber.config.destination_arn)
-    from logship.client import connect
-    from logship.redrive import Budget
-    from logship.shipper import Shipper
+    from logship.cluster.client import connect
+    from logship.ship.shipper import Shipper
+    from logship_cli.redrive import Budget
 
     config = cluster.config(aws)
     shipper = Shipper(config, *connect(config))
@@ -138,7 +138,7 @@ def _deliverer(to: str, subscriber: Any, cluster: Cluster, aws: Aws) -> Callable
 
 
 def _dry_run(subscriber: Any, groups: list[dict[str, Any]], since: int | None, out: Any) -> None:
-    from logship.timefmt import iso_millis
+    from logship.core.timefmt import iso_millis
 
     for group in groups:
         state = judge(subscriber, group["logGroupName"], {})
@@ -163,10 +163,10 @@ def _dry_run(subscriber: Any, groups: list[dict[str, Any]], since: int | None, o
 @aws_options
 def backfill(since: int | None, names: tuple[str, ...], dry_run: bool, to: str, max_events: int | None,
              resend: bool, cluster: Cluster, aws: Aws) -> None:
-    from logship.config import BackfillConfig, SubscriberConfig
-    from logship.subscriber import Subscriber
-    from logship.subscription_report import Tally
-    from logship.sweep import Mode, visit
+    from logship.core.config import BackfillConfig, SubscriberConfig
+    from logship.subscribe.report import Tally
+    from logship.subscribe.subscriber import Subscriber
+    from logship.subscribe.sweep import Mode, visit
 
     if resend and since is None:
         raise CliError("--resend needs --since: how far back to ship", 2)
@@ -196,7 +196,7 @@ def tally_selected(subscriber: Any, name: str) -> bool:
     """Only groups the stack ships have history to ship: never an excluded one, never a logship stack's own."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from logship.selection import Verdict
+    from logship.subscribe.selection import Verdict
 
     try:
         return subscriber.verdict(name) is Verdict.INCLUDED

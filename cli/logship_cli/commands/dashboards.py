@@ -48,7 +48,7 @@ def _objects(kibana: bool, prefix: str) -> str:
 
 
 def _check_prefix(prefix: str) -> str:
-    from logship.config import ConfigError, ShipperConfig
+    from logship.core.config import ConfigError, ShipperConfig
 
     try:  # the same rule as the stack's IndexPrefix
         ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": "http://127.0.0.1", "OPENSEARCH_AUTH": "none",
@@ -65,7 +65,7 @@ def _credentials(auth: str, username: str | None, password: str | None, secret_a
     if auth != "basic":
         return None, None
     if secret_arn:
-        from logship.secrets import CachedSecret
+        from logship.cluster.secrets import CachedSecret
 
         client = Aws(region=region or secret_arn.split(":")[3]).client("secretsmanager")
         return saved_objects.basic_header(*CachedSecret(client, secret_arn).credentials()), None

@@ -42,14 +42,14 @@ def visible_messages(sqs: object, queue_url: str) -> int:
 @click.pass_context
 def redrive(ctx: click.Context, queue_url: str | None, function: str | None, limit: int, dry_run: bool,
             timeout: float, cluster: Cluster, aws: Aws) -> None:
-    from logship.redrive import queue_region, replay
+    from logship_cli.redrive import queue_region, replay
 
     queue_url = queue_url or aws.output("DeadLetterQueueUrl")
     aws = aws.in_region(queue_region(queue_url))
     shipper = None
     if not dry_run:
-        from logship.client import connect
-        from logship.shipper import Shipper
+        from logship.cluster.client import connect
+        from logship.ship.shipper import Shipper
 
         config = cluster.config(aws, function=function)
         ctx.meta["logship.endpoint"] = config.endpoint

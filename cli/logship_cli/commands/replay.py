@@ -61,15 +61,15 @@ class LocalShipper:
     """The shipper's own code, here: one summary per event; a failure keeps the summary it printed, if any."""
 
     def __init__(self, cluster: Cluster, aws: Aws, seconds: float) -> None:
-        from logship.client import connect
-        from logship.shipper import Shipper
+        from logship.cluster.client import connect
+        from logship.ship.shipper import Shipper
 
         self.config = cluster.config(aws)
         self._shipper = Shipper(self.config, *connect(self.config))
         self._seconds = seconds
 
     def ship(self, event: dict[str, Any]) -> dict[str, Any]:
-        from logship.redrive import Budget
+        from logship_cli.redrive import Budget
 
         printed = io.StringIO()
         try:

@@ -30,8 +30,8 @@ Examples:
 @aws_options
 @click.pass_context
 def setup_index(ctx: click.Context, retention_days: int | None, cluster: Cluster, aws: Aws) -> None:
-    from logship.config import ShipperConfig
-    from logship.index_template import failure_reason, install_configured
+    from logship.cluster.index_template import failure_reason, install_configured
+    from logship.core.config import ShipperConfig
 
     settings = cluster.settings(aws, "InstallIndexTemplateFunctionArn")
     if retention_days:

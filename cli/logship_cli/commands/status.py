@@ -84,8 +84,8 @@ def judge(subscriber: Any, name: str, reported: dict[str, dict[str, Any]]) -> Gr
     """One group as a sweep would see it, changing nothing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from logship.selection import Verdict
-    from logship.subscriptions import Outcome
+    from logship.subscribe.selection import Verdict
+    from logship.subscribe.subscriptions import Outcome
 
     try:
         verdict = subscriber.verdict(name)
@@ -95,7 +95,7 @@ def judge(subscriber: Any, name: str, reported: dict[str, dict[str, Any]]) -> Gr
             return GroupState(name, "excluded", subscriber.selection.why(name))
         found = subscriber.filters.inspect(name)
     except (ClientError, BotoCoreError) as exc:
-        from logship.aws_calls import error_code
+        from logship.core.aws_calls import error_code
 
         return GroupState(name, "unknown", "could not look: {}: {}".format(*error_code(exc)))
     if found.outcome is Outcome.ALREADY_SUBSCRIBED:
@@ -261,7 +261,7 @@ def _needs_a_person(states: list[GroupState], queues: list[QueueState], alarms: 
               "in a dead-letter queue, an alarm in ALARM).")
 @aws_options
 def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) -> None:
-    from logship.subscriber import Subscriber
+    from logship.subscribe.subscriber import Subscriber
 
     out = console()
     outputs = aws.outputs()
@@ -285,7 +285,7 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
         if not found:
             line(out, f"  {group}: none")
         for stamp, text in found:
-            from logship.timefmt import iso_millis
+            from logship.core.timefmt import iso_millis
 
             line(out, f"  {group}: {iso_millis(stamp)}  {text}")
     reasons = _needs_a_person(states, queues, alarms)

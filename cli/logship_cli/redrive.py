@@ -1,0 +1,140 @@
+"""Replay the batches kept in the dead-letter queue once the cause is fixed; safe to run any time.
+
+Each DLQ message is Lambda's on-failure record: the original subscription event (``requestPayload``)
+and why it failed (``responsePayload``). Replaying ships the event again through the same code as the
+function; document ids make it idempotent (already indexed -> duplicates). A message is deleted only
+after its batch is fully settled, so an interrupted redrive loses nothing.
+
+    counts = redrive(boto3.client("sqs"), queue_url, Shipper(config, *connect(config)))
+
+The command line is ``logship redrive`` (the CLI package), which calls :func:`replay` here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from logship.ship.payload import PayloadError, parse_batch
+
+
+class RedriveError(ValueError):
+    """A DLQ message is not a Lambda on-failure record holding a subscription event."""
+
+
+@dataclass(frozen=True)
+class FailedBatch:
+    """One DLQ message, read: what failed, why, and the event to replay."""
+
+    receipt_handle: str
+    event: dict[str, Any]
+    condition: str
+    reason: str
+    log_group: str
+    events: int
+
+
+def read_message(message: dict[str, Any]) -> FailedBatch:
+    """An SQS message -> :class:`FailedBatch`; raises :class:`RedriveError` for anything else."""
+    try:
+        record = json.loads(message["Body"])
+        event = record["requestPayload"]
+    except (KeyError, TypeError, ValueError):
+        raise RedriveError("not a Lambda on-failure record (no requestPayload); leave it for a human") from None
+    response = record.get("responsePayload") or {}
+    reason = response.get("errorMessage") if isinstance(response, dict) else str(response)
+    try:
+        batch = parse_batch(event)
+    except PayloadError as exc:
+        raise RedriveError(f"its event cannot be replayed: {exc}") from None
+    return FailedBatch(message["ReceiptHandle"], event, record.get("requestContext", {}).get("condition", "?"),
+                       str(reason or "no reason recorded"), batch.log_group, batch.size)
+
+
+def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Iterator[dict[str, Any]]:
+    """Up to ``limit`` distinct messages, ten at a time.
+
+    A replay hides each message while it works on it (``hide_seconds``); a dry run hides nothing, so
+    the same messages come round again: it stops when a receive brings nothing new.
+    """
+    seen: set[str] = set()
+    while len(seen) < limit:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, limit - len(seen)),
+                                       VisibilityTimeout=hide_seconds, WaitTimeSeconds=1)
+        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            yield message
+
+
+class Budget:
+    """A generous time budget per batch: a human is watching, not Lambda's clock."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def remaining_ms(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What became of one message: ``replayed``, ``kept`` (still in the queue, why in ``text``) or ``listed``."""
+
+    number: int
+    outcome: str
+    text: str
+
+
+def replay(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
+           seconds_per_batch: float = 120.0) -> Iterator[Replayed]:
+    """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages, one result per message as it settles."""
+    hide_seconds = 0 if shipper is None else int(seconds_per_batch) + 60
+    for number, message in enumerate(receive(sqs, queue_url, limit, hide_seconds=hide_seconds), 1):
+        try:
+            batch = read_message(message)
+        except RedriveError as exc:
+            yield Replayed(number, "kept", f"[{number}] kept {message.get('MessageId', '?')}: {exc}")
+            continue
+        label = f"[{number}] {batch.log_group} ({batch.events} events, {batch.condition}): {batch.reason[:160]}"
+        if shipper is None:
+            yield Replayed(number, "listed", label)
+            continue
+        try:
+            summary = shipper.ship(batch.event, Budget(seconds_per_batch), stream=io.StringIO())  # not the terminal
+        except Exception as exc:  # the message stays in the queue; say why and go on
+            yield Replayed(number, "kept", f"{label}\n    still failing, kept in the queue: {exc}")
+            continue
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
+        yield Replayed(number, "replayed", f"{label}\n    replayed: {summary['indexed']} indexed, "
+                                           f"{summary['duplicates']} already there, {summary['degraded']} degraded, "
+                                           f"{summary['failed']} to the failed index")
+
+
+def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000, out: IO[str] | None = None,
+            seconds_per_batch: float = 120.0) -> dict[str, int]:
+    """:func:`replay`, printing each result to ``out``; returns the counts."""
+    out = out or sys.stdout
+    counts = {"replayed": 0, "kept": 0, "listed": 0}
+    for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=seconds_per_batch):
+        counts[result.outcome] += 1
+        print(result.text, file=out, flush=True)
+    return counts
+
+
+def queue_region(queue_url: str) -> str:
+    """``https://sqs.eu-west-1.amazonaws.com/...`` -> ``eu-west-1``: documents keep the stack's region."""
+    import boto3
+
+    host = queue_url.split("/")[2] if "://" in queue_url else ""
+    labels = host.split(".")
+    if len(labels) >= 4 and labels[0] == "sqs":
+        return labels[1]
+    return boto3.session.Session().region_name or "us-east-1"

@@ -1,0 +1,45 @@
+"""The text after a runtime's prefix (level, request id): plain text, a JSON object, an error, or a metric."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from logship.ship.lines.common import Fields, error_from_text, error_object, set_level
+from logship.ship.lines.metrics import PREFIX as MONITORING
+from logship.ship.lines.metrics import monitoring
+
+if TYPE_CHECKING:
+    from logship.ship.lines.json_lines import JsonLines
+
+# Bodies the runtimes write before an error object: Node (invoke errors, uncaught exceptions and rejections,
+# also at init), Ruby (handler and init errors).
+ERROR_PREFIXES = ("Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection",
+                  "Error raised from handler method", "Init error when loading handler")
+_SPACE = " \t\r\n"
+
+
+def runtime_body(text: str, body: str, level: str | None, request_id: str | None,
+                 json_lines: JsonLines) -> tuple[str, Fields]:
+    """``text`` is the whole line (kept in ``event.original``), ``body`` the part after the prefix."""
+    start = body.lstrip(_SPACE) if body[:1] in _SPACE else body  # .NET Powertools: "info\n{...}"
+    fields: Fields = {}
+    message = body
+    if start[:1] == "{":
+        message, fields = json_lines.parse(start, text)
+        if "json" not in fields:
+            message = body
+    elif body.startswith(ERROR_PREFIXES):
+        error_object(body, fields)
+    elif body.startswith(MONITORING):
+        fields = monitoring(body)
+    elif "\t{" in body and body[-1:] == "}":  # pino-lambda: "message\t{...the record...}"
+        cut = body.index("\t{")
+        message, fields = json_lines.parse(body[cut + 1:], text)
+        message = body[:cut] if "json" in fields else body
+    if not fields:
+        error_from_text(body, fields)
+    fields.setdefault("event", {}).setdefault("original", text)
+    set_level(fields, level)
+    if request_id and request_id != "undefined":
+        fields.setdefault("faas", {}).setdefault("execution", request_id)
+    return message, fields

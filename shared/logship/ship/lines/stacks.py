@@ -1,0 +1,101 @@
+"""One error whose stack trace arrives as several consecutive events of one stream (``e.printStackTrace()``,
+``traceback.print_exc()``, stdout loggers, Go panics), made searchable as one error.
+
+The line the stack continues (the *head*: an error line, or a ``WARN``/``ERROR``/``FATAL`` line) gets
+``error.stack_trace``, and its ``error.type``/``error.message`` from the stack when it had none; each
+continuation line keeps its own document and gets the head's request id and level. The state lives for
+one batch (one delivery of one stream): at a batch boundary a head keeps the part of its stack it saw,
+and continuation lines at the start of the next batch stay plain text (still searchable by their words).
+"""
+
+from __future__ import annotations
+
+from logship.ship.lines import dotnet, java, node, python
+from logship.ship.lines.common import EXCEPTION, Fields
+from logship.ship.lines.go_ruby import is_frame
+
+_CONTINUATION = (*java.CONTINUATION, *python.CONTINUATION, *node.CONTINUATION, *dotnet.CONTINUATION,
+                 "\t", "  ")
+_SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
+# The one way a line without fields starts a stack (every other head has fields): a caller may skip the rest.
+OPENS_A_STACK = python.TRACEBACK
+
+
+def fields_open_a_stack(fields: Fields) -> bool:
+    """Whether a line with these fields, while no stack is open, opens one (an error, a severe level): a caller
+    may take any other line as final at once."""
+    error, log = fields.get("error"), fields.get("log")
+    return bool(error or (log and log.get("level") in _SEVERE))
+
+
+class StackJoiner:
+    """Feed a batch's lines in order with :meth:`add`, then call :meth:`finish`.
+
+    It changes the line fields it is given: the head's (``error``, ``log``) until its stack ends, and each
+    continuation's (``faas.execution``, ``log.level``) when it is added. :attr:`head` is the open head's
+    fields, so a caller can hold the lines of an open stack back until they can no longer change.
+    """
+
+    __slots__ = ("_head_message", "_lines", "_own", "_typed", "head")
+
+    def __init__(self) -> None:
+        self.head: Fields | None = None
+        self._head_message = ""
+        self._lines: list[str] = []
+        self._typed = False  # the head has error.type, so an exception line starts a new error
+        self._own = False  # the head's error came from its own line, which then starts the stack
+
+    def add(self, message: str, fields: Fields) -> None:
+        head = self.head
+        if head is None and not fields and message[:1] != "T":  # the common plain line: nothing to do
+            return
+        if head is not None and self._continues(message, fields):
+            self._attach(message, fields, head)
+            return
+        if head is not None:
+            self.finish()
+        if fields:
+            if fields_open_a_stack(fields):
+                error = fields.get("error")
+                self._open(message, fields, has_type=bool(error and error.get("type")))
+        elif message.startswith(OPENS_A_STACK):
+            self._open(message, fields, has_type=False)
+            self._lines.append(message)
+
+    def finish(self) -> None:
+        """Write the collected stack into the head's ``error.stack_trace``; call at the end of the batch."""
+        head, lines, own_line = self.head, self._lines, self._own
+        self.head, self._lines, self._typed, self._own = None, [], False, False
+        if head is None or not lines:
+            return
+        error = dict(head.get("error") or {})
+        own = error.get("stack_trace") or (self._head_message if own_line else None)
+        error["stack_trace"] = "\n".join(([own] if own else []) + lines)
+        head["error"] = error
+        head.setdefault("log", {"level": "ERROR"})  # an exception printed without a level is an error
+
+    def _open(self, message: str, fields: Fields, has_type: bool) -> None:
+        self.head, self._head_message, self._lines, self._typed, self._own = fields, message, [], has_type, has_type
+
+    def _continues(self, message: str, fields: Fields) -> bool:
+        if not fields:
+            return message.startswith(_CONTINUATION) or is_frame(message) or self._exception_line(message)
+        # An exception line right after an error line without one (log4j to stdout, .NET, Python's last line):
+        return not self._typed and fields.keys() == {"error"}
+
+    def _exception_line(self, message: str) -> bool:
+        return not self._typed and bool(EXCEPTION.match(message))
+
+    def _attach(self, message: str, fields: Fields, head: Fields) -> None:
+        self._lines.append(message)
+        if not self._typed:
+            match = EXCEPTION.match(message) if not message.startswith(("\t", " ")) else None
+            if match:
+                head["error"] = {**(head.get("error") or {}), "type": match[1], "message": match[2] or ""}
+                self._typed = True
+        faas = head.get("faas")
+        request_id = faas.get("execution") if isinstance(faas, dict) else None
+        if request_id:
+            fields["faas"] = {**fields.get("faas", {}), "execution": request_id}
+        level = head.get("log", {}).get("level") or "ERROR"
+        fields["log"] = {**fields.get("log", {}), "level": level}

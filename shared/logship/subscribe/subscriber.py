@@ -1,0 +1,181 @@
+"""What both subscription functions build once per cold start, and the one decision both paths make per group.
+
+The decision is the selection's (names and settings), and for a selected group named like a logship function's
+group, its tags: any logship stack's group, under any stack name, is never subscribed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from logship.core.aws_calls import Calls, OutOfTimeError, aws_client, error_code
+from logship.core.config import BackfillConfig, SubscriberConfig
+from logship.core.report import emit
+from logship.subscribe.backfill import BackfillResult, backfill_group
+from logship.subscribe.delivery import LambdaDeliverer
+from logship.subscribe.destinations import Destinations
+from logship.subscribe.report import Tally
+from logship.subscribe.selection import Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscribe.subscriptions import Outcome, Result, SubscriptionFilters
+
+# Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;
+# template.yaml grants these and no others (tests/unit/test_template.py). FilterLogEvents is for the backfill.
+PACED_APIS = {
+    "logs": ("DescribeLogGroups", "DescribeSubscriptionFilters", "PutSubscriptionFilter", "DeleteSubscriptionFilter",
+             "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents"),
+    "lambda": ("ListTags", "Invoke"),
+    "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
+}
+# Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the
+# continuation of a sweep is invoked after the other calls have stopped.
+LAMBDA_RESERVE_MS = 3_000
+
+
+@dataclass(slots=True)
+class Subscriber:
+    """Settings, selection, and the paced, retried clients: ``Subscriber.from_env().verdict(name)``."""
+
+    config: SubscriberConfig
+    selection: Selection
+    filters: SubscriptionFilters
+    logs: Calls
+    lambda_: Calls
+    sqs: Calls
+    destinations: Destinations
+    backfill_config: BackfillConfig = field(default_factory=BackfillConfig)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Subscriber:
+        return cls.build(SubscriberConfig.from_env(env), backfill=BackfillConfig.from_env(env))
+
+    @classmethod
+    def build(cls, config: SubscriberConfig, *, backfill: BackfillConfig | None = None,
+              clients: Mapping[str, Callable[[], Any]] | None = None,
+              clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None,
+              rand: Callable[[], float] = random.random) -> Subscriber:
+        """Clients are built on first use, by ``clients[service]`` if given (tests), else with no botocore retries."""
+        def calls(service: str) -> Calls:
+            factory = (clients or {}).get(service) or (lambda: aws_client(service, config.region))
+            return Calls(factory, PACED_APIS[service], config.calls_per_second, clock=clock, sleep=sleep, rand=rand)
+
+        logs, lambda_ = calls("logs"), calls("lambda")
+        destinations = Destinations(lambda_, config.function_arn_prefix)
+        selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups)
+        return cls(config, selection, SubscriptionFilters(logs, config, destinations), logs, lambda_, calls("sqs"),
+                   destinations, backfill or BackfillConfig())
+
+    def begin(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
+        """A new run: retries last until ``reserve_ms`` before the deadline; destinations are asked afresh."""
+        self.logs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
+        self.sqs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
+        self.lambda_.until(lambda: (remaining_ms() - LAMBDA_RESERVE_MS) / 1000)
+        self.destinations.forget()
+
+    def verdict(self, name: str, tags: Mapping[str, str] | None = None) -> Verdict:
+        """The selection's verdict; a selected group named like a logship function's is judged by its tags too.
+
+        ``tags`` are the ones the CloudTrail record gave, if any; else they are read (one paced call, for
+        suspects only). Raises the AWS error when they cannot be read: such a group is never subscribed blind.
+        """
+        verdict = self.selection.verdict(name)
+        if verdict is not Verdict.INCLUDED or not named_like_logship(name):
+            return verdict
+        if tags is None:
+            tags = self.filters.tags(name)
+        return Verdict.LOGSHIP if tagged_as_logship(tags) else verdict
+
+    def subscribe(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
+                  listed: Mapping[str, Any] | None = None, created_ms: int | None = None,
+                  again: bool = False) -> Subscribed:
+        """Our filter on a selected group, then what it logged before the filter (backfill), then the retention
+        it lacks: the one sequence both paths run.
+
+        ``listed`` is the group as a sweep's listing gave it (its creationTime and retention: no extra call);
+        ``again`` backfills a group already subscribed too (an event Lambda retries after a failed backfill).
+        Raises :class:`OutOfTimeError` when not even the filter could be seen to in this invocation's time.
+        """
+        result = self.filters.ensure(name)
+        tally.record(name, result, stream)
+        done = Subscribed(result)
+        if result.outcome is Outcome.SUBSCRIBED or (again and result.outcome is Outcome.ALREADY_SUBSCRIBED):
+            created = listed.get("creationTime") if listed is not None else created_ms
+            done.backfill = self.backfill(name, tally, stream, group_created_ms=created)
+        if self.config.retention_days and result.outcome is not Outcome.GONE:
+            done.retention = self._keep_retention(name, listed, tally, stream)
+        return done
+
+    def _keep_retention(self, name: str, listed: Mapping[str, Any] | None, tally: Tally,
+                        stream: IO[str] | None) -> str:
+        """NewLogGroupRetentionDays on a group without retention (its creator's choice is kept)."""
+        days = self.config.retention_days
+        try:
+            group = listed if listed is not None else self.filters.describe_group(name)
+            if group is None:
+                return "gone"
+            if group.get("retentionInDays"):
+                return f"kept {group['retentionInDays']} days"
+            self.filters.set_retention(name, days)
+        except (ClientError, BotoCoreError, OutOfTimeError) as exc:
+            code, message = error_code(exc)
+            tally.record(name, Result(Outcome.FAILED, f"could not set {days} days of retention: {code}: {message}"),
+                         stream)
+            return f"failed: {code}: {message}"
+        tally.record(name, Result(Outcome.RETENTION_SET, f"{days} days (it had none)"), stream)
+        return f"set {days} days"
+
+    def backfill(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
+                 group_created_ms: int | None = None) -> BackfillResult:
+        """Right after subscribing ``name``: ship what it logged before our filter existed (a filter never does).
+
+        Its figures join the run's; a line says what it shipped, and one that needs a person joins the problems.
+        The subscription stands whatever happens here: a failed backfill is reported, never raised.
+        """
+        seconds = self.logs.time_left()
+        result = backfill_group(
+            name, destination_arn=self.config.destination_arn, call=self.filters.call,
+            deliver=LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn),
+            config=self.backfill_config, group_created_ms=group_created_ms,
+            time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
+        for figure, count in result.figures().items():
+            tally.add(figure, count)
+        if result.status in ("off", "done") and not result.shipped:
+            return result
+        level = "error" if result.failed else "warning" if result.status == "capped" else "info"
+        if level != "info":
+            tally.problems.append(f"{name}: backfill {result.status}: {result.detail}")
+        emit({"logship": "backfill", "level": level, "log_group": name, **result.to_dict()}, stream)
+        return result
+
+
+@dataclass(slots=True)
+class Subscribed:
+    """What subscribing one selected group did: the filter's outcome, its backfill, its retention."""
+
+    result: Result
+    backfill: BackfillResult | None = None
+    retention: str = ""  # "set 30 days", "kept 7 days", "failed: ...", "gone"; empty when not asked for
+
+
+class PacedLambda:
+    """A Lambda client whose ``invoke`` is paced and retried like every other call of these functions."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        return self._calls.call("Invoke", params)
+
+
+def unreadable_tags(name: str, exc: BaseException) -> Result:
+    """A suspect whose tags could not be read: not subscribed, reported, tried again by a retry or the next sweep."""
+    code, message = error_code(exc)
+    return Result(Outcome.FAILED, (
+        f"could not read the tags of {name}, named like a logship function's log group ({code}: {message}); "
+        "not subscribed until they can be read: a late subscription is made good, a shipper shipping a "
+        "shipper's logs is a loop"))

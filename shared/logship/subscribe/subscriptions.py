@@ -1,0 +1,229 @@
+"""Put, update and remove logship's subscription filter on one log group, paced and retried, with one outcome each.
+
+"Our" filter on a group is any filter whose destination is our shipper, whatever its name. A filter with our
+name that sends elsewhere is taken over only when its destination no longer exists; a live one is someone
+else's (perhaps another logship stack): reported as a clash, never rewritten or removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from logship.core.aws_calls import Calls, error_code, maybe_done, retryable
+from logship.core.config import SubscriberConfig
+from logship.subscribe.destinations import Destinations
+
+# PutSubscriptionFilter answers LimitExceededException when the group has no room for another filter, but a
+# storm of faults can answer it too. "No room" is concluded only when it keeps coming while other filters
+# are present; AWS's number of filters per group (2 in its API reference, 5 in cfn-lint) is never assumed.
+LIMIT_ATTEMPTS = 4
+
+
+class Outcome(StrEnum):
+    SUBSCRIBED = "subscribed"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    UPDATED = "updated"  # our filter had another pattern, or a filter with our name pointed at a deleted function
+    EXCLUDED = "excluded"
+    LIMIT_BLOCKED = "limit_blocked"  # AWS refuses another filter while the group's other filters are there
+    CLASH = "clash"  # a filter with our name sends to a live destination that is not ours: left alone
+    GONE = "gone"  # deleted meanwhile
+    FAILED = "failed"
+    REMOVED = "removed"
+    NOT_SUBSCRIBED = "not_subscribed"
+    RETENTION_SET = "retention_set"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: Outcome
+    detail: str = ""
+
+
+def _names(filters: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{f.get('filterName')} -> {f.get('destinationArn')}" for f in filters)
+
+
+class SubscriptionFilters:
+    """logship's filter on one group at a time: ``SubscriptionFilters(logs, config, destinations).ensure(name)``.
+
+    Every CloudWatch Logs call of the subscription functions goes through ``logs`` (paced, retried).
+    """
+
+    def __init__(self, logs: Calls, config: SubscriberConfig, destinations: Destinations) -> None:
+        self._logs = logs
+        self._config = config
+        self._destinations = destinations
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Any CloudWatch Logs API, paced with the others and retried: ``call("FilterLogEvents", logGroupName=g)``.
+
+        Raises the final ``ClientError``/``BotoCoreError``, or :class:`OutOfTimeError` when retrying would outlast
+        the invocation's time (``exc.last`` is the error AWS gave).
+        """
+        return self._logs.call(operation, params)
+
+    def list_groups(self, prefix: str, token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page (up to 50) of groups named ``prefix...`` and the next page's token.
+
+        Retried for as long as the invocation has time, not a number of attempts: without the listing the
+        sweep cannot go on, and running short of time continues it in a fresh invocation.
+        """
+        params: dict[str, Any] = {"logGroupNamePrefix": prefix, "limit": 50}
+        if token:
+            params["nextToken"] = token
+        page = self._logs.call("DescribeLogGroups", params, attempts=0)
+        return page.get("logGroups", []), page.get("nextToken")
+
+    def tags(self, group: str) -> dict[str, str]:
+        """The group's tags (ListTagsForResource on its ARN)."""
+        return self._logs.call("ListTagsForResource",
+                               {"resourceArn": self._config.log_group_arn(group)}).get("tags", {})
+
+    def _filters(self, group: str) -> list[dict[str, Any]]:
+        return self._logs.call("DescribeSubscriptionFilters", {"logGroupName": group}).get("subscriptionFilters", [])
+
+    def _ours(self, filters: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The filter sending to our shipper; the one with our name first if, from older versions, there are two."""
+        ours = [f for f in filters if f.get("destinationArn") == self._config.destination_arn]
+        return next((f for f in ours if f.get("filterName") == self._config.filter_name), ours[0] if ours else None)
+
+    def _put(self, group: str, name: str) -> None:
+        config = self._config
+        self._logs.call("PutSubscriptionFilter", {"logGroupName": group, "filterName": name,
+                                                  "filterPattern": config.filter_pattern,
+                                                  "destinationArn": config.destination_arn})
+
+    def inspect(self, group: str) -> Result:
+        """What :meth:`ensure` would find on ``group``, changing nothing: ``already_subscribed``, ``updated`` (our
+        filter has another pattern), ``clash`` (our name sends to a live destination), ``not_subscribed``.
+
+        A filter with our name whose destination is gone counts as ``updated``: ensure takes it over.
+        Raises the AWS error (the caller says it could not look).
+        """
+        filters = self._filters(group)
+        ours = self._ours(filters)
+        if ours is not None:
+            if ours.get("filterPattern", "") == self._config.filter_pattern:
+                return Result(Outcome.ALREADY_SUBSCRIBED)
+            return Result(Outcome.UPDATED, f"filter {ours['filterName']} has pattern {ours.get('filterPattern')!r}, "
+                                           f"not {self._config.filter_pattern!r}")
+        named = next((f for f in filters if f.get("filterName") == self._config.filter_name), None)
+        if named is not None:
+            destination = self._destinations.look(str(named.get("destinationArn")))
+            if destination.exists is False:
+                return Result(Outcome.UPDATED, f"filter {self._config.filter_name} sends to {destination.arn}, "
+                                               "which no longer exists")
+            return Result(Outcome.CLASH, f"a filter named {self._config.filter_name!r} already sends this group to "
+                                         f"{destination.describe()}")
+        others = f" (other filters: {_names(filters)})" if filters else ""
+        return Result(Outcome.NOT_SUBSCRIBED, f"no filter of this stack's{others}")
+
+    def ensure(self, group: str) -> Result:
+        """Our filter on ``group`` with the configured destination and pattern; nothing done if already so."""
+        try:
+            return self._ensure(group)
+        except (ClientError, BotoCoreError) as exc:
+            return _failure(exc, "subscribed")
+
+    def _ensure(self, group: str) -> Result:
+        filters = self._filters(group)
+        ours = self._ours(filters)
+        if ours is not None:
+            if ours.get("filterPattern", "") == self._config.filter_pattern:
+                return Result(Outcome.ALREADY_SUBSCRIBED)
+            self._put(group, ours["filterName"])  # keeps the name it has: an older FilterName stays ours
+            return Result(Outcome.UPDATED, f"filter {ours['filterName']}: pattern was {ours.get('filterPattern')!r}")
+        named = next((f for f in filters if f.get("filterName") == self._config.filter_name), None)
+        if named is not None:
+            return self._take_over_or_leave(group, named)
+        return self._subscribe(group)
+
+    def _take_over_or_leave(self, group: str, named: dict[str, Any]) -> Result:
+        destination = self._destinations.look(str(named.get("destinationArn")))
+        if destination.exists is False:
+            self._put(group, self._config.filter_name)
+            return Result(Outcome.UPDATED, f"filter {self._config.filter_name} sent to {destination.arn}, which no "
+                                           "longer exists; it now sends to this stack's shipper")
+        return Result(Outcome.CLASH, (
+            f"a filter named {self._config.filter_name!r} already sends this group to {destination.describe()}; "
+            "logship leaves it alone. If this stack should ship the group too, give it its own FilterName "
+            "(empty means logship-<stack name>); if not, add the group to ExcludeLogGroups"))
+
+    def _subscribe(self, group: str) -> Result:
+        """Put a new filter; on LimitExceededException look again at what is on the group before concluding."""
+        refusals = 0
+        while True:
+            try:
+                self._put(group, self._config.filter_name)
+                return Result(Outcome.SUBSCRIBED)
+            except ClientError as exc:
+                if error_code(exc)[0] != "LimitExceededException":
+                    raise
+                refusals += 1
+                filters = self._filters(group)
+                if self._ours(filters) is not None:  # put meanwhile (the other path): nothing left to do
+                    return Result(Outcome.ALREADY_SUBSCRIBED)
+                if refusals >= LIMIT_ATTEMPTS:
+                    return _refused(exc, filters, refusals)
+                self._logs.pause(refusals, "PutSubscriptionFilter", exc)
+
+    def remove(self, group: str, why: str = "") -> Result:
+        """Delete every filter on ``group`` that sends to our shipper (and only those)."""
+        removed: list[str] = []
+        try:
+            ours = [f["filterName"] for f in self._filters(group)
+                    if f.get("destinationArn") == self._config.destination_arn]
+            removed.extend(name for name in ours if self._delete(group, name))
+        except (ClientError, BotoCoreError) as exc:
+            return _failure(exc, "unsubscribed")
+        if not ours:
+            return Result(Outcome.NOT_SUBSCRIBED)
+        if not removed:
+            return Result(Outcome.GONE, f"filter {', '.join(ours)} (or the group) was deleted meanwhile, "
+                                        "not by logship")
+        return Result(Outcome.REMOVED, f"filter {', '.join(removed)}{'; ' + why if why else ''}")
+
+    def _delete(self, group: str, name: str) -> bool:
+        """True when this call deleted the filter, including when an attempt did it but its answer was lost."""
+        failed: list[BaseException] = []
+        try:
+            self._logs.call("DeleteSubscriptionFilter", {"logGroupName": group, "filterName": name}, failed=failed)
+        except ClientError as exc:
+            if error_code(exc)[0] != "ResourceNotFoundException":
+                raise
+            return any(maybe_done(earlier) for earlier in failed)
+        return True
+
+    def describe_group(self, group: str) -> dict[str, Any] | None:
+        """The group as DescribeLogGroups lists it (creationTime, retentionInDays, ...); None if it is gone."""
+        page = self._logs.call("DescribeLogGroups", {"logGroupNamePrefix": group, "limit": 1})
+        return next((g for g in page.get("logGroups", []) if g.get("logGroupName") == group), None)
+
+    def set_retention(self, group: str, days: int) -> None:
+        self._logs.call("PutRetentionPolicy", {"logGroupName": group, "retentionInDays": days})
+
+
+def _refused(exc: ClientError, filters: list[dict[str, Any]], attempts: int) -> Result:
+    """After repeated LimitExceededException: no room if other filters are there, else a real failure."""
+    code, message = error_code(exc)
+    if filters:
+        return Result(Outcome.LIMIT_BLOCKED, (
+            f"no room for logship's filter: AWS answered {code} {attempts} times while the group has "
+            f"{len(filters)} other subscription filter(s) ({_names(filters)}); remove one and the next sweep "
+            "subscribes the group"))
+    return Result(Outcome.FAILED, f"{code}: {message} ({attempts} times, although the group has no other "
+                                  "subscription filter)")
+
+
+def _failure(exc: ClientError | BotoCoreError, verb: str) -> Result:
+    code, message = error_code(exc)
+    if code == "ResourceNotFoundException":
+        return Result(Outcome.GONE, f"deleted before it could be {verb}")
+    if retryable(exc):
+        return Result(Outcome.FAILED, f"{code}: {message} (on every attempt; the next sweep tries again)")
+    return Result(Outcome.FAILED, f"{code}: {message}")
+
