@@ -101,7 +101,7 @@ def documents_per_function(client: Any, where: str) -> None:
 def search_with_logship(server_url: str, hits: int) -> None:
     """The README's example queries, run by the logship command itself."""
     from logship_cli.app import main
-    from tests.readme import example_queries
+    from tests.doc_pages import example_queries
 
     step("5. the README's example queries, through `logship search` (paste them into Kibana / Dashboards too)")
     for title, text in example_queries().items():

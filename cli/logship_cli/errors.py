@@ -68,7 +68,7 @@ def _aws_answer(exc: BaseException) -> str:
                 "(`aws sso login`, or refresh AWS_SESSION_TOKEN) and retry")
     if code in _DENIED:
         return (f"AWS denied {operation} ({code}): {message}. Your credentials need that permission; the "
-                "README's \"The logship command\" lists what each command calls")
+                "docs/command.md lists what each command calls")
     if code in _QUEUE_GONE:
         return (f"the queue does not exist ({message}): check --queue-url against the stack's DeadLetterQueueUrl "
                 "output, and --region")

@@ -12,8 +12,8 @@ from logship.ship.shipper import Shipper
 from logship_cli.redrive import Budget
 from tests.cli import logship
 from tests.conftest import shipper_env
+from tests.doc_pages import example_queries
 from tests.payloads import encode, load, subscription_names
-from tests.readme import example_queries
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.readme import example_queries
+from tests.doc_pages import example_queries
 
 ROOT = Path(__file__).parents[2]
 

@@ -16,7 +16,6 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +24,7 @@ import pytest
 from logship.ship.shipper import ShipError
 from logship.ship.sink import CredentialsError, OpenSearchRefusedError
 from tests.conftest import load_handler, search_all, shipper_env
+from tests.doc_pages import section
 from tests.integration.fault_proxy import ALWAYS, FaultProxy, Unaccepting
 from tests.payloads import encode, load
 
@@ -356,11 +356,11 @@ def test_fault_matrix(fault, request, osmem_clone, monkeypatch, capsys):
             fault.check(Result(attempts, bulk_requests, docs))
 
 
-def test_the_readme_states_the_figures_the_matrix_produces():
+def test_the_reliability_page_states_the_figures_the_matrix_produces():
     from tests.integration.test_bad_inputs import BAD_INPUTS, ENVELOPES, bad_input_events
 
-    section = (Path(__file__).parents[2] / "README.md").read_text().split("## Failures, and what you see", 1)[1]
-    stated = re.findall(r"(faults\s+tried|bad\s+inputs\s+tried|events\s+in|events\s+lost):\s+([\d,]+)", section)
+    stated = re.findall(r"(faults\s+tried|bad\s+inputs\s+tried|events\s+in|events\s+lost):\s+([\d,]+)",
+                        section("reliability.md", "Failures, and what you see"))
     assert {" ".join(key.split()): int(value.replace(",", "")) for key, value in stated} == {
         "faults tried": len(FAULTS), "bad inputs tried": len(BAD_INPUTS) + len(ENVELOPES),
         "events in": len(FAULTS) * EVENTS + bad_input_events(), "events lost": 0}

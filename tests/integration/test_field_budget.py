@@ -7,9 +7,9 @@ from typing import Any
 
 from logship.cluster.index_template import Flavor, template_body
 from tests.conftest import search_all
+from tests.doc_pages import example_queries
 from tests.integration.test_ship_logs import run_shipper
 from tests.payloads import load
-from tests.readme import example_queries
 
 ONE_CORRELATION_ID = example_queries()["One correlation id across functions"]
 

@@ -8,9 +8,9 @@ import pytest
 
 from logship.ship.shipper import ShipError
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
+from tests.doc_pages import example_queries
 from tests.integration.test_ship_logs import invoke, run_shipper
 from tests.payloads import data_payloads, encode, load
-from tests.readme import example_queries
 from tests.unit.test_report import assert_valid_emf
 
 QUERIES = example_queries()

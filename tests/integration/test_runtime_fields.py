@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.conftest import search_all
+from tests.doc_pages import example_queries
 from tests.integration.test_lambda_fields import query, ship_all
 from tests.payloads import subscription_names
-from tests.readme import example_queries
 
 RUNTIME_FIXTURES = [name for name in subscription_names() if name.startswith("cwl_rt_")]
 CANNOT_LOAD_CODE = example_queries()["Functions that cannot load their code, in any runtime"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from logship.ship.report import SHIPPER_METRICS
 from logship.subscribe.reconcile import UNFINISHED
 from logship.subscribe.report import FIGURES
+from tests.doc_pages import section
 from tests.template_stack import RESOURCES, TEMPLATE, Stack
 from tests.unit.test_template import KEY, SECRET, _grants, statements
 
@@ -242,14 +242,13 @@ def test_alarms_notify_the_topic_only_when_one_is_given(topic, actions):
         assert stack.value(alarm).get("TreatMissingData") == "notBreaching"  # no data is no trouble
 
 
-def test_every_alarm_is_explained_in_the_readme():
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("## Alarms", 1)[1].split("\n## ", 1)[0]
+def test_every_alarm_is_explained_in_the_operations_page():
+    alarms = section("operations.md", "Alarms")
     for name, alarm in ALARMS.items():
-        assert Stack().value(alarm["AlarmName"]).removeprefix("logship-") in section, name
+        assert Stack().value(alarm["AlarmName"]).removeprefix("logship-") in alarms, name
 
 
-def test_every_parameter_is_in_the_readmes_deploy_table():
-    section = (Path(__file__).parents[2] / "README.md").read_text().split("## Deploy", 1)[1].split("\n## ", 1)[0]
-    named = {name for row in re.findall(r"^\| (`[^|]+`) \|", section, re.M) for name in re.findall(r"`(\w+)`", row)}
+def test_every_parameter_is_in_the_deploy_pages_table():
+    table = section("deploy.md", "Deploy")
+    named = {name for row in re.findall(r"^\| (`[^|]+`) \|", table, re.M) for name in re.findall(r"`(\w+)`", row)}
     assert set(TEMPLATE["Parameters"]) - named == set()
