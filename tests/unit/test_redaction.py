@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from logship.core.config import REDACT_BUILTINS
 from logship.ship.redaction import BUILTINS, Redactor
 
 
@@ -95,3 +96,8 @@ def test_the_card_pattern_finds_exactly_what_its_plain_form_finds():
     assert sum(1 for text in texts if plain.search(text)) > 100  # the random texts hold many candidates
     for text in texts:
         assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_the_settings_offer_every_built_in_in_the_order_it_runs():
+    # REDACT_BUILTINS is validated in core.config, which may not import the shipping path: the two lists must agree.
+    assert tuple(BUILTINS) == REDACT_BUILTINS
