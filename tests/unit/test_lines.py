@@ -132,7 +132,7 @@ def test_node_invoke_error_becomes_error_fields():
 
 @pytest.mark.parametrize(("raw", "level"), [
     ("warning", "WARN"), ("WARN", "WARN"), ("critical", "FATAL"), ("Error", "ERROR"), ("debug", "DEBUG"),
-    ("trace", "TRACE"), ("fatal", "FATAL"), (30, "INFO"), (50, "ERROR"), ("verbose", None), (True, None), (None, None),
+    ("trace", "TRACE"), ("fatal", "FATAL"), (30, "INFO"), (50, "ERROR"), ("verbose", "TRACE"), ("WARN-2", "WARN"), ("ERROR+4", "ERROR"), ("ERROR+x", None), (True, None), (None, None),
 ])
 def test_levels_are_normalised(raw, level):
     assert normalize_level(raw) == level

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from logship.ship.documents import DocumentBuilder
 from logship.ship.payload import parse_batch
 from tests.payloads import encode, load
@@ -30,7 +32,7 @@ def per_line(fixture: str, index: int, extra: tuple[str, ...] = ()) -> dict:
 def test_a_java_stack_printed_line_by_line_joins_the_line_it_continues():
     docs = documents(per_line("java_slf4j", 0))
     head, exception, *frames = docs
-    assert head["message"] == "uk.bot_by.slf4j_demo.BotHandler - printable stacktrace"
+    assert head["message"] == "printable stacktrace"
     assert head["error"]["type"] == "java.lang.Throwable"
     assert head["error"]["message"] == "Printable Stacktrace Demo"
     assert head["error"]["stack_trace"].split("\n") == [d["message"] for d in docs[1:]]
@@ -88,3 +90,112 @@ def test_at_a_batch_boundary_each_part_stands_alone():
     later = documents(second)
     assert all("log" not in d and "execution" not in d["faas"] for d in later)  # no head in this batch
     assert [d["message"] for d in later] == [e["message"] for e in whole["logEvents"][4:]]
+
+
+def continuations_of(head: dict, docs: list[dict]) -> list[dict]:
+    """The documents whose lines the head's stack holds after its own."""
+    lines = head["error"]["stack_trace"].split("\n")[1:]
+    return docs[docs.index(head) + 1:][:len(lines)]
+
+
+def test_a_java_uncaught_exception_printed_one_event_per_line():
+    _start, head, *rest, end = documents(load("cwl_rt_java_uncaught_per_event"))
+    assert head["log"]["level"] == "ERROR"
+    assert head["error"]["type"] == "java.lang.IllegalStateException"
+    assert head["error"]["message"] == "Could not load configuration"
+    stack = head["error"]["stack_trace"].split("\n")
+    assert stack == [head["message"], *(d["message"] for d in rest)]
+    assert stack[3].startswith("Caused by: java.io.FileNotFoundException")
+    assert stack[-1] == "\t... 17 more"
+    assert all(d["log"]["level"] == "ERROR" for d in rest)
+    assert end["event"]["action"] == "end"
+    assert "log" not in end
+
+
+def test_log4j2_stack_after_the_message_joins_the_line_that_logged_it():
+    docs = documents(load("cwl_rt_java_log4j2_stack_per_event"))
+    logged = docs[1]
+    assert logged["message"] == "OpenAI call failed"
+    assert logged["error"]["type"] == "java.lang.RuntimeException"
+    assert logged["error"]["message"] == "HTTP 429 Too Many Requests"
+    assert logged["error"]["stack_trace"].count("\n\tat ") == 2
+    for continuation in continuations_of(logged, docs):
+        assert continuation["log"]["level"] == "ERROR"
+        assert continuation["faas"]["execution"] == "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e"
+    assert docs[5]["log"] == {"level": "WARN", "logger": "ChatGPTLambda", "origin": {"file": {"line": 60}}}
+    assert "error" not in docs[5]  # the next log line ends the stack
+
+
+def test_a_dotnet_exception_with_an_inner_one_printed_one_event_per_line():
+    _start, head, *rest, _end = documents(load("cwl_rt_dotnet_exception_per_event"))
+    assert head["log"]["level"] == "ERROR"
+    assert head["error"]["type"] == "System.InvalidOperationException"
+    assert head["error"]["stack_trace"].split("\n") == [head["message"], *(d["message"] for d in rest)]
+    assert [d["log"]["level"] for d in rest] == ["ERROR"] * 4
+
+
+def test_a_node_stack_printed_one_event_per_line_ends_at_the_next_line():
+    listening, head, *frames, access = documents(load("cwl_rt_node_stack_per_event"))
+    assert "error" not in listening
+    assert head["error"]["type"] == "TypeError"
+    assert head["error"]["stack_trace"].split("\n") == [head["message"], *(d["message"] for d in frames)]
+    assert len(frames) == 4
+    assert all(d["log"]["level"] == "ERROR" for d in frames)
+    assert "log" not in access
+    assert "error" not in access
+
+
+def test_a_plain_error_line_opens_a_stack_too():
+    # Node names a plain Error "Error": nothing before the word.
+    payload = per_line("node_stack_per_event", 0, ("Error: connect ECONNREFUSED 10.0.0.7:5432",
+                                                   "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)"))
+    *_, head, frame = documents(payload)
+    assert head["error"] == {"type": "Error", "message": "connect ECONNREFUSED 10.0.0.7:5432",
+                             "stack_trace": f"{head['message']}\n{frame['message']}"}
+    assert frame["log"]["level"] == "ERROR"
+
+
+def test_a_go_panic_keeps_its_blank_line_and_goroutines():
+    payload = per_line("go_panic_per_line", 0, ("", "goroutine 1 [running]:", "main.main()",
+                                                "\t/var/task/main.go:20 +0x25"))
+    panic, *rest = documents(payload)
+    assert panic["error"]["stack_trace"].split("\n") == [panic["message"], "", "goroutine 1 [running]:",
+                                                         "main.main()", "\t/var/task/main.go:20 +0x25"]
+    assert all(d["log"]["level"] == "ERROR" for d in rest)
+
+
+def test_a_blank_line_ends_any_other_stack():
+    payload = per_line("node_stack_per_event", 0, ("Error: boom", "", "    at handler (/var/task/index.js:3:9)"))
+    *_, head, blank, frame = documents(payload)
+    assert head["error"]["type"] == "Error"
+    assert "stack_trace" not in head["error"]
+    assert "log" not in blank
+    assert "log" not in frame
+
+
+def test_a_rust_panic_takes_its_message_from_the_next_line():
+    docs = documents(load("cwl_rt_rust_tracing"))
+    panic = next(d for d in docs if d["message"].startswith("thread 'main' panicked at"))
+    message, note = continuations_of(panic, docs)
+    assert panic["error"] == {"type": "panic", "message": "called `Option::unwrap()` on a `None` value",
+                              "stack_trace": "\n".join((panic["message"], message["message"], note["message"]))}
+    assert panic["log"]["level"] == message["log"]["level"] == note["log"]["level"] == "ERROR"
+
+
+def test_a_rust_backtrace_joins_its_panic():
+    _start, panic, *rest = documents(load("cwl_rt_rust_panic_backtrace"))
+    assert panic["error"]["type"] == "panic"
+    assert panic["error"]["message"] == "Could not retrieve next event"
+    assert panic["error"]["stack_trace"].split("\n") == [panic["message"], *(d["message"] for d in rest)]
+    assert rest[0]["message"] == "stack backtrace:"
+
+
+@pytest.mark.parametrize("fixture", ["python312_unhandled", "python_json_uncaught"])
+def test_python_unhandled_exception_hint_becomes_the_error(fixture):
+    start, hint, error, *_ = documents(load(f"cwl_rt_{fixture}"))
+    assert hint["message"].startswith("LAMBDA_WARNING: Unhandled exception.")
+    assert hint["log"]["level"] == "ERROR"
+    assert (hint["error"]["type"], hint["error"]["message"]) == ("KeyError", "'orderId'")
+    assert 'order = event["orderId"]' in hint["error"]["stack_trace"]
+    assert hint["faas"]["execution"] == error["faas"]["execution"] == start["faas"]["execution"]
+    assert error["log"]["level"] == "ERROR"

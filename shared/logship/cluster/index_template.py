@@ -52,7 +52,7 @@ def mappings(json_type: dict[str, Any]) -> dict[str, Any]:
             "message": TEXT,
             "event": _props(action=KEYWORD, outcome=KEYWORD,
                             original={"type": "keyword", "index": False, "doc_values": False}),
-            "log": _props(level=KEYWORD),
+            "log": _props(level=KEYWORD, logger=KEYWORD, origin=_props(file=_props(line={"type": "integer"}))),
             "aws": _props(cloudwatch=_props(log_group=KEYWORD, log_stream=KEYWORD, event_id=KEYWORD)),
             "cloud": _props(provider=KEYWORD, region=KEYWORD, account=_props(id=KEYWORD)),
             "faas": _props(name=KEYWORD, version=KEYWORD, execution=KEYWORD, coldstart={"type": "boolean"},

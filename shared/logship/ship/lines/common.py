@@ -16,14 +16,18 @@ Fields = dict[str, Any]
 LEVELS = {
     "TRACE": "TRACE", "DEBUG": "DEBUG", "INFO": "INFO", "NOTICE": "INFO", "LOG": "INFO",
     "WARN": "WARN", "WARNING": "WARN", "ERROR": "ERROR", "ERR": "ERROR", "SEVERE": "ERROR",
-    "FATAL": "FATAL", "CRITICAL": "FATAL", "EMERGENCY": "FATAL", "ALERT": "FATAL",
+    "VERBOSE": "TRACE", "FATAL": "FATAL", "CRITICAL": "FATAL", "EMERGENCY": "FATAL", "ALERT": "FATAL",
     **DOTNET_LEVELS,
 }
+# Go's slog names a level between its four by its offset from one of them: "WARN-2", "ERROR+4".
+_OFFSET_LEVEL = re.compile(r"(DEBUG|INFO|WARN|ERROR)[+-]\d+$", re.I)
 # pino and bunyan log numeric levels.
 _NUMERIC_LEVELS = {10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL"}
 
 # "SomeError: message" (Python, Node, Ruby's class names, Java's and .NET's qualified names, Runtime.*Error).
-EXCEPTION = re.compile(r"([A-Za-z_$][\w$.]*(?:Error|Exception|Exit|Timeout|Interrupt|Throwable)\w*)(?:: ?(.*))?$")
+# Node's plain "Error: boom" too.
+EXCEPTION = re.compile(
+    r"((?:[A-Za-z_$][\w$.]*)?(?:Error|Exception|Exit|Timeout|Interrupt|Throwable)\w*)(?:: ?(.*))?$")
 _TRACEBACK = "Traceback (most recent call last):"
 # A line that starts a stack trace inside one multi-line event: the exception line, then a frame.
 _STACK_START = re.compile(
@@ -71,9 +75,14 @@ def loads_json(text: str) -> Any:
 
 
 def normalize_level(raw: Any) -> str | None:
-    """``warning`` -> ``WARN``, ``CRITICAL`` -> ``FATAL``, pino's ``50`` -> ``ERROR``; unknown -> None."""
+    """``warning`` -> ``WARN``, ``CRITICAL`` -> ``FATAL``, pino's ``50`` -> ``ERROR``, slog's ``ERROR+2`` -> ``ERROR``;
+    unknown -> None."""
     if isinstance(raw, str):
-        return LEVELS.get(raw) or LEVELS.get(raw.strip().upper())  # most lines say "INFO": no copies
+        found = LEVELS.get(raw) or LEVELS.get(raw.strip().upper())  # most lines say "INFO": no copies
+        if found is None and ("+" in raw or "-" in raw):
+            match = _OFFSET_LEVEL.match(raw)
+            return LEVELS.get(match[1].upper()) if match else None
+        return found
     if isinstance(raw, int) and not isinstance(raw, bool):
         return _NUMERIC_LEVELS.get(raw)
     return None
@@ -169,7 +178,9 @@ def promote_error(value: dict[str, Any], fields: Fields) -> None:
                                             stack_text(_first(nested, _STACK_KEYS)))
     else:
         error_type = value.get("errorType") or value.get("exception_name") or value.get("error_type")
-        error_message = value.get("errorMessage") or value.get("error_message")
+        # Go's slog and zap log an error as its text: "err": "open x: no such file or directory".
+        error_message = (value.get("errorMessage") or value.get("error_message")
+                         or (nested if isinstance(nested, str) else None))
         stack = stack_text(value.get("stackTrace") or value.get("stack") or value.get("exception")
                            or value.get("stack-trace"))
     if isinstance(stack, str) and stack:

@@ -7,4 +7,4 @@ from __future__ import annotations
 # Short text names (info, fail, ...) and JSON names (Information, Critical, ...) not already standard words.
 LEVELS = {"TRCE": "TRACE", "DBUG": "DEBUG", "INFORMATION": "INFO", "FAIL": "ERROR", "CRIT": "FATAL"}
 # An exception's text when it arrives one event per line (stdout loggers).
-CONTINUATION = ("---> ", "--- End of ", "   at ")
+CONTINUATION = ("---> ", " ---> ", "--- End of ", "   at ")

@@ -21,6 +21,7 @@ MAX_CORRELATION_KEYS = 16
 # Where each library keeps the request id: Lambda's JSON format (requestId; Java: AWSRequestId), Powertools
 # (function_request_id), pino-lambda and lambda-log (awsRequestId), aws-lambda-slf4j (aws-request-id).
 _SCALARS = (str, int, float)
+_FAILED = frozenset(("ERROR", "FATAL"))
 _REQUEST_ID_KEYS = ("requestId", "function_request_id", "request_id", "AWSRequestId", "awsRequestId",
                     "aws-request-id")
 
@@ -64,8 +65,10 @@ class JsonLines:
 
 
 def _with_inner_object(value: dict[str, Any]) -> dict[str, Any]:
-    """``{"level": "INFO", "message": "{\\"orderId\\": 7}"}`` -> ``{"level": "INFO", "orderId": 7}``."""
-    message = value.get("message")
+    """``{"level": "INFO", "message": "{\\"orderId\\": 7}"}`` -> ``{"level": "INFO", "orderId": 7}`` (Go's slog
+    says ``msg``: aws-lambda-go's panic JSON logged as one, say)."""
+    key = "message" if "message" in value else "msg"
+    message = value.get(key)
     if not (isinstance(message, str) and message[:1] == "{" and message[-1:] == "}"):
         return value
     try:
@@ -74,15 +77,20 @@ def _with_inner_object(value: dict[str, Any]) -> dict[str, Any]:
         return value
     if not isinstance(inner, dict):
         return value
-    outer = {key: v for key, v in value.items() if key != "message"}
+    outer = {name: v for name, v in value.items() if name != key}
     return outer | inner
 
 
 def _promote(value: dict[str, Any], fields: Fields) -> str | None:
     """Well-known keys of JSON log records -> ECS fields; returns the record's own message, if any."""
-    level = normalize_level(value.get("level") or value.get("levelname") or value.get("severity"))
+    # Python's runtime writes its uncaught error record with "log_level" (its other records say "level").
+    level = normalize_level(value.get("level") or value.get("levelname") or value.get("severity")
+                            or value.get("log_level"))
     if level:
         fields["log"] = {"level": level}
+    logger = value.get("logger") or value.get("logname")  # Lambda's JSON log format; aws-lambda-slf4j
+    if isinstance(logger, str) and logger:
+        fields.setdefault("log", {})["logger"] = logger
     for key in _REQUEST_ID_KEYS:
         request_id = value.get(key)
         if isinstance(request_id, str) and request_id:
@@ -96,6 +104,9 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
     if isinstance(trace, str):
         fields["trace"] = {"id": trace}
     promote_error(value, fields)
+    if "errorType" in value and "errorMessage" in value and level not in _FAILED:
+        # A runtime's error response (aws-lambda-go's panic logged by slog at INFO, say) is a failure.
+        fields.setdefault("log", {})["level"] = "ERROR"
     return _message(value, fields)
 
 
@@ -109,4 +120,7 @@ def _message(value: dict[str, Any], fields: Fields) -> str | None:
         return message
     if message is not None and not isinstance(message, dict | list):
         return str(message)
+    error = fields.get("error")
+    if message is None and error and "message" in error:  # an error record: "KeyError: 'orderId'"
+        return f"{error['type']}: {error['message']}" if "type" in error else error["message"]
     return None

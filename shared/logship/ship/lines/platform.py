@@ -14,15 +14,17 @@ from logship.ship.lines.common import Fields, execution, finite_or_marked
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: (\S+)")
 _REPORT = re.compile(r"REPORT RequestId: (\S+)(.*)", re.S)
-_PAIR = re.compile(r"([A-Za-z][A-Za-z ]*?):\s*([^\t\n]*)")
+# "Key: value" whatever separates the pairs (tabs on the wire, spaces in console copies): a key is capitalised
+# words, a value one word and maybe its unit.
+_PAIR = re.compile(r"([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*): *([^\s]+(?: (?:ms|MB|KB|GB|s)\b)?)")
 _XRAY = re.compile(r"XRAY TraceId: (\S+)")
-_INIT_START = re.compile(r"INIT_START Runtime Version: (\S+)")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # a number with its thousands grouped: "1,384.56"
+_RUNTIME_VERSION = re.compile(r"(INIT_START|RESTORE_START) Runtime Version: (\S+)")
 _EXITED = re.compile(r"(?:RequestId: (\S+) )?Error: Runtime exited with error: ([^\n]*)")
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
 _TIMEOUT = re.compile(r"(?:\S+ )?(\S+) Task timed out after ([\d.]+) seconds")
 _UNKNOWN_ERROR = "Unknown application error occurred"
-_PLATFORM_WORDS = frozenset(("EXTENSION", "TELEMETRY", "LOGS", "INIT_RUNTIME_DONE", "RESTORE_START",
-                             "RESTORE_RUNTIME_DONE"))
+_PLATFORM_WORDS = frozenset(("EXTENSION", "TELEMETRY", "LOGS", "INIT_RUNTIME_DONE", "RESTORE_RUNTIME_DONE"))
 
 # REPORT/INIT_REPORT/RESTORE_REPORT "Key: value" -> field under ``lambda`` (values end in " ms" or " MB").
 _REPORT_NUMBERS = {
@@ -98,13 +100,18 @@ def _end_line(text: str) -> Fields:
     return {"event": {"action": "end"}, "faas": {"execution": match[1]}}
 
 
-def _init_start_line(text: str) -> Fields:
-    match = _INIT_START.match(text)
-    return {"event": {"action": "init_start"}} | ({"faas": {"runtime": {"version": match[1]}}} if match else {})
+def _runtime_start_line(text: str) -> Fields:
+    """``INIT_START`` and SnapStart's ``RESTORE_START``: ``Runtime Version: python:3.13.v21``."""
+    match = _RUNTIME_VERSION.match(text)
+    if not match:
+        return {"event": {"action": text.split(None, 1)[0].lower()}}
+    return {"event": {"action": match[1].lower()}, "faas": {"runtime": {"version": match[2]}}}
 
 
 def _number(raw: str) -> float | int | None:
     raw = raw.strip().split(" ", 1)[0]
+    if "," in raw and _GROUPED.fullmatch(raw):  # "1,384.56": a copy from a page that groups thousands
+        raw = raw.replace(",", "")
     try:
         value = float(raw)
     except ValueError:
@@ -113,7 +120,8 @@ def _number(raw: str) -> float | int | None:
 
 
 def _pairs(text: str) -> tuple[dict[str, float | int], dict[str, str]]:
-    """``Key: value`` pairs of a report line: the numbers under their ``lambda`` names, and the rest."""
+    """``Key: value`` pairs of a report line: the numbers under their ``lambda`` names, and the rest (with every
+    key, a number's too, so a value that is no number still says the key was there)."""
     metrics: dict[str, float | int] = {}
     extra: dict[str, str] = {}
     for key, raw in _PAIR.findall(text):
@@ -123,17 +131,18 @@ def _pairs(text: str) -> tuple[dict[str, float | int], dict[str, str]]:
             number = _number(raw)
             if number is not None:
                 metrics[name] = number
-        else:
-            extra[key] = raw.strip()
+        extra[key] = raw.strip()
     return metrics, extra
 
 
-def _report_fields(metrics: dict[str, float | int], request_id: str, fields: Fields) -> Fields:
-    """Shared by REPORT lines and platform.report records, so both give identical documents."""
+def _report_fields(metrics: dict[str, float | int], request_id: str, fields: Fields, cold: bool) -> Fields:
+    """Shared by REPORT lines and platform.report records, so both give identical documents. ``cold``: the
+    report has an init or a SnapStart restore duration (even one that is no number): the invoke had a new
+    execution environment."""
     fields["event"] = {"action": "report", **fields.get("event", {})}
     faas = fields.setdefault("faas", {})
     faas["execution"] = request_id
-    faas["coldstart"] = "init_duration_ms" in metrics
+    faas["coldstart"] = cold
     size, used = metrics.get("memory_size_mb"), metrics.get("max_memory_used_mb")
     if size and used is not None:
         metrics["memory_used_ratio"] = round(used / size, 4)
@@ -169,7 +178,7 @@ def _usual_report(match: re.Match[str]) -> Fields:
                "max_memory_used_mb": int(used)}
     if init is not None:
         metrics["init_duration_ms"] = _decimal(init)
-    return _report_fields(metrics, request_id, {"trace": {"id": trace}} if trace else {})
+    return _report_fields(metrics, request_id, {"trace": {"id": trace}} if trace else {}, init is not None)
 
 
 def _report_line(text: str) -> Fields:
@@ -185,7 +194,7 @@ def _report_line(text: str) -> Fields:
     trace = _XRAY.search(match[2])
     if trace:
         fields["trace"] = {"id": trace[1]}
-    return _report_fields(metrics, match[1], fields)
+    return _report_fields(metrics, match[1], fields, "Init Duration" in extra or "Restore Duration" in extra)
 
 
 def _phase_report_line(text: str) -> Fields:
@@ -211,10 +220,11 @@ def platform_record(value: dict[str, Any], original: str) -> Fields:
         numbers = {name: metrics[key] for key, name in _JSON_REPORT_NUMBERS.items() if _is_number(metrics.get(key))}
         _outcome(record.get("status"), record.get("errorType"), fields)
         _trace(record, fields)
-        _report_fields(numbers, request_id, fields)
+        _report_fields(numbers, request_id, fields, "initDurationMs" in metrics or "restoreDurationMs" in metrics)
     else:
-        if record.get("status") not in (None, "success") or kind in _PHASE_DURATION:
-            _outcome(record.get("status"), record.get("errorType"), fields)
+        _outcome(record.get("status"), record.get("errorType"), fields)  # runtimeDone's success too
+        if kind == "logsDropped":  # the runtime wrote lines Lambda could not deliver: someone should look
+            fields["log"] = {"level": "WARN"}
         fields["event"] = {"action": _JSON_ACTIONS.get(kind) or _CAMEL.sub("_", kind).lower(),
                            **fields.get("event", {})}
         if isinstance(request_id, str):
@@ -258,7 +268,7 @@ def _runtime_exit(text: str) -> Fields:
 
 
 _PARSERS = (("REPORT RequestId:", _report_line), ("START RequestId:", _start_line),
-            ("END RequestId:", _end_line), ("INIT_START", _init_start_line),
+            ("END RequestId:", _end_line), ("INIT_START", _runtime_start_line), ("RESTORE_START", _runtime_start_line),
             ("INIT_REPORT", _phase_report_line), ("RESTORE_REPORT", _phase_report_line))
 # The first word of START, END and REPORT lines -> how the line starts, and its parser.
 _INVOCATION_LINES = {prefix.split(" ", 1)[0]: (prefix, parse) for prefix, parse in _PARSERS[:3]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from logship.ship.lines.common import LEVELS, Fields
+from logship.ship.lines.common import LEVELS, Fields, error_from_text, execution, loads_json, promote_error
 from logship.ship.lines.runtime import runtime_body
 
 if TYPE_CHECKING:
@@ -20,22 +20,56 @@ _BOOTSTRAP = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d,\d{3} \[([A
 # traceback, java8's "Type: message" and frames, .NET Core 2.1/3.1's "   at ..." frames).
 _OLD_UNCAUGHT = re.compile(r"([^\n]*?): ([A-Za-z_][\w.$]*(?:Error|Exception|Exit|Interrupt|Timeout|Throwable)\w*)\n"
                            r"\s*((?:Traceback \(most recent call last\):|[A-Za-z_][\w.$]*: |at ).*)", re.S)
+_ERROR_LEVELS = frozenset(("ERROR", "CRITICAL"))
 TRACEBACK = "Traceback (most recent call last):"
 # "Unable to import module 'lambda_function': No module named 'x'": python2.7/3.6 and old Node runtimes.
 IMPORT_ERROR = "Unable to import module "
+# python3.12 and later say this, at WARNING, just before the unhandled exception's own event ("[ERROR] Type:
+# message\rTraceback ..." in the text format, {"log_level": "ERROR", "errorType": ...} in JSON): one error.
+UNHANDLED = "LAMBDA_WARNING: Unhandled exception."
 # Lines of a traceback printed one event per line (traceback.print_exc, print(...)).
 CONTINUATION = ("  File \"", "    ", "During handling of the above exception", "The above exception was the direct")
 
 
-def bracket_line(text: str, json_lines: JsonLines) -> tuple[str, Fields]:
+def bracket_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
     match = _PYTHON.match(text)
     if match:
         level, _ts, request_id, body = match.groups()
-        return runtime_body(text, body, level, request_id, json_lines)
+        if level == "WARNING" and body.startswith(UNHANDLED):
+            return body, unhandled(body, text, request_id)
+        message, fields = runtime_body(text, body, level, request_id, json_lines)
+        if level in _ERROR_LEVELS and "\r" in body and "error" not in fields:  # logger.exception(): "\r"-joined
+            error_from_text(body.replace("\r", "\n"), fields)
+        return message, fields
     match = _PYTHON_BARE.match(text)
-    if match and match[1] in LEVELS:
-        return runtime_body(text, match[2], match[1], None, json_lines)
-    return text, {}
+    if match and match[1] in LEVELS:  # the runtime's own report of an unhandled exception, lines "\r"-joined
+        return runtime_body(text, match[2].replace("\r", "\n"), match[1], None, json_lines)
+    return None
+
+
+def unhandled(text: str, original: str | None = None, request_id: str | None = None) -> Fields:
+    """The runtime's hint after an unhandled exception: an error, whose type, message and stack are in the next
+    event (the stack joiner copies them here) or after the hint in this one (a console copy, a paste).
+    ``original`` is the whole line when ``text`` is the part after the runtime's prefix."""
+    fields: Fields = {"log": {"level": "ERROR"}}
+    if original is not None:
+        fields["event"] = {"original": original}
+    if request_id:
+        execution(fields, request_id)
+    _hint, separator, rest = text.replace("\r", "\n").partition("\n")
+    rest = rest.strip()
+    if separator and rest.startswith("{"):
+        try:
+            record = loads_json(rest)
+        except (ValueError, RecursionError):
+            record = None
+        if isinstance(record, dict):
+            promote_error(record, fields)
+            if isinstance(record.get("requestId"), str) and record["requestId"]:
+                execution(fields, record["requestId"])
+    elif separator:
+        error_from_text(rest.removeprefix("[ERROR]").lstrip(), fields)
+    return fields
 
 
 def bootstrap_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:

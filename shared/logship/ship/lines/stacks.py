@@ -10,12 +10,12 @@ and continuation lines at the start of the next batch stay plain text (still sea
 
 from __future__ import annotations
 
-from logship.ship.lines import dotnet, java, node, python
+from logship.ship.lines import dotnet, java, node, python, rust
 from logship.ship.lines.common import EXCEPTION, Fields
 from logship.ship.lines.go_ruby import is_frame
 
 _CONTINUATION = (*java.CONTINUATION, *python.CONTINUATION, *node.CONTINUATION, *dotnet.CONTINUATION,
-                 "\t", "  ")
+                 *rust.CONTINUATION, "\t", "  ")
 _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 # The one way a line without fields starts a stack (every other head has fields): a caller may skip the rest.
 OPENS_A_STACK = python.TRACEBACK
@@ -36,7 +36,7 @@ class StackJoiner:
     fields, so a caller can hold the lines of an open stack back until they can no longer change.
     """
 
-    __slots__ = ("_head_message", "_lines", "_own", "_typed", "head")
+    __slots__ = ("_awaits", "_head_message", "_lines", "_own", "_typed", "head")
 
     def __init__(self) -> None:
         self.head: Fields | None = None
@@ -44,10 +44,15 @@ class StackJoiner:
         self._lines: list[str] = []
         self._typed = False  # the head has error.type, so an exception line starts a new error
         self._own = False  # the head's error came from its own line, which then starts the stack
+        # What the head's next line brings: "message" (a Rust panic's), "error" (python's unhandled-exception
+        # hint: the error's own event follows), or "".
+        self._awaits = ""
 
     def add(self, message: str, fields: Fields) -> None:
         head = self.head
         if head is None and not fields and message[:1] != "T":  # the common plain line: nothing to do
+            return
+        if head is not None and self._awaits and self._awaited(message, fields, head):
             return
         if head is not None and self._continues(message, fields):
             self._attach(message, fields, head)
@@ -65,7 +70,7 @@ class StackJoiner:
     def finish(self) -> None:
         """Write the collected stack into the head's ``error.stack_trace``; call at the end of the batch."""
         head, lines, own_line = self.head, self._lines, self._own
-        self.head, self._lines, self._typed, self._own = None, [], False, False
+        self.head, self._lines, self._typed, self._own, self._awaits = None, [], False, False, ""
         if head is None or not lines:
             return
         error = dict(head.get("error") or {})
@@ -76,9 +81,34 @@ class StackJoiner:
 
     def _open(self, message: str, fields: Fields, has_type: bool) -> None:
         self.head, self._head_message, self._lines, self._typed, self._own = fields, message, [], has_type, has_type
+        error = fields.get("error")
+        if error is None and message.startswith(python.UNHANDLED):
+            self._awaits = "error"
+        elif error is not None and error.get("type") == "panic" and "message" not in error:
+            self._awaits = "message"
+
+    def _awaited(self, message: str, fields: Fields, head: Fields) -> bool:
+        """The line the head waited for: whether it was taken (then the head has what it waited for)."""
+        awaits, self._awaits = self._awaits, ""
+        if awaits == "message":  # a Rust panic's message, whatever it says
+            head["error"] = {**head["error"], "message": message}
+            self._attach(message, fields, head)
+            return True
+        error = fields.get("error")
+        if not error:
+            return False
+        head["error"] = dict(error)  # python's unhandled exception, reported in the next event
+        head["log"] = {**head.get("log", {}), "level": "ERROR"}  # the JSON format says WARNING
+        request_id = head.get("faas", {}).get("execution")
+        if request_id:
+            fields.setdefault("faas", {}).setdefault("execution", request_id)
+        self.finish()
+        return True
 
     def _continues(self, message: str, fields: Fields) -> bool:
         if not fields:
+            if not message:  # Go leaves a blank line between a panic's message and its goroutines
+                return (self.head or {}).get("error", {}).get("type") == "panic"
             return message.startswith(_CONTINUATION) or is_frame(message) or self._exception_line(message)
         # An exception line right after an error line without one (log4j to stdout, .NET, Python's last line):
         return not self._typed and fields.keys() == {"error"}

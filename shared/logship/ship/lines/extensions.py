@@ -1,0 +1,43 @@
+"""Lines of Lambda extensions and frameworks that say their level in a shape of their own: Datadog's extension
+(``DD_EXTENSION | ERROR | ...``), NestJS's logger (``[Nest] 17  - <date>     LOG [NestFactory] ...``) and the
+extensions that name themselves in brackets before a Go ``log`` time (``[AWS Parameters and Secrets Lambda
+Extension] 2024/01/15 10:00:00 INFO ...``). The level goes to ``log.level``, the writer to ``log.logger``."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from logship.ship.lines.common import Fields
+from logship.ship.lines.runtime import runtime_body
+
+if TYPE_CHECKING:
+    from logship.ship.lines.json_lines import JsonLines
+
+DATADOG = "DD_EXTENSION | "
+# The Go extension (before v60) put its time first: "2022-06-22 09:57:55 UTC | DD_EXTENSION | DEBUG | ...".
+DATADOG_TIME = " UTC | "
+_DATADOG = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| )?DD_EXTENSION \| ([A-Za-z]+) \| (.*)", re.S)
+_NEST = re.compile(r"\[Nest\] \d+ +- [^\n]*? +(LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) \[([^\]\n]*)\] (.*)", re.S)
+_NAMED = re.compile(r"\[([^\]\n]{3,80})\] (?:\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?Z? )?"
+                    r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) (.*)", re.S)
+
+
+def datadog_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+    match = _DATADOG.match(text)
+    return _written_by("DD_EXTENSION", text, match[2], match[1], json_lines) if match else None
+
+
+def bracketed_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+    """NestJS, or an extension naming itself: ``[<name>] [<time>] <LEVEL> <message>``."""
+    match = _NEST.match(text)
+    if match:
+        return _written_by(match[2], text, match[3], match[1], json_lines)
+    match = _NAMED.match(text)
+    return _written_by(match[1], text, match[3], match[2], json_lines) if match else None
+
+
+def _written_by(logger: str, text: str, body: str, level: str, json_lines: JsonLines) -> tuple[str, Fields]:
+    message, fields = runtime_body(text, body, level, None, json_lines)
+    fields.setdefault("log", {})["logger"] = logger
+    return message, fields
