@@ -39,7 +39,7 @@ def lines(result) -> list[str]:
 
 
 def test_hits_newest_first_one_line_each(shipped, osmem_clone):
-    result = search(osmem_clone.url, "log.level:ERROR")
+    result = search(osmem_clone.url, "log.level:ERROR", "--limit", "500")
 
     assert result.exit_code == 0, result.output
     hits = lines(result)

@@ -46,8 +46,10 @@ def test_errors_of_one_function(opensearch, osmem_clone, monkeypatch, capsys):
 def test_cold_starts_slower_than_one_second(opensearch, osmem_clone, monkeypatch, capsys):
     ship_all(monkeypatch, capsys, osmem_clone.url, data_payloads())
 
-    hits = query(opensearch, SLOW_COLD_STARTS)
-    assert [(h["faas"]["name"], h["lambda"]["init_duration_ms"]) for h in hits] == [("image-resize", 1384.56)]
+    hits = sorted(query(opensearch, SLOW_COLD_STARTS), key=lambda h: h["faas"]["name"])
+    # The REPORT as delivered, and the same figure in a console copy ("Init Duration: 1,384.56 ms", spaces).
+    assert [(h["faas"]["name"], h["lambda"]["init_duration_ms"]) for h in hits] == [
+        ("image-resize", 1384.56), ("image-resize-copy", 1384.56)]
     assert hits[0]["lambda"]["memory_used_ratio"] == pytest.approx(0.9863, abs=1e-4)
 
 
