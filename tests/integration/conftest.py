@@ -17,6 +17,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.integration.moto_gaps import teach_log_classes
+
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
 SHIPPER = "logship-ship-logs"
@@ -46,9 +48,9 @@ class Account:
         return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self.role,
                                             Handler="app.handler", Code={"ZipFile": function_zip()})["FunctionArn"]
 
-    def groups(self, *names: str, retention: int | None = None) -> None:
+    def groups(self, *names: str, retention: int | None = None, log_class: str = "STANDARD") -> None:
         for name in names:
-            self.logs.create_log_group(logGroupName=name)
+            self.logs.create_log_group(logGroupName=name, logGroupClass=log_class)
             if retention:
                 self.logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
 
@@ -82,6 +84,12 @@ class Account:
 
 
 SHIPPER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SHIPPER}"
+
+
+@pytest.fixture(autouse=True)
+def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto, with what it lacks of the behaviour logship depends on (tests/integration/moto_gaps.py)."""
+    teach_log_classes(monkeypatch)
 
 
 @pytest.fixture(name="aws")

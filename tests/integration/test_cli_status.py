@@ -145,3 +145,21 @@ def test_the_oldest_message_age_is_cloudwatchs_when_it_has_one(deployed):
 
     assert result.exit_code == 0, result.output
     assert "2h 14m (CloudWatch)" in result.output
+
+
+def test_status_shows_each_group_of_another_class_and_check_does_not_call_for_a_person(cloud):
+    stack = DeployedStack(cloud["moto"], "logship")
+    logs = stack.aws("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/archive", logGroupClass="INFREQUENT_ACCESS")
+    logs.create_log_group(logGroupName="/aws/lambda/orders")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/orders", filterName="logship-logship", filterPattern="",
+                                 destinationArn=stack.shipper_arn)
+
+    result = run("--check")
+
+    assert result.exit_code == 0, result.output
+    assert "1 subscribed, 0 missing, 1 log-class" in result.output
+    row = next(line for line in result.output.splitlines() if "/aws/lambda/archive" in line)
+    assert "log-class" in row
+    assert "INFREQUENT_ACCESS" in row
+    assert "Standard" in result.output

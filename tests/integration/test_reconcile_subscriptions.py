@@ -170,6 +170,22 @@ def test_scheduled_sweep_fixes_stale_filters_and_unsubscribes_newly_excluded_gro
                        "/aws/lambda/taken": "clash"}
 
 
+def test_a_sweep_subscribes_standard_groups_and_counts_the_others_without_calling(account, capsys, timeline):
+    account.groups("/aws/lambda/orders", *STACK_GROUPS)
+    account.groups("/aws/lambda/archive", log_class="INFREQUENT_ACCESS")
+    account.groups("/aws/lambda/to-s3", log_class="DELIVERY")
+
+    lines = reconcile(capsys, SCHEDULED)
+
+    assert account.shipped() == {"/aws/lambda/orders"}
+    summary = summaries(lines)[-1]
+    assert (summary["log_class"], summary["LogClassSkipped"], summary["failed"], summary["subscribed"]) == (2, 2, 0, 1)
+    assert "problems" not in summary
+    asked = [params.get("logGroupName") for operation, params in timeline if operation in (
+        "DescribeSubscriptionFilters", "PutSubscriptionFilter", "FilterLogEvents")]
+    assert {"/aws/lambda/archive", "/aws/lambda/to-s3"}.isdisjoint(asked)
+
+
 def test_own_groups_are_never_touched(account, capsys, timeline):
     account.groups(*STACK_GROUPS)
 

@@ -179,6 +179,28 @@ def test_a_group_deleted_meanwhile_is_skipped(aws, monkeypatch, capsys):
     assert summary["failed"] == 0
 
 
+def test_the_created_group_of_infrequent_access_class_is_skipped_and_the_event_succeeds(aws, monkeypatch, capsys):
+    aws.groups("/aws/lambda/audit-archive", log_class="INFREQUENT_ACCESS")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_infrequent_access_group"),
+                             RETENTION_DAYS="30")[-1]  # no SubscribeError: nothing for Lambda to retry
+
+    assert (summary["outcome"], summary["log_class"], summary["failed"]) == ("log_class", 1, 0)
+    assert aws.filters("/aws/lambda/audit-archive") == {}
+    assert "retention" not in summary
+
+
+def test_aws_refusing_for_the_log_class_is_classified_when_the_record_did_not_say(aws, monkeypatch, capsys):
+    """A record without logGroupClass (older CloudTrail records, other creators): AWS's answer decides."""
+    aws.groups("/aws/lambda/orders-api", log_class="INFREQUENT_ACCESS")
+    event = load("cloudtrail_create_lambda_group")
+    assert "logGroupClass" not in event["detail"]["requestParameters"]
+
+    summary = run_subscriber(monkeypatch, capsys, event)[-1]
+
+    assert (summary["outcome"], summary["log_class"], summary["failed"]) == ("log_class", 1, 0)
+
+
 def test_a_refused_subscription_fails_the_invocation_so_lambda_retries(aws, monkeypatch, capsys):
     aws.groups("/aws/lambda/orders-api")
     missing = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:deleted-shipper"

@@ -141,7 +141,7 @@ def _dry_run(subscriber: Any, groups: list[dict[str, Any]], since: int | None, o
     from logship.core.timefmt import iso_millis
 
     for group in groups:
-        state = judge(subscriber, group["logGroupName"], {})
+        state = judge(subscriber, group, {})
         verb = {"subscribed": "already subscribed", "missing": "would subscribe", "outdated": "would update"}
         line(out, f"{state.name}: {verb.get(state.state, state.state)}{': ' + state.why if state.why else ''}")
         if since is not None and state.state in ("subscribed", "outdated", "missing"):
@@ -223,7 +223,8 @@ def _finish(out: Any, totals: Totals, tally: Any, *, dry_run: bool) -> None:
     if not dry_run:
         line(out, f"done: {counts['seen']} groups checked, {counts['subscribed']} subscribed, {counts['updated']} "
                   f"updated, {counts['already_subscribed']} already subscribed, {counts['excluded']} excluded, "
-                  f"{counts['limit_blocked']} limit-blocked, {counts['clash']} clash, {counts['failed']} failed; "
+                  f"{counts['limit_blocked']} limit-blocked, {counts['clash']} clash, {counts['log_class']} "
+                  f"log-class, {counts['failed']} failed; "
                   f"earlier lines shipped: {counts['backfill_shipped']}; history shipped: {totals.history_shipped}")
     problems = [*(f"no log group {name}" for name in totals.missing), *tally.problems,
                 *(f"{name}: history not fully shipped" for name in totals.history_failed)]

@@ -20,9 +20,10 @@ from logship_cli.errors import FAILED, CliError
 from logship_cli.render import advance, console, line, progress, table
 from logship_cli.timespec import Since
 
-HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why) or
-blocked by AWS's limit of filters per group; both dead-letter queues (depth, oldest message); the stack's
-alarms; and the last errors each function logged. Read-only.
+HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why),
+blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter; both
+dead-letter queues (depth, oldest message); the stack's alarms; and the last errors each function logged.
+Read-only.
 
 \b
 Examples:
@@ -38,7 +39,7 @@ _REPORTED = ("limit_blocked", "clash", "failed")  # outcomes only acting tells: 
 @dataclass(frozen=True)
 class GroupState:
     name: str
-    state: str  # subscribed | outdated | missing | limit_blocked | clash | excluded | unknown
+    state: str  # subscribed | outdated | missing | limit_blocked | clash | log_class | excluded | unknown
     why: str = ""
 
 
@@ -80,19 +81,23 @@ def _json_lines(aws: Aws, log_groups: list[str], pattern: str, since_ms: int) ->
             params["nextToken"] = page["nextToken"]
 
 
-def judge(subscriber: Any, name: str, reported: dict[str, dict[str, Any]]) -> GroupState:
-    """One group as a sweep would see it, changing nothing."""
+def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, Any]]) -> GroupState:
+    """One group, as a listing gave it, as a sweep would see it, changing nothing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from logship.subscribe.selection import Verdict
-    from logship.subscribe.subscriptions import Outcome
+    from logship.subscribe.subscriptions import SUBSCRIBABLE_CLASS, Outcome, log_class_result
 
+    name = group["logGroupName"]
     try:
         verdict = subscriber.verdict(name)
         if verdict is Verdict.LOGSHIP:
             return GroupState(name, "excluded", "a logship stack's own group (tag logship:stack)")
         if verdict is not Verdict.INCLUDED:
             return GroupState(name, "excluded", subscriber.selection.why(name))
+        log_class = group.get("logGroupClass")
+        if log_class and log_class != SUBSCRIBABLE_CLASS:
+            return GroupState(name, "log_class", log_class_result(log_class).detail)
         found = subscriber.filters.inspect(name)
     except (ClientError, BotoCoreError) as exc:
         from logship.core.aws_calls import error_code
@@ -113,18 +118,18 @@ def judge(subscriber: Any, name: str, reported: dict[str, dict[str, Any]]) -> Gr
 def group_states(aws: Aws, subscriber: Any, since_ms: int, out: Any) -> list[GroupState]:
     where = [g for g in aws.outputs().get("SubscriptionLogGroups", "").split(",") if g]
     reported = last_reported(aws, where, since_ms)
-    names: list[str] = []
+    listed: list[dict[str, Any]] = []
     for prefix in subscriber.selection.listing_prefixes():
         token = None
         while True:
             groups, token = subscriber.filters.list_groups(prefix, token)
-            names += [g["logGroupName"] for g in groups]
+            listed += groups
             if not token:
                 break
     states = []
-    with progress(out, "log groups", len(names)) as bar:
-        for name in names:
-            states.append(judge(subscriber, name, reported))
+    with progress(out, "log groups", len(listed)) as bar:
+        for group in listed:
+            states.append(judge(subscriber, group, reported))
             advance(bar)
     return states
 
@@ -232,8 +237,8 @@ def _error_text(record: dict[str, Any]) -> str:
 def _show_groups(out: Any, states: list[GroupState], all_groups: bool) -> None:
     counts = Counter(state.state for state in states)
     line(out, "log groups: " + ", ".join(f"{counts[s]} {s.replace('_', '-')}" for s in
-                                         ("subscribed", "outdated", "missing", "limit_blocked", "clash", "excluded",
-                                          "unknown") if counts[s] or s in ("subscribed", "missing")))
+                                         ("subscribed", "outdated", "missing", "limit_blocked", "clash", "log_class",
+                                          "excluded", "unknown") if counts[s] or s in ("subscribed", "missing")))
     shown = [s for s in states if all_groups or s.state != "subscribed"]
     if shown:
         table(out, "", ("log group", "state", "why"), [(s.name, s.state.replace("_", "-"), s.why)

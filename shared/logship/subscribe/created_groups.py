@@ -44,7 +44,8 @@ def _subscribe(created: CreatedLogGroup, subscriber: Subscriber, tally: Tally, e
         return
     try:
         # again=True: Lambda retries an event whose backfill failed; the group is subscribed by then
-        done = subscriber.subscribe(name, tally, stream, created_ms=created.created_ms, again=True)
+        done = subscriber.subscribe(name, tally, stream, created_ms=created.created_ms, log_class=created.log_class,
+                                    again=True)
     except OutOfTimeError as exc:
         tally.record(name, Result(Outcome.FAILED, str(exc)), stream)
         extra["outcome"] = Outcome.FAILED.value

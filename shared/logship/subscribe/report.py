@@ -28,6 +28,7 @@ FIGURES = {
     "failed": "Failed",
     "removed": "Removed",
     "retention_set": "RetentionSet",
+    "log_class": "LogClassSkipped",  # groups of a class that takes no subscription filter: never alarmed
     **BACKFILL_METRICS,  # lines from before a new subscription: read, shipped, left out, failed, ...
 }
 # Outcomes worth one log line per group: what changed, and what needs a person.

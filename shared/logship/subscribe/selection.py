@@ -91,6 +91,7 @@ class CreatedLogGroup:
     error_code: str | None = None
     tags: Mapping[str, str] | None = None  # the tags the call gave the group, when the record has them
     created_ms: int | None = None  # when the call was made (CloudTrail's eventTime), epoch milliseconds
+    log_class: str | None = None  # the logGroupClass the call asked for; absent means Standard
 
 
 def created_log_group(event: Any) -> CreatedLogGroup:
@@ -116,7 +117,9 @@ def created_log_group(event: Any) -> CreatedLogGroup:
     tags = parameters.get("tags") if isinstance(parameters, dict) else None
     if not (isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())):
         tags = None
-    return CreatedLogGroup(name, tags=tags, created_ms=_epoch_ms(detail.get("eventTime")))
+    log_class = parameters.get("logGroupClass")
+    return CreatedLogGroup(name, tags=tags, created_ms=_epoch_ms(detail.get("eventTime")),
+                           log_class=log_class if isinstance(log_class, str) and log_class else None)
 
 
 def _epoch_ms(text: Any) -> int | None:

@@ -92,21 +92,22 @@ class Subscriber:
 
     def subscribe(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
                   listed: Mapping[str, Any] | None = None, created_ms: int | None = None,
-                  again: bool = False) -> Subscribed:
+                  log_class: str | None = None, again: bool = False) -> Subscribed:
         """Our filter on a selected group, then what it logged before the filter (backfill), then the retention
         it lacks: the one sequence both paths run.
 
-        ``listed`` is the group as a sweep's listing gave it (its creationTime and retention: no extra call);
-        ``again`` backfills a group already subscribed too (an event Lambda retries after a failed backfill).
+        ``listed`` is the group as a sweep's listing gave it (its creationTime, retention and class: no extra
+        call); ``log_class`` the class a CreateLogGroup record gave; ``again`` backfills a group already
+        subscribed too (an event Lambda retries after a failed backfill).
         Raises :class:`OutOfTimeError` when not even the filter could be seen to in this invocation's time.
         """
-        result = self.filters.ensure(name)
+        result = self.filters.ensure(name, listed.get("logGroupClass") if listed is not None else log_class)
         tally.record(name, result, stream)
         done = Subscribed(result)
         if result.outcome is Outcome.SUBSCRIBED or (again and result.outcome is Outcome.ALREADY_SUBSCRIBED):
             created = listed.get("creationTime") if listed is not None else created_ms
             done.backfill = self.backfill(name, tally, stream, group_created_ms=created)
-        if self.config.retention_days and result.outcome is not Outcome.GONE:
+        if self.config.retention_days and result.outcome not in (Outcome.GONE, Outcome.LOG_CLASS):
             done.retention = self._keep_retention(name, listed, tally, stream)
         return done
 

@@ -21,6 +21,10 @@ from logship.subscribe.destinations import Destinations
 # storm of faults can answer it too. "No room" is concluded only when it keeps coming while other filters
 # are present; AWS's number of filters per group (2 in its API reference, 5 in cfn-lint) is never assumed.
 LIMIT_ATTEMPTS = 4
+# The one log class CloudWatch Logs delivers to subscription filters (its "Log classes" page); a group of any
+# other class it lists (INFREQUENT_ACCESS, DELIVERY, ...) is skipped without a call. A class absent from the
+# listing is Standard, and a refusal naming the log class is classified too: right for classes added later.
+SUBSCRIBABLE_CLASS = "STANDARD"
 
 
 class Outcome(StrEnum):
@@ -35,12 +39,27 @@ class Outcome(StrEnum):
     REMOVED = "removed"
     NOT_SUBSCRIBED = "not_subscribed"
     RETENTION_SET = "retention_set"
+    LOG_CLASS = "log_class"  # the group's class takes no subscription filter: skipped, counted, never alarmed
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     outcome: Outcome
     detail: str = ""
+
+
+def log_class_result(log_class: str) -> Result:
+    """A group whose class takes no subscription filter: what the user can do about it."""
+    return Result(Outcome.LOG_CLASS, (
+        f"log class {log_class}: CloudWatch Logs sends only Standard-class groups to subscription filters; "
+        "a group's class cannot be changed, so log to a Standard group to ship these lines"))
+
+
+def refused_for_log_class(exc: BaseException) -> bool:
+    """PutSubscriptionFilter's answer for a group of a class without subscriptions (``ValidationException:
+    This operation is only supported on the Standard log class.``)."""
+    code, message = error_code(exc)
+    return code in ("ValidationException", "InvalidParameterException") and "log class" in message.lower()
 
 
 def _names(filters: list[dict[str, Any]]) -> str:
@@ -122,11 +141,19 @@ class SubscriptionFilters:
         others = f" (other filters: {_names(filters)})" if filters else ""
         return Result(Outcome.NOT_SUBSCRIBED, f"no filter of this stack's{others}")
 
-    def ensure(self, group: str) -> Result:
-        """Our filter on ``group`` with the configured destination and pattern; nothing done if already so."""
+    def ensure(self, group: str, log_class: str | None = None) -> Result:
+        """Our filter on ``group`` with the configured destination and pattern; nothing done if already so.
+
+        ``log_class`` is the group's class when known (a listing, a CreateLogGroup record): one that takes no
+        subscription filter is skipped without a call.
+        """
+        if log_class and log_class != SUBSCRIBABLE_CLASS:
+            return log_class_result(log_class)
         try:
             return self._ensure(group)
         except (ClientError, BotoCoreError) as exc:
+            if refused_for_log_class(exc):
+                return log_class_result(f"other than {SUBSCRIBABLE_CLASS} ({error_code(exc)[1]})")
             return _failure(exc, "subscribed")
 
     def _ensure(self, group: str) -> Result:
