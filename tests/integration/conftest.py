@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.moto_gaps import teach_log_classes
+from tests.integration.moto_gaps import teach_log_classes, teach_logging_config
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -44,9 +44,12 @@ class Account:
             RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         self.shipper_arn = self.function(SHIPPER)
 
-    def function(self, name: str) -> str:
+    def function(self, name: str, log_group: str | None = None, tags: dict[str, str] | None = None) -> str:
+        """A function; ``log_group`` is its custom log group (LoggingConfig.LogGroup), else Lambda's default."""
+        extra: dict[str, Any] = {"LoggingConfig": {"LogFormat": "JSON", "LogGroup": log_group}} if log_group else {}
         return self.lambda_.create_function(FunctionName=name, Runtime="python3.13", Role=self.role,
-                                            Handler="app.handler", Code={"ZipFile": function_zip()})["FunctionArn"]
+                                            Handler="app.handler", Code={"ZipFile": function_zip()},
+                                            Tags=tags or {}, **extra)["FunctionArn"]
 
     def groups(self, *names: str, retention: int | None = None, log_class: str = "STANDARD") -> None:
         for name in names:
@@ -90,6 +93,7 @@ SHIPPER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SHIPPER}"
 def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto, with what it lacks of the behaviour logship depends on (tests/integration/moto_gaps.py)."""
     teach_log_classes(monkeypatch)
+    teach_logging_config(monkeypatch)
 
 
 @pytest.fixture(name="aws")

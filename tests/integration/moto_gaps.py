@@ -6,13 +6,21 @@ answers rather than moto's silence:
 - **Log classes** (CloudWatch Logs, "Log classes"): CreateLogGroup's ``logGroupClass`` is kept, DescribeLogGroups
   returns it, and a group of a class other than Standard refuses subscription filters and FilterLogEvents with
   ``ValidationException: This operation is only supported on the Standard log class.``
+- **Lambda's logging configuration** (Lambda API, ``LoggingConfig``): CreateFunction and UpdateFunctionConfiguration
+  keep it, and every function description (GetFunction, GetFunctionConfiguration, ListFunctions) returns it,
+  ``LogFormat`` ``Text`` and ``LogGroup`` ``/aws/lambda/<name>`` unless given; ListFunctions pages by
+  ``MaxItems`` (at most 50) and ``Marker``/``NextMarker`` (moto lists every function in one answer).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
+from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses
 from moto.logs import models as logs_models
 from moto.logs import responses as logs_responses
 from moto.logs.exceptions import ValidationException
@@ -58,3 +66,43 @@ def teach_log_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logs_models.LogGroup, "put_subscription_filter", standard_only(put_filter))
     monkeypatch.setattr(logs_models.LogGroup, "filter_log_events", standard_only(filter_events))
     monkeypatch.setattr(logs_responses.LogsResponse, "create_log_group", create_log_group)
+
+
+def _logging_config(function: Any, given: dict[str, Any] | None) -> dict[str, Any]:
+    return {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}", **(given or {})}
+
+
+def teach_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    function_init = lambda_models.LambdaFunction.__init__
+    configuration = lambda_models.LambdaFunction.get_configuration
+    update = lambda_models.LambdaFunction.update_configuration
+
+    def init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        function_init(self, account_id, spec, *args, **kwargs)
+        self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
+
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return configuration(self, *args, **kwargs) | {"LoggingConfig": self.logging_config}
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+        return update(self, config_updates)
+
+    monkeypatch.setattr(lambda_models.LambdaFunction, "__init__", init)
+    monkeypatch.setattr(lambda_models.LambdaFunction, "get_configuration", get_configuration)
+    monkeypatch.setattr(lambda_models.LambdaFunction, "update_configuration", update_configuration)
+    monkeypatch.setattr(lambda_responses.LambdaResponse, "list_functions", _list_functions)
+
+
+def _list_functions(self: Any) -> str:
+    """One page of functions, in name order, as Lambda's ListFunctions pages them."""
+    query = self.querystring
+    size = min(int(query.get("MaxItems", ["50"])[0]), 50)
+    start = int(base64.b64decode(query["Marker"][0])) if "Marker" in query else 0
+    functions = sorted(self.backend.list_functions(query.get("FunctionVersion", [None])[0]),
+                       key=lambda fn: fn.function_name)
+    page: dict[str, Any] = {"Functions": [fn.get_configuration() for fn in functions[start:start + size]]}
+    if start + size < len(functions):
+        page["NextMarker"] = base64.b64encode(str(start + size).encode()).decode()
+    return json.dumps(page)

@@ -163,3 +163,32 @@ def test_status_shows_each_group_of_another_class_and_check_does_not_call_for_a_
     assert "log-class" in row
     assert "INFREQUENT_ACCESS" in row
     assert "Standard" in result.output
+
+
+def test_status_shows_which_function_logs_where_and_the_groups_not_shipped(cloud):
+    stack = DeployedStack(cloud["moto"], "logship")
+    logs, lambda_ = stack.aws("logs"), stack.aws("lambda")
+    role = stack.aws("iam").get_role(RoleName="logship-role")["Role"]["Arn"]
+    zipped = __import__("tests.integration.conftest", fromlist=["x"]).function_zip()
+    for function, group in (("orders-api", "/shared/orders"), ("billing-export", "/shared/orders"),
+                            ("reports", "/shared/reports"), ("nightly", "/shared/nightly")):
+        lambda_.create_function(FunctionName=function, Runtime="python3.13", Role=role, Handler="app.handler",
+                                Code={"ZipFile": zipped}, LoggingConfig={"LogFormat": "JSON", "LogGroup": group})
+    logs.create_log_group(logGroupName="/shared/orders")
+    logs.create_log_group(logGroupName="/shared/reports")  # /shared/nightly: the function never ran
+    logs.put_subscription_filter(logGroupName="/shared/orders", filterName="logship-logship", filterPattern="",
+                                 destinationArn=stack.shipper_arn)
+
+    result = run("--check")
+
+    assert result.exit_code == 1, result.output
+    assert "needs a person: 1 group(s) missing" in result.output
+    assert "log groups: 1 subscribed, 1 missing, 4 excluded, 1 not-created" in result.output
+    # the stack's own four functions log to its own (excluded) groups
+    assert ("functions: 8 log to 7 group(s): 4 to an excluded group, 1 to a missing group, 1 to a not-created "
+            "group, 2 to a subscribed group") in result.output
+    rows = {cells[0]: cells[1:] for cells in (
+        [c.strip() for c in line.split("│")] for line in result.output.splitlines() if line.count("│") == 2)}
+    assert rows["reports"] == ["/shared/reports", "missing"]
+    assert rows["nightly"] == ["/shared/nightly", "not-created"]
+    assert "orders-api" not in rows  # shipped: listed with --all-groups only

@@ -123,3 +123,20 @@ def test_function_metrics_only_once_the_batch_is_settled(opensearch, osmem_clone
     assert '"Pending":7' in failed_run
     assert "logship/functions" not in failed_run  # a failed batch is retried by Lambda: count it then, once
     assert sum(r.get("Invocations", 0) for r in retried) == 1
+
+
+def test_two_functions_sharing_one_custom_group_are_told_apart(opensearch, osmem_clone, monkeypatch, capsys):
+    """/shared/orders holds both functions' streams (YYYY/MM/DD/<function>[<version>]<id>): each document names
+    its own function and version, and FunctionNamePattern reads each function's own name."""
+    ship_all(monkeypatch, capsys, osmem_clone.url, ["cwl_custom_group_orders_api", "cwl_custom_group_billing_export"],
+             FUNCTION_NAME_PATTERN=r"(?P<service>[a-z]+)-(?P<part>[a-z]+)-(?P<environment>[a-z]+)")
+
+    docs = query(opensearch, 'aws.cloudwatch.log_group:"/shared/orders"')
+    by_function = {(d["faas"]["name"], d["faas"]["version"], d["service"]["name"], d["labels"]["part"],
+                    d["service"]["environment"]) for d in docs}
+    assert by_function == {("orders-api-prod", "$LATEST", "orders", "api", "prod"),
+                           ("billing-export-prod", "7", "billing", "export", "prod")}
+    reports = {d["faas"]["name"]: d["lambda"]["duration_ms"] for d in query(opensearch, "event.action:report")}
+    assert reports == {"orders-api-prod": 38.21, "billing-export-prod": 17.9}
+    assert [d["message"] for d in query(opensearch, 'faas.name:"billing-export-prod" AND log.level:INFO')] == [
+        "Exported 14 invoices for order 2211"]

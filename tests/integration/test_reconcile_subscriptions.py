@@ -186,6 +186,41 @@ def test_a_sweep_subscribes_standard_groups_and_counts_the_others_without_callin
     assert {"/aws/lambda/archive", "/aws/lambda/to-s3"}.isdisjoint(asked)
 
 
+def test_a_sweep_subscribes_the_custom_groups_functions_log_to_and_an_uninstall_takes_them_back(account, capsys,
+                                                                                               monkeypatch):
+    monkeypatch.setenv("EXCLUDE", "/aws/lambda/legacy-*,/shared/legacy-*")
+    account.groups("/shared/orders", "/shared/legacy-batch", "/shared/unused", *STACK_GROUPS)
+    for function, group in (("orders-api", "/shared/orders"), ("billing-export", "/shared/orders"),
+                            ("reports", "/shared/reports"), ("batch", "/shared/legacy-batch")):
+        account.function(function, log_group=group)  # /shared/reports: none of them has logged yet
+
+    summary = summaries(reconcile(capsys, SCHEDULED))[-1]
+    removal = Tally()
+    sweep(Subscriber.from_env(), Mode.REMOVE, removal, remaining_ms=lambda: PLENTY, margin_ms=CONTINUE_MARGIN_MS)
+
+    assert (summary["subscribed"], summary["excluded"], summary["failed"]) == (1, 4, 0)  # 3 own groups, 1 legacy
+    assert account.filters("/shared/orders") == {}  # subscribed once (two functions, one group), then removed
+    assert removal.counts["removed"] == 1
+    assert account.filters("/shared/unused") == account.filters("/shared/legacy-batch") == {}
+
+
+def test_a_sweep_short_of_time_among_custom_groups_continues_where_it_stopped(account, capsys, timeline):
+    groups = [f"/teams/t{i:03d}" for i in range(80)]
+    for i, group in enumerate(groups):
+        account.function(f"fn-{i:03d}", log_group=group)
+    account.groups(*groups)
+
+    first = summaries(reconcile(capsys, SCHEDULED, Countdown(60_000 + 20_000)))[-1]
+    [continuation] = invocations(timeline)
+    second = summaries(reconcile(capsys, continuation, Countdown(PLENTY)))[-1]
+
+    assert first["complete"] is False
+    assert 0 < first["seen"] < 80
+    assert continuation["cursor"]["done"] == [groups[first["seen"] - 1]]  # the last one done, not every name
+    assert first["seen"] + second["seen"] == second["run_totals"]["subscribed"] == 80
+    assert account.shipped() == set(groups)
+
+
 def test_own_groups_are_never_touched(account, capsys, timeline):
     account.groups(*STACK_GROUPS)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from logship.subscribe.created_groups import SubscribeError
@@ -63,7 +64,9 @@ REPLAYS = [
     ("cloudtrail_create_failed_already_exists", "/aws/lambda/payments", None),
     ("cloudtrail_delete_log_group", "/aws/lambda/inventory", None),
     ("cloudtrail_missing_detail", None, None),
-    ("cloudtrail_lambda_create_function", "/aws/lambda/inventory-sync", None),
+    # a function created while a group of its name exists (a function deleted and created again)
+    ("cloudtrail_lambda_create_function", "/aws/lambda/inventory-sync", "subscribed"),
+    ("cloudtrail_lambda_update_function_memory", "/aws/lambda/billing-export", None),
 ]
 BYSTANDERS = ("/aws/lambda/untouched", "/aws/lambda/legacy-old", "/ecs/other")
 
@@ -89,7 +92,7 @@ def test_replaying_every_sample_subscribes_only_the_new_lambda_groups(aws, monke
     for sample, _, _ in REPLAYS:
         run_subscriber(monkeypatch, capsys, load(sample))
 
-    assert aws.shipped() == {"/aws/lambda/orders-api", "/aws/lambda/billing-worker"}
+    assert aws.shipped() == {"/aws/lambda/orders-api", "/aws/lambda/billing-worker", "/aws/lambda/inventory-sync"}
     assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
 
 
@@ -199,6 +202,130 @@ def test_aws_refusing_for_the_log_class_is_classified_when_the_record_did_not_sa
     summary = run_subscriber(monkeypatch, capsys, event)[-1]
 
     assert (summary["outcome"], summary["log_class"], summary["failed"]) == ("log_class", 1, 0)
+
+
+# ------------------------------------------------------------------ functions that log to a custom group
+
+def lambda_calls(aws: Any) -> list[str]:
+    """Every Lambda API the subscriber calls from now on, in order."""
+    calls: list[str] = []
+    boto3.DEFAULT_SESSION.events.register("provide-client-params.lambda",
+                                          lambda model, **_: calls.append(model.name))
+    return calls
+
+
+def test_a_function_created_with_an_existing_custom_group_gets_it_subscribed(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders")
+    aws.function("orders-api", log_group="/shared/orders")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_lambda_create_function_custom_group"))[-1]
+
+    assert aws.shipped() == {"/shared/orders"}
+    assert (summary["call"], summary["function"], summary["log_group"]) == (
+        "CreateFunction20150331", "orders-api", "/shared/orders")
+    assert (summary["outcome"], summary["functions"]) == ("subscribed", ["orders-api"])
+
+
+def test_a_custom_group_lambda_creates_later_is_subscribed_when_it_is_created(aws, monkeypatch, capsys):
+    aws.function("orders-api", log_group="/shared/orders")
+
+    before = run_subscriber(monkeypatch, capsys, load("cloudtrail_lambda_create_function_custom_group"))[-1]
+    aws.groups("/shared/orders")  # the function's first invocation
+    after = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_custom_group"))[-1]
+
+    assert "/shared/orders does not exist yet" in before["skipped"]
+    assert (before["seen"], before["failed"]) == (0, 0)
+    assert (after["outcome"], after["functions"]) == ("subscribed", ["orders-api"])
+    assert aws.shipped() == {"/shared/orders"}
+
+
+def test_a_function_moved_to_a_custom_group_gets_it_subscribed(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders", "/aws/lambda/billing-export")
+    aws.function("billing-export", log_group="/shared/orders")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_lambda_update_function_logging"))[-1]
+
+    assert summary["outcome"] == "subscribed"
+    assert aws.shipped() == {"/shared/orders"}
+
+
+def test_an_update_that_leaves_logging_alone_costs_no_call(aws, monkeypatch, capsys):
+    calls = lambda_calls(aws)
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_lambda_update_function_memory"))[-1]
+
+    assert summary["skipped"] == ("UpdateFunctionConfiguration20150331v2 did not change where billing-export logs "
+                                  "(no loggingConfig)")
+    assert calls == []
+
+
+def test_an_update_whose_record_does_not_name_the_group_asks_lambda(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders")
+    aws.function("billing-export", log_group="/shared/orders")
+    event = load("cloudtrail_lambda_update_function_logging")
+    event["detail"]["requestParameters"]["loggingConfig"] = {"logFormat": "JSON"}
+    del event["detail"]["responseElements"]["loggingConfig"]
+    calls = lambda_calls(aws)
+
+    summary = run_subscriber(monkeypatch, capsys, event)[-1]
+
+    assert calls == ["GetFunctionConfiguration"]
+    assert (summary["log_group"], summary["outcome"]) == ("/shared/orders", "subscribed")
+
+
+def test_a_group_no_function_logs_to_is_not_selected_and_the_listing_is_reused(aws, monkeypatch, capsys):
+    aws.groups("/ecs/web-frontend", "/ecs/api")
+    aws.function("orders-api", log_group="/shared/orders")
+    calls = lambda_calls(aws)
+    event = load("cloudtrail_create_non_lambda_group")
+    for key, value in subscriber_env(AWS_LAMBDA_FUNCTION_NAME="logship-subscribe-log-group").items():
+        monkeypatch.setenv(key, value)
+    app = load_handler("subscribe_log_group")  # one cold start, two events
+    app.handler(event, LambdaContext(function_name="logship-subscribe-log-group"))
+    event["detail"]["requestParameters"]["logGroupName"] = "/ecs/api"
+    app.handler(event, LambdaContext(function_name="logship-subscribe-log-group"))
+    summaries = printed(capsys)
+
+    assert [s["verdict"] for s in summaries] == ["not_included", "not_included"]
+    assert calls == ["ListFunctions"]  # the second group is looked up in the first listing (under a minute old)
+    assert aws.shipped() == set()
+
+
+def test_exclusions_hold_for_custom_groups(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders")
+    aws.function("orders-api", log_group="/shared/orders")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_custom_group"), EXCLUDE="/shared/*")[-1]
+
+    assert (summary["verdict"], summary["outcome"]) == ("excluded", "excluded")
+    assert aws.shipped() == set()
+
+
+def test_a_custom_group_a_logship_function_logs_to_is_never_subscribed_whatever_its_name(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders")
+    aws.function("stage-ship-logs", log_group="/shared/orders", tags={"logship:stack": "stage"})
+    aws.function("orders-api", log_group="/shared/orders")
+
+    summary = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_custom_group"))[-1]
+
+    assert summary["verdict"] == "logship"
+    assert aws.shipped() == set()
+
+
+def test_with_function_log_groups_off_custom_groups_are_left_to_the_prefixes(aws, monkeypatch, capsys):
+    aws.groups("/shared/orders")
+    aws.function("orders-api", log_group="/shared/orders")
+    calls = lambda_calls(aws)
+
+    created = run_subscriber(monkeypatch, capsys, load("cloudtrail_create_custom_group"),
+                             FUNCTION_LOG_GROUPS="false")[-1]
+    function = run_subscriber(monkeypatch, capsys, load("cloudtrail_lambda_create_function_custom_group"),
+                              FUNCTION_LOG_GROUPS="false")[-1]
+
+    assert created["verdict"] == "not_included"
+    assert function["skipped"] == "FunctionLogGroups is false: groups are found by name only"
+    assert calls == []
+    assert aws.shipped() == set()
 
 
 def test_a_refused_subscription_fails_the_invocation_so_lambda_retries(aws, monkeypatch, capsys):

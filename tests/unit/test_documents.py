@@ -26,6 +26,7 @@ def test_iso_millis_and_index_day_agree_with_datetime():
     ("/aws/lambda/orders", "2025/11/22/[$LATEST]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "orders", "version": "$LATEST"}),
     ("/aws/lambda/orders", "2025/11/22/[12]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "orders", "version": "12"}),
     ("/shared/app", "2025/11/22/billing[$LATEST]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "billing", "version": "$LATEST"}),
+    ("/aws/lambda/shared", "2025/11/22/billing[7]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6", {"name": "billing", "version": "7"}),
     ("/ecs/web", "web/web/0123456789abcdef", {}),
     ("/aws/lambda/edge", "not-a-lambda-stream", {"name": "edge"}),
 ])
@@ -59,6 +60,7 @@ def test_a_lines_own_service_wins_over_the_naming_convention():
 
     payload = load("cwl_json_format")
     payload["logGroup"] = "/aws/lambda/billing-prod-worker"
+    payload["logStream"] = "2025/11/22/[$LATEST]1f2e3d4c5b6a47988a9b0c1d2e3f4a5b"  # a default group's stream
     builder = DocumentBuilder(index_prefix="cwl", region="eu-west-1",
                               function_name_pattern=re.compile(r"(?P<service>[^-]+)-(?P<environment>[^-]+)-.+"))
     docs = builder.build(parse_batch(encode(payload)))

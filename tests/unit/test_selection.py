@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from logship.core.config import ConfigError, SubscriberConfig
+from logship.subscribe.function_events import FunctionLogging, function_logging
 from logship.subscribe.selection import (
     STACK_TAG,
     Selection,
@@ -186,3 +187,52 @@ def test_bad_settings_are_explained(env, says):
         SubscriberConfig.from_env({"DESTINATION_ARN": SHIPPER_ARN} | env)
 
     assert says in str(error.value)
+
+
+# --------------------------------------------------------------- functions and their custom groups
+
+FUNCTIONS = Selection(("/aws/lambda/prod-",), ("/shared/legacy-*",), OWN, function_groups=True)
+
+
+@pytest.mark.parametrize(("name", "writers", "verdict"), [
+    ("/shared/orders", ("orders-api", "billing"), Verdict.INCLUDED),  # a custom group, whatever its name
+    ("/shared/orders", (), Verdict.NOT_INCLUDED),  # no function logs to it
+    ("/shared/legacy-batch", ("batch",), Verdict.EXCLUDED),  # ExcludeLogGroups holds for custom groups
+    ("/aws/lambda/dev-api", ("dev-api",), Verdict.NOT_INCLUDED),  # under /aws/lambda/ the prefixes decide
+    ("/aws/lambda/prod-api", (), Verdict.INCLUDED),
+    ("/aws/lambda/logship-ship-logs", ("logship-ship-logs",), Verdict.OWN),
+])
+def test_custom_groups_of_functions_are_selected_and_the_prefixes_still_narrow(name, writers, verdict):
+    assert FUNCTIONS.verdict(name, writers) is verdict
+    assert Selection(("/aws/lambda/prod-",), function_groups=False).verdict("/shared/orders", ("a",)) is (
+        Verdict.NOT_INCLUDED)
+
+
+def test_why_a_custom_group_is_selected_names_its_functions():
+    assert FUNCTIONS.why("/shared/orders", ("orders-api", "billing")) == (
+        "selected: the log group of billing, orders-api (FunctionLogGroups)")
+
+
+@pytest.mark.parametrize(("sample", "function", "group", "skipped"), [
+    ("cloudtrail_lambda_create_function", "inventory-sync", "/aws/lambda/inventory-sync", None),  # default group
+    ("cloudtrail_lambda_create_function_custom_group", "orders-api", "/shared/orders", None),
+    ("cloudtrail_lambda_update_function_logging", "billing-export", "/shared/orders", None),
+    ("cloudtrail_lambda_update_function_memory", "billing-export", None,
+     "UpdateFunctionConfiguration20150331v2 did not change where billing-export logs (no loggingConfig)"),
+])
+def test_each_lambda_record_says_which_function_logs_where(sample, function, group, skipped):
+    found = function_logging(load(sample)["detail"])
+
+    assert (found.function, found.log_group, found.skipped) == (function, group, skipped)
+
+
+def test_a_failed_lambda_call_and_an_arn_as_the_function_are_read_as_such():
+    detail = load("cloudtrail_lambda_update_function_memory")["detail"]
+    del detail["responseElements"]
+    detail["requestParameters"]["loggingConfig"] = {"logFormat": "JSON"}
+    assert function_logging(detail) == FunctionLogging("billing-export")  # the group: ask Lambda
+
+    detail |= {"errorCode": "ResourceConflictException", "errorMessage": "An update is in progress"}
+    failed = function_logging(detail)
+    assert (failed.error_code, failed.skipped) == ("ResourceConflictException", (
+        "UpdateFunctionConfiguration20150331v2 failed with ResourceConflictException: An update is in progress"))

@@ -43,6 +43,24 @@ def test_the_rule_is_the_cloudtrail_create_log_group_pattern():
                                "detail": {"eventSource": ["logs.amazonaws.com"], "eventName": ["CreateLogGroup"]}}
 
 
+@pytest.mark.parametrize("sample", sorted(path.stem for path in EVENTS_DIR.glob("*.json")))
+def test_the_function_rule_matches_the_lambda_samples_and_nothing_else(sample):
+    rule = RESOURCES["FunctionLoggingRule"]
+    pattern = EventPattern.load(json.dumps(rule["Properties"]["EventPattern"]))
+    event = json.loads((EVENTS_DIR / f"{sample}.json").read_text())
+
+    assert pattern.matches_event(event) is sample.startswith("cloudtrail_lambda_")
+    assert rule["Properties"]["Targets"] == [{"Id": "subscribe-log-group",
+                                              "Arn": {"Fn::GetAtt": ["SubscribeLogGroupFunction", "Arn"]}}]
+
+
+def test_the_function_rule_exists_only_with_function_log_groups():
+    assert {name for name in ("FunctionLoggingRule", "FunctionLoggingPermission")
+            if Stack(FunctionLogGroups="false").condition(RESOURCES[name]["Condition"])} == set()
+    assert all(Stack().condition(RESOURCES[name]["Condition"]) for name in ("FunctionLoggingRule",
+                                                                            "FunctionLoggingPermission"))
+
+
 # ---------------------------------------------------------------------------------- permissions
 
 def statements(function: str, stack: Stack) -> list[dict[str, Any]]:
@@ -60,7 +78,8 @@ LAMBDA_GROUPS = PREFIX + "/aws/lambda/*"
 FUNCTIONS = "arn:aws:lambda:eu-west-1:123456789012:function:*"
 
 
-def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retention: bool) -> dict[str, Any]:
+def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retention: bool,
+              functions: bool = True) -> dict[str, Any]:
     """What each subscription function may do, and on which resources: what its code calls, nothing else."""
     queue = stack.arn("SubscriptionDeadLetterQueue")
     common = {"logs:DescribeSubscriptionFilters": groups, "logs:PutSubscriptionFilter": groups,
@@ -81,17 +100,28 @@ def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retent
                "sqs:ReceiveMessage": queue, "sqs:DeleteMessage": queue}  # clearing what a sweep covered
         if retention:
             own["logs:PutRetentionPolicy"] = groups
+    if functions:  # FunctionLogGroups: which functions log where (ListFunctions has no narrower resource)
+        own["lambda:ListFunctions"] = "*"
+        if function == "SubscribeLogGroupFunction":  # where a reconfigured function logs, if its record omits it
+            own["lambda:GetFunctionConfiguration"] = FUNCTIONS
     return common | own
 
 
 @pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
 @pytest.mark.parametrize("retention", ["", "30"])
 def test_each_function_may_do_only_what_it_calls(function, retention):
-    stack = Stack(NewLogGroupRetentionDays=retention)
+    stack = Stack(NewLogGroupRetentionDays=retention, FunctionLogGroups="false")
 
     assert {s["Effect"] for s in statements(function, stack)} == {"Allow"}
     assert _grants(function, stack) == _expected(function, stack, groups=LAMBDA_GROUPS, suspects="/aws/lambda/",
-                                                 retention=bool(retention))
+                                                 retention=bool(retention), functions=False)
+
+
+@pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
+def test_custom_function_groups_may_be_named_anything_so_they_widen_the_group_actions(function):
+    stack = Stack()  # FunctionLogGroups=true by default
+
+    assert _grants(function, stack) == _expected(function, stack, groups=PREFIX + "*", suspects="", retention=False)
 
 
 @pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)

@@ -21,9 +21,9 @@ from logship_cli.render import advance, console, line, progress, table
 from logship_cli.timespec import Since
 
 HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why),
-blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter; both
-dead-letter queues (depth, oldest message); the stack's alarms; and the last errors each function logged.
-Read-only.
+blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter; which
+function logs to which group, and those whose group is not shipped; both dead-letter queues (depth, oldest
+message); the stack's alarms; and the last errors each function logged. Read-only.
 
 \b
 Examples:
@@ -39,7 +39,8 @@ _REPORTED = ("limit_blocked", "clash", "failed")  # outcomes only acting tells: 
 @dataclass(frozen=True)
 class GroupState:
     name: str
-    state: str  # subscribed | outdated | missing | limit_blocked | clash | log_class | excluded | unknown
+    # subscribed | outdated | missing | limit_blocked | clash | log_class | excluded | not_created | unknown
+    state: str
     why: str = ""
 
 
@@ -81,8 +82,10 @@ def _json_lines(aws: Aws, log_groups: list[str], pattern: str, since_ms: int) ->
             params["nextToken"] = page["nextToken"]
 
 
-def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, Any]]) -> GroupState:
-    """One group, as a listing gave it, as a sweep would see it, changing nothing."""
+def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, Any]],
+          writers: tuple[str, ...] = ()) -> GroupState:
+    """One group, as a listing gave it, as a sweep would see it (``writers``: the functions logging to a custom
+    group), changing nothing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from logship.subscribe.selection import Verdict
@@ -90,11 +93,12 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
 
     name = group["logGroupName"]
     try:
-        verdict = subscriber.verdict(name)
+        verdict = subscriber.verdict(name, writers=writers)
         if verdict is Verdict.LOGSHIP:
-            return GroupState(name, "excluded", "a logship stack's own group (tag logship:stack)")
+            return GroupState(name, "excluded", "a logship stack's own group (tag logship:stack, or written by a "
+                                                "logship function)")
         if verdict is not Verdict.INCLUDED:
-            return GroupState(name, "excluded", subscriber.selection.why(name))
+            return GroupState(name, "excluded", subscriber.selection.why(name, writers))
         log_class = group.get("logGroupClass")
         if log_class and log_class != SUBSCRIBABLE_CLASS:
             return GroupState(name, "log_class", log_class_result(log_class).detail)
@@ -115,23 +119,49 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
     return GroupState(name, "missing", f"{found.detail}; the next sweep (or `logship backfill`) subscribes it")
 
 
-def group_states(aws: Aws, subscriber: Any, since_ms: int, out: Any) -> list[GroupState]:
+def group_states(aws: Aws, subscriber: Any, functions: Any, since_ms: int, out: Any) -> list[GroupState]:
+    """Every group under the prefixes, then the custom groups ``functions`` (a listing) log to, judged."""
     where = [g for g in aws.outputs().get("SubscriptionLogGroups", "").split(",") if g]
     reported = last_reported(aws, where, since_ms)
+    prefixes = subscriber.selection.listing_prefixes()
     listed: list[dict[str, Any]] = []
-    for prefix in subscriber.selection.listing_prefixes():
+    for prefix in prefixes:
         token = None
         while True:
             groups, token = subscriber.filters.list_groups(prefix, token)
             listed += groups
             if not token:
                 break
+    custom = [name for name in functions.custom() if not name.startswith(prefixes)]
     states = []
-    with progress(out, "log groups", len(listed)) as bar:
+    with progress(out, "log groups", len(listed) + len(custom)) as bar:
         for group in listed:
-            states.append(judge(subscriber, group, reported))
+            states.append(judge(subscriber, group, reported, functions.of(group["logGroupName"])))
+            advance(bar)
+        for name in custom:
+            found = subscriber.filters.describe_group(name)
+            states.append(judge(subscriber, found, reported, functions.of(name)) if found is not None else
+                          GroupState(name, "not_created", "no function has logged yet: Lambda creates it then"))
             advance(bar)
     return states
+
+
+def _show_functions(out: Any, functions: Any, states: list[GroupState], all_groups: bool) -> None:
+    """Which function logs where, and each group's state: the functions whose group is not shipped first."""
+    state_of = {state.name: state for state in states}
+    where = functions.functions()
+    rows = [(function, group, state_of[group].state if group in state_of else "not_created")
+            for function, group in sorted(where.items())]
+    counts = Counter(state for _, _, state in rows)
+    line(out, f"functions: {len(where)} log to {len(set(where.values()))} group(s): " + ", ".join(
+        f"{n} to a{'n' if state[0] in 'aeiou' else ''} {state.replace('_', '-')} group"
+        for state, n in sorted(counts.items())))
+    shown = rows if all_groups else [row for row in rows if row[2] not in ("subscribed", "excluded")]
+    if shown:
+        table(out, "", ("function", "logs to", "state"), [(f, g, s.replace("_", "-")) for f, g, s in
+                                                          shown[:SHOWN_GROUPS]])
+    if len(shown) > SHOWN_GROUPS:
+        line(out, f"... and {len(shown) - SHOWN_GROUPS} more")
 
 
 @dataclass(frozen=True)
@@ -236,9 +266,10 @@ def _error_text(record: dict[str, Any]) -> str:
 
 def _show_groups(out: Any, states: list[GroupState], all_groups: bool) -> None:
     counts = Counter(state.state for state in states)
-    line(out, "log groups: " + ", ".join(f"{counts[s]} {s.replace('_', '-')}" for s in
-                                         ("subscribed", "outdated", "missing", "limit_blocked", "clash", "log_class",
-                                          "excluded", "unknown") if counts[s] or s in ("subscribed", "missing")))
+    order = ("subscribed", "outdated", "missing", "limit_blocked", "clash", "log_class", "excluded", "not_created",
+             "unknown")
+    line(out, "log groups: " + ", ".join(f"{counts[s]} {s.replace('_', '-')}" for s in order
+                                         if counts[s] or s in ("subscribed", "missing")))
     shown = [s for s in states if all_groups or s.state != "subscribed"]
     if shown:
         table(out, "", ("log group", "state", "why"), [(s.name, s.state.replace("_", "-"), s.why)
@@ -258,7 +289,8 @@ def _needs_a_person(states: list[GroupState], queues: list[QueueState], alarms: 
 
 @click.command(help=HELP)
 @click.option("--groups/--no-groups", default=True, show_default=True,
-              help="Check every log group under IncludePrefixes (paced like the sweep: about 5 groups a second).")
+              help="Check every log group under IncludePrefixes and every custom group functions log to (paced like "
+              "the sweep: about 5 groups a second), and list which function logs where.")
 @click.option("--all-groups", is_flag=True, help="List subscribed groups too, not only those that are not.")
 @click.option("--since", type=Since(), default="24h", show_default=True, metavar="SINCE",
               help="How far back to read the functions' logs (errors, reported limits).")
@@ -272,9 +304,12 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
     outputs = aws.outputs()
     subscriber = Subscriber.build(aws.subscriber_config())
     line(out, f"stack {aws.stack} in {aws.region}: ships to {outputs.get('ShipLogsFunctionArn', '?')}", "bold")
-    states = group_states(aws, subscriber, since, out) if groups else []
+    states: list[GroupState] = []
     if groups:
+        functions = subscriber.functions.listing()
+        states = group_states(aws, subscriber, functions, since, out)
         _show_groups(out, states, all_groups)
+        _show_functions(out, functions, states, all_groups)
     queues = [queue_state(aws, label, outputs[key]) for key, label in (
         ("DeadLetterQueueUrl", "dead-letter queue (ship-logs)"),
         ("SubscriptionDeadLetterQueueUrl", "subscription dead-letter queue")) if outputs.get(key)]

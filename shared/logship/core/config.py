@@ -362,6 +362,7 @@ class SubscriberConfig:
     function_name: str = "subscribe-log-group"
     calls_per_second: float = 5.0  # every paced API, each on its own; CloudWatch Logs documents about 5 TPS
     dead_letter_queue_url: str = ""  # subscribe-log-group's on-failure queue, cleared by a complete sweep
+    function_log_groups: bool = True  # also the custom groups (LoggingConfig.LogGroup) Lambda functions log to
 
     @property
     def own_log_groups(self) -> frozenset[str]:
@@ -420,6 +421,7 @@ class SubscriberConfig:
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "subscribe-log-group"),
             calls_per_second=_rate(env, "SUBSCRIPTION_CALLS_PER_SECOND", 5.0),
             dead_letter_queue_url=queue_url,
+            function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
         )
 
 

@@ -60,13 +60,17 @@ class Document:
 
 
 def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
-    """``faas.name``/``faas.version`` from the group ``/aws/lambda/<name>`` and the Lambda stream name."""
+    """``faas.name``/``faas.version`` from the Lambda stream name and the group ``/aws/lambda/<name>``.
+
+    A stream of a custom group names its function (``YYYY/MM/DD/<function>[<version>]<id>``), whatever the group
+    is called (``/aws/lambda/shared`` included: functions may share any group); else the group names it.
+    """
     faas: dict[str, str] = {}
     match = _STREAM.match(log_stream)
-    if log_group.startswith(LAMBDA_GROUP_PREFIX):
-        faas["name"] = log_group[len(LAMBDA_GROUP_PREFIX):]
-    elif match and match["function"]:
+    if match and match["function"]:
         faas["name"] = match["function"]
+    elif log_group.startswith(LAMBDA_GROUP_PREFIX):
+        faas["name"] = log_group[len(LAMBDA_GROUP_PREFIX):]
     if match:
         faas["version"] = match["version"]
     return faas

@@ -6,7 +6,7 @@ need no AWS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,11 +19,13 @@ COMPONENTS = ("ship-logs", "subscribe-log-group", "reconcile-subscriptions", "in
 # The tag template.yaml puts on every function and log group of a stack; its value is the stack's name.
 STACK_TAG = "logship:stack"
 _SUSPECT_ENDINGS = tuple(f"-{component}" for component in COMPONENTS)
+# Where Lambda puts a function's logs unless its LoggingConfig names another ("custom") group.
+LAMBDA_PREFIX = "/aws/lambda/"
 
 
 class Verdict(StrEnum):
     INCLUDED = "included"
-    NOT_INCLUDED = "not_included"  # outside INCLUDE_PREFIXES
+    NOT_INCLUDED = "not_included"  # outside INCLUDE_PREFIXES, and no function's custom group
     EXCLUDED = "excluded"  # matches an EXCLUDE glob
     OWN = "own"  # one of this stack's groups: never, whatever the settings
     LOGSHIP = "logship"  # tagged as a group of a logship stack (this one or another): never, whatever the settings
@@ -42,34 +44,46 @@ def tagged_as_logship(tags: Mapping[str, str]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """``Selection(("/aws/lambda/",), ("/aws/lambda/legacy-*",), own).verdict("/aws/lambda/orders")``."""
+    """``Selection(("/aws/lambda/",), ("/aws/lambda/legacy-*",), own).verdict("/aws/lambda/orders")``.
+
+    With ``function_groups``, a custom group Lambda functions log to (``writers``: their names) is selected
+    too, wherever it is named; under ``/aws/lambda/`` the prefixes alone decide, so narrowing them still
+    narrows what is shipped.
+    """
 
     include_prefixes: tuple[str, ...] = ("/aws/lambda/",)
     exclude: tuple[str, ...] = ()
     own_groups: frozenset[str] = frozenset()
+    function_groups: bool = False
 
-    def verdict(self, name: str) -> Verdict:
+    def verdict(self, name: str, writers: Collection[str] = ()) -> Verdict:
         if name in self.own_groups:
             return Verdict.OWN
-        if not name.startswith(self.include_prefixes):
+        if not (name.startswith(self.include_prefixes) or self.custom_group_of_functions(name, writers)):
             return Verdict.NOT_INCLUDED
         if any(fnmatchcase(name, glob) for glob in self.exclude):
             return Verdict.EXCLUDED
         return Verdict.INCLUDED
 
-    def why(self, name: str) -> str:
+    def custom_group_of_functions(self, name: str, writers: Collection[str]) -> bool:
+        """Selected as a custom group functions log to, not by name."""
+        return self.function_groups and bool(writers) and not name.startswith(LAMBDA_PREFIX)
+
+    def why(self, name: str, writers: Collection[str] = ()) -> str:
         """Why ``name`` gets the verdict it gets, for a person: which setting, which glob.
 
         >>> Selection(exclude=("/aws/lambda/legacy-*",)).why("/aws/lambda/legacy-report")
         'excluded by ExcludeLogGroups: /aws/lambda/legacy-*'
         """
-        verdict = self.verdict(name)
+        verdict = self.verdict(name, writers)
         if verdict is Verdict.OWN:
             return "one of this stack's own log groups (never shipped: the shipper would ship its own logs)"
         if verdict is Verdict.NOT_INCLUDED:
             return f"outside IncludePrefixes: {', '.join(self.include_prefixes)}"
         if verdict is Verdict.EXCLUDED:
             return f"excluded by ExcludeLogGroups: {next(g for g in self.exclude if fnmatchcase(name, g))}"
+        if not name.startswith(self.include_prefixes):
+            return f"selected: the log group of {', '.join(sorted(writers))} (FunctionLogGroups)"
         return f"selected: starts with {next(p for p in self.include_prefixes if name.startswith(p))}"
 
     def listing_prefixes(self) -> tuple[str, ...]:

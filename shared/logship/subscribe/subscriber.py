@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ from logship.core.report import emit
 from logship.subscribe.backfill import BackfillResult, backfill_group
 from logship.subscribe.delivery import LambdaDeliverer
 from logship.subscribe.destinations import Destinations
+from logship.subscribe.function_groups import FunctionGroupFinder
 from logship.subscribe.report import Tally
 from logship.subscribe.selection import Selection, Verdict, named_like_logship, tagged_as_logship
 from logship.subscribe.subscriptions import Outcome, Result, SubscriptionFilters
@@ -29,7 +31,7 @@ from logship.subscribe.subscriptions import Outcome, Result, SubscriptionFilters
 PACED_APIS = {
     "logs": ("DescribeLogGroups", "DescribeSubscriptionFilters", "PutSubscriptionFilter", "DeleteSubscriptionFilter",
              "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents"),
-    "lambda": ("ListTags", "Invoke"),
+    "lambda": ("ListTags", "Invoke", "ListFunctions", "GetFunctionConfiguration"),
     "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
 }
 # Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the
@@ -48,6 +50,7 @@ class Subscriber:
     lambda_: Calls
     sqs: Calls
     destinations: Destinations
+    functions: FunctionGroupFinder
     backfill_config: BackfillConfig = field(default_factory=BackfillConfig)
 
     @classmethod
@@ -66,9 +69,10 @@ class Subscriber:
 
         logs, lambda_ = calls("logs"), calls("lambda")
         destinations = Destinations(lambda_, config.function_arn_prefix)
-        selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups)
+        selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups,
+                              config.function_log_groups)
         return cls(config, selection, SubscriptionFilters(logs, config, destinations), logs, lambda_, calls("sqs"),
-                   destinations, backfill or BackfillConfig())
+                   destinations, FunctionGroupFinder(lambda_, clock or time.monotonic), backfill or BackfillConfig())
 
     def begin(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
         """A new run: retries last until ``reserve_ms`` before the deadline; destinations are asked afresh."""
@@ -77,18 +81,24 @@ class Subscriber:
         self.lambda_.until(lambda: (remaining_ms() - LAMBDA_RESERVE_MS) / 1000)
         self.destinations.forget()
 
-    def verdict(self, name: str, tags: Mapping[str, str] | None = None) -> Verdict:
-        """The selection's verdict; a selected group named like a logship function's is judged by its tags too.
+    def verdict(self, name: str, tags: Mapping[str, str] | None = None, writers: Collection[str] = ()) -> Verdict:
+        """The selection's verdict; a selected group named like a logship function's is judged by its tags too,
+        and a custom group by its ``writers`` (the functions logging to it): one written by a logship function,
+        whatever the group's name, is a logship group.
 
         ``tags`` are the ones the CloudTrail record gave, if any; else they are read (one paced call, for
-        suspects only). Raises the AWS error when they cannot be read: such a group is never subscribed blind.
+        suspects only; a writer named like a logship function costs one ``ListTags``). Raises the AWS error when
+        they cannot be read: such a group is never subscribed blind.
         """
-        verdict = self.selection.verdict(name)
-        if verdict is not Verdict.INCLUDED or not named_like_logship(name):
+        verdict = self.selection.verdict(name, writers)
+        if verdict is not Verdict.INCLUDED:
             return verdict
-        if tags is None:
-            tags = self.filters.tags(name)
-        return Verdict.LOGSHIP if tagged_as_logship(tags) else verdict
+        if named_like_logship(name) and tagged_as_logship(self.filters.tags(name) if tags is None else tags):
+            return Verdict.LOGSHIP
+        prefix = self.config.function_arn_prefix
+        if any(named_like_logship(f) and self.destinations.look(prefix + f).owner for f in writers):
+            return Verdict.LOGSHIP
+        return verdict
 
     def subscribe(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
                   listed: Mapping[str, Any] | None = None, created_ms: int | None = None,
