@@ -72,7 +72,7 @@ def show_filters(logs: Any) -> None:
 
 def show_skipped(logs: Any) -> None:
     """Why each group the sweep left alone was skipped, in the selection's own words."""
-    from logship.subscribe.selection import Verdict
+    from logship.core.selection import Verdict
     from logship.subscribe.subscriber import Subscriber
 
     subscriber = Subscriber.from_env(os.environ)  # the settings reconcile-subscriptions runs with

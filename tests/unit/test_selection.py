@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from logship.core.config import ConfigError, SubscriberConfig
-from logship.subscribe.function_events import FunctionLogging, function_logging
-from logship.subscribe.selection import (
-    STACK_TAG,
-    Selection,
-    Verdict,
-    created_log_group,
-    named_like_logship,
-    tagged_as_logship,
-)
+from logship.core.selection import STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.subscribe.cloudtrail_records import FunctionLogging, created_log_group, function_logging
 from tests.payloads import load
 
 SHIPPER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:logship-ship-logs"

@@ -14,7 +14,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from logship.core.config import SubscriberConfig
-from logship.subscribe.selection import COMPONENTS, STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
+from logship.core.selection import COMPONENTS, STACK_TAG, Selection, Verdict, named_like_logship, tagged_as_logship
 from logship.subscribe.subscriber import PACED_APIS
 from tests.payloads import EVENTS_DIR
 from tests.template_stack import RESOURCES, TEMPLATE, Stack
@@ -162,7 +162,7 @@ def test_no_log_group_of_the_stack_can_ever_be_subscribed(function):
 
 
 def test_the_logship_function_names_are_the_ones_the_code_looks_for():
-    """COMPONENTS (logship.subscribe.selection) is the one list of function name suffixes: the template must match it."""
+    """COMPONENTS (logship.core.selection) is the one list of function name suffixes: the template must match it."""
     stack = Stack("prod")
     functions = stack.functions()
 

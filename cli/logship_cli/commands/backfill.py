@@ -196,7 +196,7 @@ def tally_selected(subscriber: Any, name: str) -> bool:
     """Only groups the stack ships have history to ship: never an excluded one, never a logship stack's own."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from logship.subscribe.selection import Verdict
+    from logship.core.selection import Verdict
 
     try:
         return subscriber.verdict(name) is Verdict.INCLUDED

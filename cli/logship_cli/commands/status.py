@@ -88,7 +88,7 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
     group), changing nothing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from logship.subscribe.selection import Verdict
+    from logship.core.selection import Verdict
     from logship.subscribe.subscriptions import SUBSCRIBABLE_CLASS, Outcome, log_class_result
 
     name = group["logGroupName"]

@@ -15,10 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from logship.core.aws_calls import OutOfTimeError, error_code
 from logship.core.report import emit
-from logship.subscribe.function_events import function_logging
+from logship.core.selection import LAMBDA_PREFIX, Verdict
+from logship.subscribe.cloudtrail_records import CreatedLogGroup, created_log_group, function_logging
 from logship.subscribe.function_groups import log_group_of
 from logship.subscribe.report import Tally, summary
-from logship.subscribe.selection import LAMBDA_PREFIX, CreatedLogGroup, Verdict, created_log_group
 from logship.subscribe.subscriber import Subscriber, unreadable_tags
 from logship.subscribe.subscriptions import Outcome, Result
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from logship.core.aws_calls import Calls, error_code
-from logship.subscribe.selection import STACK_TAG
+from logship.core.selection import STACK_TAG
 
 
 @dataclass(frozen=True, slots=True)

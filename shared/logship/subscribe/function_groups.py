@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logship.core.aws_calls import Calls
-from logship.subscribe.selection import LAMBDA_PREFIX
+from logship.core.selection import LAMBDA_PREFIX
 
 # A listing older than this is not trusted for anything; one older than MISS_AGE_S is listed again when it
 # does not name the group asked about. A function's logging moves rarely; a new function's group is new.

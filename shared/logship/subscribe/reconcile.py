@@ -21,9 +21,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from logship.core import custom_resource
 from logship.core.aws_calls import OutOfTimeError
 from logship.core.report import emit
+from logship.core.selection import Verdict
 from logship.subscribe.dead_letters import clear_sent_before
 from logship.subscribe.report import Tally, summary
-from logship.subscribe.selection import Verdict
 from logship.subscribe.subscriber import Subscriber
 from logship.subscribe.sweep import Cursor, Mode, sweep
 

@@ -18,12 +18,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from logship.core.aws_calls import Calls, OutOfTimeError, aws_client, error_code
 from logship.core.config import BackfillConfig, SubscriberConfig
 from logship.core.report import emit
+from logship.core.selection import Selection, Verdict, named_like_logship, tagged_as_logship
 from logship.subscribe.backfill import BackfillResult, backfill_group
 from logship.subscribe.delivery import LambdaDeliverer
 from logship.subscribe.destinations import Destinations
 from logship.subscribe.function_groups import FunctionGroupFinder
 from logship.subscribe.report import Tally
-from logship.subscribe.selection import Selection, Verdict, named_like_logship, tagged_as_logship
 from logship.subscribe.subscriptions import Outcome, Result, SubscriptionFilters
 
 # Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;

@@ -14,8 +14,8 @@ from typing import IO, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from logship.core.aws_calls import OutOfTimeError, error_code
+from logship.core.selection import Verdict
 from logship.subscribe.report import Tally
-from logship.subscribe.selection import Verdict
 from logship.subscribe.subscriber import Subscriber, unreadable_tags
 from logship.subscribe.subscriptions import Outcome, Result
 

@@ -1,17 +1,15 @@
-"""Which log groups logship subscribes: one decision used by the event path, the sweep and the uninstall.
+"""Which log groups logship ships: one decision used by the event path, the sweep, the uninstall and, with an
+account policy (which delivers every group), by ship-logs itself.
 
-Pure functions over names, tags and event dicts: no I/O (callers read tags), so every path agrees and tests
-need no AWS.
+Pure functions over names and tags: no I/O (callers read tags), so every path agrees and tests need no AWS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Any
 
 # Every logship stack names its functions <stack name>-<component> (template.yaml; a test keeps the two equal),
 # so the log groups of any logship stack, whatever its name, end with one of these.
@@ -94,51 +92,3 @@ class Selection:
             if not any(prefix.startswith(shorter) for shorter in kept):
                 kept.append(prefix)
         return tuple(kept)
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedLogGroup:
-    """What a CloudTrail event delivered by EventBridge asks of us: a group name, or why there is nothing to do."""
-
-    name: str | None
-    skipped: str | None = None
-    error_code: str | None = None
-    tags: Mapping[str, str] | None = None  # the tags the call gave the group, when the record has them
-    created_ms: int | None = None  # when the call was made (CloudTrail's eventTime), epoch milliseconds
-    log_class: str | None = None  # the logGroupClass the call asked for; absent means Standard
-
-
-def created_log_group(event: Any) -> CreatedLogGroup:
-    """Read the group a CloudTrail ``CreateLogGroup`` record created; anything else is skipped with the reason.
-
-    >>> created_log_group({"detail": {"eventSource": "logs.amazonaws.com", "eventName": "CreateLogGroup",
-    ...                                "requestParameters": {"logGroupName": "/aws/lambda/orders"}}}).name
-    '/aws/lambda/orders'
-    """
-    detail = event.get("detail") if isinstance(event, dict) else None
-    if not isinstance(detail, dict):
-        return CreatedLogGroup(None, "not a CloudTrail event delivered by EventBridge: no 'detail' object")
-    call = f"{detail.get('eventSource')} {detail.get('eventName')}"
-    if call != "logs.amazonaws.com CreateLogGroup":
-        return CreatedLogGroup(None, f"not a CreateLogGroup call: {call}")
-    parameters = detail.get("requestParameters")
-    name = parameters.get("logGroupName") if isinstance(parameters, dict) else None
-    if detail.get("errorCode"):
-        return CreatedLogGroup(name, f"CreateLogGroup failed with {detail['errorCode']}: "
-                                     f"{detail.get('errorMessage', 'no message')}", str(detail["errorCode"]))
-    if not isinstance(name, str) or not name:
-        return CreatedLogGroup(None, "CreateLogGroup record without requestParameters.logGroupName")
-    tags = parameters.get("tags") if isinstance(parameters, dict) else None
-    if not (isinstance(tags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())):
-        tags = None
-    log_class = parameters.get("logGroupClass")
-    return CreatedLogGroup(name, tags=tags, created_ms=_epoch_ms(detail.get("eventTime")),
-                           log_class=log_class if isinstance(log_class, str) and log_class else None)
-
-
-def _epoch_ms(text: Any) -> int | None:
-    """CloudTrail's ``2025-11-22T10:00:00Z`` as epoch milliseconds; None if absent or unreadable."""
-    try:
-        return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return None
