@@ -45,6 +45,8 @@ class Stack:
         properties = resource["Properties"]
         if resource["Type"] == "AWS::Serverless::LayerVersion":  # Ref is the version's ARN
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.value(properties['LayerName'])}:1"
+        if resource["Type"] == "AWS::Logs::AccountPolicy":  # Ref: a string naming the policy (its name, here)
+            return self.value(properties["PolicyName"])
         return self.value(properties.get("LogGroupName") or properties["FunctionName"])
 
     def arn(self, name: str, attribute: str = "Arn") -> str:
@@ -100,16 +102,21 @@ class Stack:
                 return self.value(args[1] if self.condition(args[0]) else args[2])
         return {key: v for key, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
 
+    def exists(self, logical: str) -> bool:
+        """Whether the stack creates the resource (its Condition, if it has one, holds)."""
+        condition = RESOURCES[logical].get("Condition")
+        return condition is None or self.condition(condition)
+
     def environment(self, function: str) -> dict[str, str]:
         return {k: str(v) for k, v in self.value(RESOURCES[function]["Properties"]["Environment"]["Variables"]).items()}
 
     def log_groups(self) -> dict[str, dict[str, str]]:
         """Every log group the stack creates: ``{name: tags}``."""
         return {self.ref(logical): {tag["Key"]: tag["Value"] for tag in self.value(r["Properties"].get("Tags", []))}
-                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Logs::LogGroup"}
+                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Logs::LogGroup" and self.exists(logical)}
 
     def functions(self) -> dict[str, dict[str, str]]:
         """Every function the stack creates: ``{name: tags}`` (the Globals' tags and the function's own)."""
         shared = self.value(TEMPLATE["Globals"]["Function"].get("Tags", {}))
         return {self.ref(logical): shared | self.value(r["Properties"].get("Tags", {}))
-                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function" and self.exists(logical)}

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.moto_gaps import teach_log_classes, teach_logging_config
+from tests.integration.moto_gaps import teach_account_policies, teach_log_classes, teach_logging_config
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -94,6 +94,7 @@ def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto, with what it lacks of the behaviour logship depends on (tests/integration/moto_gaps.py)."""
     teach_log_classes(monkeypatch)
     teach_logging_config(monkeypatch)
+    teach_account_policies(monkeypatch)
 
 
 @pytest.fixture(name="aws")

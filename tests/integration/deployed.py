@@ -165,9 +165,10 @@ class DeployedStack:
         for group, tags in self.stack.log_groups().items():
             self.aws("logs").create_log_group(logGroupName=group, tags=tags)
         for queue in ("DeadLetterQueue", "SubscriptionDeadLetterQueue"):
-            self.aws("sqs").create_queue(QueueName=f"{name}-{queue}")
+            if self.stack.exists(queue):
+                self.aws("sqs").create_queue(QueueName=f"{name}-{queue}")
         tags = self.stack.functions()
-        for logical in FUNCTIONS:
+        for logical in filter(self.stack.exists, FUNCTIONS):
             function = self.stack.ref(logical)
             env = self.stack.environment(logical)
             if "OPENSEARCH_ENDPOINT" in env:
@@ -175,8 +176,8 @@ class DeployedStack:
             self.aws("lambda").create_function(FunctionName=function, Runtime="python3.13", Role=role,
                                                Handler="app.handler", Code={"ZipFile": function_zip()},
                                                Environment={"Variables": env}, Tags=tags[function])
-        for resource in RESOURCES.values():
-            if resource["Type"] == "AWS::CloudWatch::Alarm":
+        for logical, resource in RESOURCES.items():
+            if resource["Type"] == "AWS::CloudWatch::Alarm" and self.stack.exists(logical):
                 self.aws("cloudwatch").put_metric_alarm(**_alarm_parameters(self.stack.value(resource["Properties"])))
         self.aws("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps({
             "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},  # a stack needs one resource

@@ -10,12 +10,18 @@ answers rather than moto's silence:
   keep it, and every function description (GetFunction, GetFunctionConfiguration, ListFunctions) returns it,
   ``LogFormat`` ``Text`` and ``LogGroup`` ``/aws/lambda/<name>`` unless given; ListFunctions pages by
   ``MaxItems`` (at most 50) and ``Marker``/``NextMarker`` (moto lists every function in one answer).
+- **Account policies** (CloudWatch Logs, PutAccountPolicy / DescribeAccountPolicies / DeleteAccountPolicy, which
+  moto does not implement): kept per account and region; one subscription filter policy per account and region
+  (a second name is refused with ``LimitExceededException``); and a group such a policy delivers (not named in
+  its ``LogGroupName NOT IN [...]``) has room for one subscription filter of its own, not two: the policy
+  counts toward the limit.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -23,7 +29,7 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
 from moto.logs import models as logs_models
 from moto.logs import responses as logs_responses
-from moto.logs.exceptions import ValidationException
+from moto.logs.exceptions import LimitExceededException, ResourceNotFoundException, ValidationException
 
 STANDARD_ONLY = "This operation is only supported on the Standard log class."
 
@@ -106,3 +112,59 @@ def _list_functions(self: Any) -> str:
     if start + size < len(functions):
         page["NextMarker"] = base64.b64encode(str(start + size).encode()).decode()
     return json.dumps(page)
+
+
+def _policies(backend: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    if not hasattr(backend, "account_policies_standin"):
+        backend.account_policies_standin = {}
+    return backend.account_policies_standin
+
+
+def _delivered_by_policy(group: Any, backend: Any) -> bool:
+    """Whether an account subscription filter policy delivers ``group`` (its criteria do not name it)."""
+    for (kind, _), policy in _policies(backend).items():
+        if kind != "SUBSCRIPTION_FILTER_POLICY":
+            continue
+        _, _, names = (policy.get("selectionCriteria") or "").partition("NOT IN")
+        if group.name not in json.loads(names.strip() or "[]"):
+            return True
+    return False
+
+
+def teach_account_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    put_filter = logs_models.LogsBackend.put_subscription_filter
+
+    def put_account_policy(self: Any) -> str:
+        kind, name = self._get_param("policyType"), self._get_param("policyName")
+        policies = _policies(self.logs_backend)
+        if kind == "SUBSCRIPTION_FILTER_POLICY" and any(k == kind and n != name for k, n in policies):
+            raise LimitExceededException()
+        policy = {"policyName": name, "policyDocument": self._get_param("policyDocument"), "policyType": kind,
+                  "scope": self._get_param("scope") or "ALL", "lastUpdatedTime": int(time.time() * 1000),
+                  "accountId": self.current_account}
+        if self._get_param("selectionCriteria"):
+            policy["selectionCriteria"] = self._get_param("selectionCriteria")
+        policies[(kind, name)] = policy
+        return json.dumps({"accountPolicy": policy})
+
+    def describe_account_policies(self: Any) -> str:
+        kind, name = self._get_param("policyType"), self._get_param("policyName")
+        found = [p for (k, n), p in _policies(self.logs_backend).items() if k == kind and name in (None, n)]
+        return json.dumps({"accountPolicies": found})
+
+    def delete_account_policy(self: Any) -> str:
+        key = (self._get_param("policyType"), self._get_param("policyName"))
+        if _policies(self.logs_backend).pop(key, None) is None:
+            raise ResourceNotFoundException("Policy with the given name does not exist.")
+        return ""
+
+    def put_subscription_filter(self: Any, log_group_name: str, filter_name: str, *args: Any, **kwargs: Any) -> None:
+        group = self.groups.get(log_group_name)
+        if (group is not None and filter_name not in group.subscription_filters
+                and len(group.subscription_filters) >= 1 and _delivered_by_policy(group, self)):
+            raise LimitExceededException()
+        return put_filter(self, log_group_name, filter_name, *args, **kwargs)
+
+    for method in (put_account_policy, describe_account_policies, delete_account_policy):
+        monkeypatch.setattr(logs_responses.LogsResponse, method.__name__, method, raising=False)
+    monkeypatch.setattr(logs_models.LogsBackend, "put_subscription_filter", put_subscription_filter)

@@ -192,3 +192,25 @@ def test_status_shows_which_function_logs_where_and_the_groups_not_shipped(cloud
     assert rows["reports"] == ["/shared/reports", "missing"]
     assert rows["nightly"] == ["/shared/nightly", "not-created"]
     assert "orders-api" not in rows  # shipped: listed with --all-groups only
+
+
+def test_status_under_an_account_policy_reports_it_and_its_groups(cloud):
+    stack = DeployedStack(cloud["moto"], "logship", SubscriptionMode="account-policy")
+    logs = stack.aws("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/orders")
+    missing = run("--check")
+    logs.put_account_policy(policyName="logship-logship", policyType="SUBSCRIPTION_FILTER_POLICY", scope="ALL",
+                            policyDocument=json.dumps({"DestinationArn": stack.shipper_arn, "FilterPattern": ""}),
+                            selectionCriteria='LogGroupName NOT IN ["/aws/lambda/logship-ship-logs"]')
+
+    result = run("--check", "--all-groups")
+
+    assert missing.exit_code == 1
+    assert "account policy logship-logship: does not exist, nothing reaches ship-logs" in missing.output
+    assert result.exit_code == 0, result.output
+    assert (f"account policy logship-logship: every log group to {stack.shipper_arn} but LogGroupName NOT IN "
+            '["/aws/lambda/logship-ship-logs"]') in result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("/aws/lambda/orders "))
+    assert "subscribed" in row
+    assert "by account policy logship-logship" in row
+    assert "subscribe-log-group" not in result.output  # no such function in this mode

@@ -88,7 +88,9 @@ def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retent
               "lambda:ListTags": FUNCTIONS,  # does a filter's other destination still exist, and whose?
               "logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
               # the backfill: a new subscription's earlier lines, read and handed to the shipper alone
-              "logs:FilterLogEvents": groups, "lambda:InvokeFunction": stack.arn("ShipLogsFunction")}
+              "logs:FilterLogEvents": groups, "lambda:InvokeFunction": stack.arn("ShipLogsFunction"),
+              # does an account policy count toward a group's limit; this stack's own, in that mode
+              "logs:DescribeAccountPolicies": "*"}
     if function == "SubscribeLogGroupFunction":
         own: dict[str, Any] = {"sqs:SendMessage": queue}  # Lambda's on-failure record, sent with the function's role
         if retention:
@@ -194,7 +196,8 @@ def test_both_functions_subscribe_the_same_way_and_defaults_are_the_documented_o
     subscribe, reconcile = (stack.environment(f) for f in SUBSCRIPTION_FUNCTIONS)
     config = SubscriberConfig.from_env(subscribe)
 
-    assert subscribe == {k: v for k, v in reconcile.items() if k != "SUBSCRIPTION_DLQ_URL"}
+    reconcile_only = ("SUBSCRIPTION_DLQ_URL", "SUBSCRIPTION_MODE", "ACCOUNT_POLICY_NAME")  # per-group mode
+    assert subscribe == {k: v for k, v in reconcile.items() if k not in reconcile_only}
     assert config.destination_arn == stack.arn("ShipLogsFunction")
     assert (config.filter_pattern, config.include_prefixes) == ("", ("/aws/lambda/",))
     assert (config.exclude, config.retention_days, config.calls_per_second) == ((), None, 5.0)
@@ -441,3 +444,33 @@ def test_every_function_arn_and_the_dead_letter_queue_are_outputs():
     functions = {n for n, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
     assert functions <= outputs
     assert TEMPLATE["Outputs"]["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
+
+
+# ------------------------------------------------------------------------------- account-policy mode
+
+def test_an_account_policy_stack_has_no_event_path_and_its_policy_spares_every_group_of_its_own():
+    stack = Stack(SubscriptionMode="account-policy")
+    created = {name for name in RESOURCES if stack.exists(name)}
+    preflight = stack.value(RESOURCES["AccountPolicyPreflight"]["Properties"])
+    policy = RESOURCES["SubscriptionFilterPolicy"]["Properties"]
+
+    assert {"SubscribeLogGroupFunction", "SubscriptionDeadLetterQueue", "FunctionLoggingRule",
+            "ManagementEventsTrail"}.isdisjoint(created)
+    assert {"AccountPolicyPreflight", "SubscriptionFilterPolicy"} <= created
+    assert set(preflight["OwnLogGroups"].split(",")) == set(stack.log_groups())  # never its own logs
+    assert (policy["PolicyType"], policy["Scope"], stack.value(policy["PolicyName"])) == (
+        "SUBSCRIPTION_FILTER_POLICY", "ALL", "logship-logship")
+    assert policy["SelectionCriteria"] == {"Fn::GetAtt": ["AccountPolicyPreflight", "SelectionCriteria"]}
+    sweep = stack.value(RESOURCES["LogGroupSubscriptions"]["Properties"])
+    assert sweep["AccountPolicy"] == "logship-logship"  # the sweep (its backfill) waits for the policy
+    config = SubscriberConfig.from_env(stack.environment("ReconcileSubscriptionsFunction"))
+    assert (config.account_policy, config.dead_letter_queue_url) == ("logship-logship", "")
+    shipper = stack.environment("ShipLogsFunction")
+    assert (shipper["SUBSCRIPTION_MODE"], set(shipper["STACK_LOG_GROUPS"].split(","))) == (
+        "account-policy", set(stack.log_groups()))
+
+
+def test_a_per_group_stack_creates_no_account_policy():
+    stack = Stack()
+    assert not any(stack.exists(name) for name in ("AccountPolicyPreflight", "SubscriptionFilterPolicy"))
+    assert stack.value(RESOURCES["LogGroupSubscriptions"]["Properties"])["AccountPolicy"] == ""

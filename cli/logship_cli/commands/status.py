@@ -102,6 +102,8 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
         log_class = group.get("logGroupClass")
         if log_class and log_class != SUBSCRIBABLE_CLASS:
             return GroupState(name, "log_class", log_class_result(log_class).detail)
+        if subscriber.config.account_policy:
+            return _by_policy(subscriber, name)
         found = subscriber.filters.inspect(name)
     except (ClientError, BotoCoreError) as exc:
         from logship.core.aws_calls import error_code
@@ -117,6 +119,35 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
     if last.get("outcome") in _REPORTED:
         return GroupState(name, str(last["outcome"]), str(last.get("detail", "")))
     return GroupState(name, "missing", f"{found.detail}; the next sweep (or `logship backfill`) subscribes it")
+
+
+def _by_policy(subscriber: Any, name: str) -> GroupState:
+    """SubscriptionMode=account-policy: the policy delivers every group it does not name; ship-logs keeps the
+    selected ones."""
+    policy = subscriber.policy()
+    if policy is None or policy.destination_arn != subscriber.config.destination_arn:
+        return GroupState(name, "missing", f"account policy {subscriber.config.account_policy} is not delivering to "
+                                           "ship-logs; deploy the stack again")
+    return GroupState(name, "subscribed", f"by account policy {policy.name}")
+
+
+def show_policy(out: Any, subscriber: Any) -> list[str]:
+    """The account policy's state, in that mode; what needs a person about it."""
+    name = subscriber.config.account_policy
+    if not name:
+        return []
+    policy = subscriber.policy()
+    if policy is None:
+        line(out, f"account policy {name}: does not exist, nothing reaches ship-logs")
+        return [f"account policy {name} does not exist"]
+    from logship.core.timefmt import iso_millis
+
+    line(out, f"account policy {policy.name}: every log group to {policy.destination_arn} but "
+              f"{policy.selection_criteria or 'none'} (since {iso_millis(policy.updated_ms)}); ship-logs leaves out "
+              "the rest the selection does not select")
+    if policy.destination_arn != subscriber.config.destination_arn:
+        return [f"account policy {name} sends to {policy.destination_arn}, not ship-logs"]
+    return []
 
 
 def group_states(aws: Aws, subscriber: Any, functions: Any, since_ms: int, out: Any) -> list[GroupState]:
@@ -304,6 +335,7 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
     outputs = aws.outputs()
     subscriber = Subscriber.build(aws.subscriber_config())
     line(out, f"stack {aws.stack} in {aws.region}: ships to {outputs.get('ShipLogsFunctionArn', '?')}", "bold")
+    policy_problems = show_policy(out, subscriber)
     states: list[GroupState] = []
     if groups:
         functions = subscriber.functions.listing()
@@ -328,6 +360,6 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
             from logship.core.timefmt import iso_millis
 
             line(out, f"  {group}: {iso_millis(stamp)}  {text}")
-    reasons = _needs_a_person(states, queues, alarms)
+    reasons = policy_problems + _needs_a_person(states, queues, alarms)
     if check and reasons:
         raise CliError("needs a person: " + "; ".join(reasons), FAILED)

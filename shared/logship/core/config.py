@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from logship.core.indices import IndexNaming
+from logship.core.selection import Selection
 
 AUTH_MODES = ("sigv4", "basic", "apikey", "none")
 SECRET_AUTH_MODES = ("basic", "apikey")  # credentials read from OPENSEARCH_SECRET_ARN at runtime
@@ -265,6 +266,8 @@ class ShipperConfig:
     data_stream_namespace: str = "default"
     ingest_pipeline: str = ""  # passed as ?pipeline= on every bulk request
     document_ids: bool = True  # False for Serverless time series collections, which refuse custom ids
+    # SubscriptionMode=account-policy: the policy delivers every group, so ship-logs applies the selection itself
+    selection: Selection | None = None
 
     @property
     def serverless(self) -> bool:
@@ -321,7 +324,29 @@ class ShipperConfig:
             data_stream_namespace=_stream_part(env, "DATA_STREAM_NAMESPACE", "default"),
             ingest_pipeline=_pipeline(env),
             document_ids=_flag(env, "DOCUMENT_IDS", True),
+            selection=_policy_selection(env),
         )
+
+
+SUBSCRIPTION_MODES = ("per-group", "account-policy")
+
+
+def _policy_selection(env: Mapping[str, str]) -> Selection | None:
+    """What ship-logs keeps of an account policy's deliveries; None in per-group mode (the filters select)."""
+    if _choice(env, "SUBSCRIPTION_MODE", SUBSCRIPTION_MODES, "per-group") != "account-policy":
+        return None
+    return Selection(_list(env, "INCLUDE_PREFIXES") or ("/aws/lambda/",), _list(env, "EXCLUDE"),
+                     frozenset(_list(env, "STACK_LOG_GROUPS")), _flag(env, "FUNCTION_LOG_GROUPS", True))
+
+
+def _account_policy(env: Mapping[str, str]) -> str:
+    if _choice(env, "SUBSCRIPTION_MODE", SUBSCRIPTION_MODES, "per-group") != "account-policy":
+        return ""
+    name = env.get("ACCOUNT_POLICY_NAME", "").strip()
+    if not name or name.startswith("aws/"):
+        raise ConfigError(f"ACCOUNT_POLICY_NAME={name!r}: SubscriptionMode=account-policy needs the policy's name "
+                          "(template.yaml sets logship-<stack name>), not starting with aws/")
+    return name
 
 
 # Values PutRetentionPolicy accepts (days).
@@ -363,6 +388,7 @@ class SubscriberConfig:
     calls_per_second: float = 5.0  # every paced API, each on its own; CloudWatch Logs documents about 5 TPS
     dead_letter_queue_url: str = ""  # subscribe-log-group's on-failure queue, cleared by a complete sweep
     function_log_groups: bool = True  # also the custom groups (LoggingConfig.LogGroup) Lambda functions log to
+    account_policy: str = ""  # SubscriptionMode=account-policy: the policy's name; empty in per-group mode
 
     @property
     def own_log_groups(self) -> frozenset[str]:
@@ -422,6 +448,7 @@ class SubscriberConfig:
             calls_per_second=_rate(env, "SUBSCRIPTION_CALLS_PER_SECOND", 5.0),
             dead_letter_queue_url=queue_url,
             function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
+            account_policy=_account_policy(env),
         )
 
 

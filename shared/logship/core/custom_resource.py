@@ -27,8 +27,10 @@ def is_request(event: Any) -> bool:
             and isinstance(event.get("ResponseURL"), str))
 
 
-def response_body(request: dict[str, Any], status: str, reason: str, physical_id: str) -> dict[str, Any]:
-    """What CloudFormation reads: Status, Reason, PhysicalResourceId, and the ids that tie it to the request."""
+def response_body(request: dict[str, Any], status: str, reason: str, physical_id: str,
+                  data: dict[str, str] | None = None) -> dict[str, Any]:
+    """What CloudFormation reads: Status, Reason, PhysicalResourceId, the ids that tie it to the request, and
+    ``Data`` (the resource's attributes, for ``!GetAtt``)."""
     return {
         "Status": status,
         "Reason": reason[:_REASON_CHARS],
@@ -37,14 +39,14 @@ def response_body(request: dict[str, Any], status: str, reason: str, physical_id
         "RequestId": request.get("RequestId", ""),
         "LogicalResourceId": request.get("LogicalResourceId", ""),
         "NoEcho": False,
-        "Data": {},
+        "Data": data or {},
     }
 
 
 def answer(request: dict[str, Any], status: str, reason: str, physical_id: str, *, attempts: int = 3,
-           timeout_s: float = 10.0, stream: IO[str] | None = None) -> bool:
+           timeout_s: float = 10.0, stream: IO[str] | None = None, data: dict[str, str] | None = None) -> bool:
     """PUT the response to ``ResponseURL``; returns whether CloudFormation got it. Never raises."""
-    body = json.dumps(response_body(request, status, reason, physical_id), default=str).encode()
+    body = json.dumps(response_body(request, status, reason, physical_id, data), default=str).encode()
     error = ""
     for attempt in range(attempts):
         try:

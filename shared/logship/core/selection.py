@@ -6,6 +6,7 @@ Pure functions over names and tags: no I/O (callers read tags), so every path ag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,8 @@ STACK_TAG = "logship:stack"
 _SUSPECT_ENDINGS = tuple(f"-{component}" for component in COMPONENTS)
 # Where Lambda puts a function's logs unless its LoggingConfig names another ("custom") group.
 LAMBDA_PREFIX = "/aws/lambda/"
+# A custom group's streams name their function: YYYY/MM/DD/<function>[<version>]<id>.
+_FUNCTION_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]+)\[")
 
 
 class Verdict(StrEnum):
@@ -62,6 +65,17 @@ class Selection:
         if any(fnmatchcase(name, glob) for glob in self.exclude):
             return Verdict.EXCLUDED
         return Verdict.INCLUDED
+
+    def delivered(self, group: str, stream: str) -> Verdict:
+        """A batch an account policy delivered (it delivers every group): what a sweep would decide, from names
+        alone. A custom group's writer is the function its stream names; no tags are read in the shipper, so a
+        group or function named like a logship function's is taken for one (never shipped)."""
+        match = _FUNCTION_STREAM.match(stream)
+        writers = (match["function"],) if match else ()
+        verdict = self.verdict(group, writers)
+        if verdict is Verdict.INCLUDED and (named_like_logship(group) or any(map(named_like_logship, writers))):
+            return Verdict.LOGSHIP
+        return verdict
 
     def custom_group_of_functions(self, name: str, writers: Collection[str]) -> bool:
         """Selected as a custom group functions log to, not by name."""

@@ -11,6 +11,7 @@ from typing import IO, Any
 from logship.cluster.client import bulk_options
 from logship.core.config import ShipperConfig
 from logship.core.report import emit
+from logship.core.selection import Verdict
 from logship.ship.documents import Document, DocumentBuilder, degraded_document, failed_document
 from logship.ship.function_metrics import FunctionMetrics
 from logship.ship.lines import LineParser
@@ -70,9 +71,10 @@ class Shipper:
         gc.disable()
         try:
             batch = read_delivery(event)
+            left_out = self._left_out(batch)
             try:
                 # Built, encoded and sent a bulk request at a time: the batch's documents never all exist at once.
-                ledger = Ledger() if batch.is_control else self.sink.write(
+                ledger = Ledger() if batch.is_control or left_out else self.sink.write(
                     self.builder.pages(batch, metrics), deadline, failed=self.builder.rejected(batch))
             except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
@@ -83,9 +85,12 @@ class Shipper:
             if collecting:
                 gc.enable()
         # Verbatim repeats within the batch were never sent: one document stands for them.
-        ledger.events_in += batch.repeats
-        ledger.duplicates += batch.repeats
+        if not left_out:
+            ledger.events_in += batch.repeats
+            ledger.duplicates += batch.repeats
         summary = self._summary(ledger, batch, started)
+        if left_out:
+            summary.update(left_out=left_out, left_out_events=batch.size)
         emit(summary, stream)
         if stopped is not None:
             raise stopped
@@ -98,6 +103,18 @@ class Shipper:
         for record in metrics.records(self.config.function_metrics_namespace):
             emit(record, stream)
         return summary
+
+    def _left_out(self, batch: Delivery) -> str:
+        """Why an account policy's delivery is not shipped (the selection leaves its group out), else ``""``."""
+        selection = self.config.selection
+        if selection is None or batch.is_control:
+            return ""
+        verdict = selection.delivered(batch.log_group, batch.log_stream)
+        if verdict is Verdict.INCLUDED:
+            return ""
+        if verdict is Verdict.LOGSHIP:
+            return "a logship stack's own group (named like one): never shipped"
+        return selection.why(batch.log_group)
 
     def _summary(self, ledger: Ledger, batch: Delivery, started: float) -> dict[str, Any]:
         figures = asdict(ledger)

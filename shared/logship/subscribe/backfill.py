@@ -325,11 +325,12 @@ def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
 
 def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver: Deliver, config: BackfillConfig,
                    group_created_ms: int | None = None, time_left_ms: Callable[[], int] | None = None,
-                   clock: Callable[[], float] = time.time) -> BackfillResult:
+                   clock: Callable[[], float] = time.time, subscription: Subscription | None = None) -> BackfillResult:
     """Ship ``log_group``'s lines from before its filter to ``destination_arn`` existed; never raises for AWS.
 
     Call it right after the group is subscribed. ``group_created_ms`` saves a DescribeLogGroups call (a sweep
-    has it from its listing); ``time_left_ms`` is how long this may still run (ms; reading stops at 0).
+    has it from its listing); ``time_left_ms`` is how long this may still run (ms; reading stops at 0);
+    ``subscription`` is what delivers the group when it is not a filter of its own (an account policy).
     """
     result = BackfillResult(log_group)
     if not config.enabled:
@@ -337,7 +338,7 @@ def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver:
         return result
     calls = _Calls(call)
     try:
-        subscription = find_subscription(calls, log_group, destination_arn)
+        subscription = subscription or find_subscription(calls, log_group, destination_arn)
         if subscription is None:
             result.status = "no_filter"
             result.problem(f"no subscription filter on {log_group} sends to {destination_arn}: nothing backfilled "

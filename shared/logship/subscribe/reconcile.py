@@ -22,6 +22,13 @@ from logship.core import custom_resource
 from logship.core.aws_calls import OutOfTimeError
 from logship.core.report import emit
 from logship.core.selection import Verdict
+from logship.subscribe.account_policy import (
+    PolicyError,
+    check_vacancy,
+    policy_document,
+    selection_criteria,
+    subscription_policies,
+)
 from logship.subscribe.dead_letters import clear_sent_before
 from logship.subscribe.report import Tally, summary
 from logship.subscribe.subscriber import Subscriber
@@ -30,6 +37,8 @@ from logship.subscribe.sweep import Cursor, Mode, sweep
 CONTINUATION = "reconcile-continuation"
 UNFINISHED = "Unfinished"  # the metric a run that ends without covering every group sets to 1 (alarmed)
 PHYSICAL_ID = "logship-subscriptions"
+PREFLIGHT_TYPE = "Custom::AccountPolicyPreflight"
+PREFLIGHT_ID = "logship-account-policy-preflight"
 # No group is started with less than this left: time for its calls and their retries.
 CONTINUE_MARGIN_MS = 60_000
 # Retries stop this long before the deadline (a group not finished by then is done by the next part):
@@ -148,6 +157,7 @@ def _sweep_part(job: Job, context: Any, subscriber: Subscriber, tally: Tally,
     """This part's share of the sweep; the next part (if any), or why the run stops unfinished."""
     time_left = _time_left(job, context)
     subscriber.begin(time_left, CALLS_RESERVE_MS)
+    subscriber.policy_backfill = job.trigger != "schedule"  # with an account policy: at install, and by hand
     try:
         cursor = sweep(subscriber, job.mode, tally, remaining_ms=time_left, margin_ms=CONTINUE_MARGIN_MS,
                        cursor=job.cursor, stream=stream)
@@ -199,8 +209,41 @@ def run(job: Job, context: Any, make_subscriber: Callable[[], Subscriber],
     return record
 
 
+def _policy_preflight(request: dict[str, Any], make_subscriber: Callable[[], Subscriber],
+                      stream: IO[str] | None) -> dict[str, Any]:
+    """Before CloudFormation creates the account policy: is the account's one place free, and what the policy
+    says (its document and criteria, as attributes). Nothing to undo on Delete: CloudFormation deletes it."""
+    physical_id = request.get("PhysicalResourceId") or PREFLIGHT_ID
+    if request["RequestType"] == "Delete":
+        custom_resource.answer(request, custom_resource.SUCCESS, "nothing to undo", physical_id, stream=stream)
+        return {"logship": "account-policy-preflight", "request": "Delete"}
+    properties = request.get("ResourceProperties") or {}
+    try:
+        subscriber = make_subscriber()
+        criteria = selection_criteria(_names(properties.get("OwnLogGroups")),
+                                      _names(properties.get("ExcludeLogGroups")))
+        check_vacancy(subscription_policies(subscriber.filters.call), str(properties["PolicyName"]),
+                      subscriber.config.region)
+        data = {"PolicyDocument": policy_document(str(properties["DestinationArn"]),
+                                                  str(properties.get("FilterPattern", ""))),
+                "SelectionCriteria": criteria}
+    except Exception as exc:  # the place is taken, the criteria too long, AWS refused: the deployment says why
+        reason = str(exc) if isinstance(exc, PolicyError) else f"{type(exc).__name__}: {exc}"
+        custom_resource.answer(request, custom_resource.FAILED, reason, physical_id, stream=stream)
+        return {"logship": "account-policy-preflight", "failed": reason}
+    custom_resource.answer(request, custom_resource.SUCCESS, "the account's subscription filter policy is free for "
+                           f"{properties['PolicyName']}", physical_id, stream=stream, data=data)
+    return {"logship": "account-policy-preflight", **data}
+
+
+def _names(text: Any) -> list[str]:
+    return [name.strip() for name in str(text or "").split(",") if name.strip()]
+
+
 def _custom_resource(request: dict[str, Any], context: Any, make_subscriber: Callable[[], Subscriber],
                      stream: IO[str] | None) -> dict[str, Any]:
+    if request.get("ResourceType") == PREFLIGHT_TYPE:
+        return _policy_preflight(request, make_subscriber, stream)
     kind = request["RequestType"]
     if kind == "Delete":
         return run(Job.start(Mode.REMOVE, "custom-resource-delete", context, request), context, make_subscriber,

@@ -19,18 +19,25 @@ from logship.core.aws_calls import Calls, OutOfTimeError, aws_client, error_code
 from logship.core.config import BackfillConfig, SubscriberConfig
 from logship.core.report import emit
 from logship.core.selection import Selection, Verdict, named_like_logship, tagged_as_logship
-from logship.subscribe.backfill import BackfillResult, backfill_group
+from logship.subscribe.account_policy import AccountPolicy, subscription_policies
+from logship.subscribe.backfill import BackfillResult, Subscription, backfill_group
 from logship.subscribe.delivery import LambdaDeliverer
 from logship.subscribe.destinations import Destinations
 from logship.subscribe.function_groups import FunctionGroupFinder
 from logship.subscribe.report import Tally
-from logship.subscribe.subscriptions import Outcome, Result, SubscriptionFilters
+from logship.subscribe.subscriptions import (
+    SUBSCRIBABLE_CLASS,
+    Outcome,
+    Result,
+    SubscriptionFilters,
+    log_class_result,
+)
 
 # Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;
 # template.yaml grants these and no others (tests/unit/test_template.py). FilterLogEvents is for the backfill.
 PACED_APIS = {
     "logs": ("DescribeLogGroups", "DescribeSubscriptionFilters", "PutSubscriptionFilter", "DeleteSubscriptionFilter",
-             "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents"),
+             "PutRetentionPolicy", "ListTagsForResource", "FilterLogEvents", "DescribeAccountPolicies"),
     "lambda": ("ListTags", "Invoke", "ListFunctions", "GetFunctionConfiguration"),
     "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
 }
@@ -52,6 +59,10 @@ class Subscriber:
     destinations: Destinations
     functions: FunctionGroupFinder
     backfill_config: BackfillConfig = field(default_factory=BackfillConfig)
+    # With an account policy: whether this run ships each group's lines from before the policy (the install
+    # and an invocation by hand do; the schedule does not: the policy has delivered everything since).
+    policy_backfill: bool = True
+    _policy: tuple[AccountPolicy | None] | None = None  # (the policy or None) once read in this run
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Subscriber:
@@ -80,6 +91,7 @@ class Subscriber:
         self.sqs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
         self.lambda_.until(lambda: (remaining_ms() - LAMBDA_RESERVE_MS) / 1000)
         self.destinations.forget()
+        self._policy = None
 
     def verdict(self, name: str, tags: Mapping[str, str] | None = None, writers: Collection[str] = ()) -> Verdict:
         """The selection's verdict; a selected group named like a logship function's is judged by its tags too,
@@ -111,15 +123,56 @@ class Subscriber:
         subscribed too (an event Lambda retries after a failed backfill).
         Raises :class:`OutOfTimeError` when not even the filter could be seen to in this invocation's time.
         """
-        result = self.filters.ensure(name, listed.get("logGroupClass") if listed is not None else log_class)
-        tally.record(name, result, stream)
-        done = Subscribed(result)
+        log_class = listed.get("logGroupClass") if listed is not None else log_class
+        if self.config.account_policy:
+            done = self._by_policy(name, log_class, tally, stream)
+        else:
+            result = self.filters.ensure(name, log_class)
+            tally.record(name, result, stream)
+            done = Subscribed(result)
+        result = done.result
+        created = listed.get("creationTime") if listed is not None else created_ms
         if result.outcome is Outcome.SUBSCRIBED or (again and result.outcome is Outcome.ALREADY_SUBSCRIBED):
-            created = listed.get("creationTime") if listed is not None else created_ms
             done.backfill = self.backfill(name, tally, stream, group_created_ms=created)
+        elif done.policy is not None and self.policy_backfill:
+            done.backfill = self.backfill(name, tally, stream, group_created_ms=created, subscription=Subscription(
+                done.policy.name, done.policy.updated_ms, done.policy.filter_pattern))
         if self.config.retention_days and result.outcome not in (Outcome.GONE, Outcome.LOG_CLASS):
             done.retention = self._keep_retention(name, listed, tally, stream)
         return done
+
+    def policy(self) -> AccountPolicy | None:
+        """This stack's account policy, as CloudWatch Logs has it now (asked once per run)."""
+        if self._policy is None:
+            self._policy = (next((p for p in subscription_policies(self.filters.call)
+                                  if p.name == self.config.account_policy), None),)
+        return self._policy[0]
+
+    def _by_policy(self, name: str, log_class: str | None, tally: Tally, stream: IO[str] | None) -> Subscribed:
+        """A selected group the account policy delivers: nothing to put; a filter of ours left from per-group
+        mode comes off (the policy sends the same lines)."""
+        if log_class and log_class != SUBSCRIBABLE_CLASS:
+            result = log_class_result(log_class)
+            tally.record(name, result, stream)
+            return Subscribed(result)
+        try:
+            policy = self.policy()
+        except (ClientError, BotoCoreError, OutOfTimeError) as exc:
+            result = Result(Outcome.FAILED, "could not read the account policy: {}: {}".format(*error_code(exc)))
+            tally.record(name, result, stream)
+            return Subscribed(result)
+        if policy is None or policy.destination_arn != self.config.destination_arn:
+            where = "does not exist" if policy is None else f"sends to {policy.destination_arn}"
+            result = Result(Outcome.FAILED, f"account policy {self.config.account_policy} {where}: its logs do not "
+                                            "reach ship-logs; deploy the stack again to restore it")
+            tally.record(name, result, stream)
+            return Subscribed(result)
+        removed = self.filters.remove(name, "the account policy delivers the group")
+        if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
+            tally.record(name, removed, stream)
+        result = Result(Outcome.ALREADY_SUBSCRIBED, f"by account policy {policy.name}")
+        tally.record(name, result, stream)
+        return Subscribed(result, policy=policy)
 
     def _keep_retention(self, name: str, listed: Mapping[str, Any] | None, tally: Tally,
                         stream: IO[str] | None) -> str:
@@ -141,7 +194,7 @@ class Subscriber:
         return f"set {days} days"
 
     def backfill(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
-                 group_created_ms: int | None = None) -> BackfillResult:
+                 group_created_ms: int | None = None, subscription: Subscription | None = None) -> BackfillResult:
         """Right after subscribing ``name``: ship what it logged before our filter existed (a filter never does).
 
         Its figures join the run's; a line says what it shipped, and one that needs a person joins the problems.
@@ -151,7 +204,7 @@ class Subscriber:
         result = backfill_group(
             name, destination_arn=self.config.destination_arn, call=self.filters.call,
             deliver=LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn),
-            config=self.backfill_config, group_created_ms=group_created_ms,
+            config=self.backfill_config, group_created_ms=group_created_ms, subscription=subscription,
             time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
         for figure, count in result.figures().items():
             tally.add(figure, count)
@@ -171,6 +224,7 @@ class Subscribed:
     result: Result
     backfill: BackfillResult | None = None
     retention: str = ""  # "set 30 days", "kept 7 days", "failed: ...", "gone"; empty when not asked for
+    policy: AccountPolicy | None = None  # the account policy that delivers the group, in that mode
 
 
 class PacedLambda:

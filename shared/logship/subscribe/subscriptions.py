@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from logship.core.aws_calls import Calls, error_code, maybe_done, retryable
 from logship.core.config import SubscriberConfig
+from logship.subscribe.account_policy import subscription_policies
 from logship.subscribe.destinations import Destinations
 
 # PutSubscriptionFilter answers LimitExceededException when the group has no room for another filter, but a
@@ -195,8 +196,15 @@ class SubscriptionFilters:
                 if self._ours(filters) is not None:  # put meanwhile (the other path): nothing left to do
                     return Result(Outcome.ALREADY_SUBSCRIBED)
                 if refusals >= LIMIT_ATTEMPTS:
-                    return _refused(exc, filters, refusals)
+                    return _refused(exc, filters, refusals, self._policies_on(group))
                 self._logs.pause(refusals, "PutSubscriptionFilter", exc)
+
+    def _policies_on(self, group: str) -> list[str]:
+        """The account-level subscription filter policies that deliver ``group`` (they count toward its limit)."""
+        try:
+            return [p.name for p in subscription_policies(self.call) if not p.excludes(group)]
+        except (ClientError, BotoCoreError):
+            return []
 
     def remove(self, group: str, why: str = "") -> Result:
         """Delete every filter on ``group`` that sends to our shipper (and only those)."""
@@ -234,14 +242,17 @@ class SubscriptionFilters:
         self._logs.call("PutRetentionPolicy", {"logGroupName": group, "retentionInDays": days})
 
 
-def _refused(exc: ClientError, filters: list[dict[str, Any]], attempts: int) -> Result:
-    """After repeated LimitExceededException: no room if other filters are there, else a real failure."""
+def _refused(exc: ClientError, filters: list[dict[str, Any]], attempts: int, policies: list[str]) -> Result:
+    """After repeated LimitExceededException: no room if other filters (or an account policy, which counts
+    toward the same limit) are there, else a real failure."""
     code, message = error_code(exc)
-    if filters:
+    if filters or policies:
+        policy = (f"; account policy {', '.join(policies)} delivers it too and counts toward the same limit"
+                  if policies else "")
         return Result(Outcome.LIMIT_BLOCKED, (
             f"no room for logship's filter: AWS answered {code} {attempts} times while the group has "
-            f"{len(filters)} other subscription filter(s) ({_names(filters)}); remove one and the next sweep "
-            "subscribes the group"))
+            f"{len(filters)} other subscription filter(s) ({_names(filters)}){policy}; remove one and the next "
+            "sweep subscribes the group"))
     return Result(Outcome.FAILED, f"{code}: {message} ({attempts} times, although the group has no other "
                                   "subscription filter)")
 
