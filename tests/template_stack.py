@@ -55,6 +55,11 @@ class Stack:
             queue = f"{self.name}-{name}"
             return queue if attribute == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         assert attribute == "Arn"
+        kind = RESOURCES[name]["Type"]
+        if kind == "AWS::Kinesis::Stream":
+            return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{self.value(RESOURCES[name]['Properties']['Name'])}"
+        if kind == "AWS::IAM::Role":  # CloudFormation names it <stack>-<logical id>-<suffix>
+            return f"arn:aws:iam::{ACCOUNT}:role/{self.name}-{name}"
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
 
     def condition(self, node: Any) -> bool:

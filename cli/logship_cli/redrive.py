@@ -1,9 +1,11 @@
 """Replay the batches kept in the dead-letter queue once the cause is fixed; safe to run any time.
 
 Each DLQ message is Lambda's on-failure record: the original subscription event (``requestPayload``)
-and why it failed (``responsePayload``). Replaying ships the event again through the same code as the
-function; document ids make it idempotent (already indexed -> duplicates). A message is deleted only
-after its batch is fully settled, so an interrupted redrive loses nothing.
+and why it failed (``responsePayload``), or, with Transport=kinesis, the event source mapping's, which names
+the stream records (``KinesisBatchInfo``) without their data: those are read from the stream again while it
+keeps them. Replaying ships the events again through the same code as the function; document ids make it
+idempotent (already indexed -> duplicates). A message is deleted only after its batch is fully settled, so
+an interrupted redrive loses nothing.
 
     counts = redrive(boto3.client("sqs"), queue_url, Shipper(config, *connect(config)))
 
@@ -12,6 +14,7 @@ The command line is ``logship redrive`` (the CLI package), which calls :func:`re
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
@@ -56,6 +59,61 @@ def read_message(message: dict[str, Any]) -> FailedBatch:
                        str(reason or "no reason recorded"), batch.log_group, batch.size)
 
 
+@dataclass(frozen=True)
+class StreamBatch:
+    """An event source mapping's on-failure record: which records of the stream it gave up on."""
+
+    receipt_handle: str
+    stream_arn: str
+    shard_id: str
+    first: str
+    last: str
+    size: int
+    condition: str
+
+    @classmethod
+    def read(cls, message: dict[str, Any]) -> StreamBatch | None:
+        """The record as :class:`StreamBatch`, or None when the message is not one."""
+        try:
+            record = json.loads(message["Body"])
+            info = record["KinesisBatchInfo"]
+            return cls(message["ReceiptHandle"], str(info["streamArn"]), str(info["shardId"]),
+                       str(info["startSequenceNumber"]), str(info["endSequenceNumber"]), int(info["batchSize"]),
+                       str(record.get("requestContext", {}).get("condition", "?")))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @property
+    def label(self) -> str:
+        return (f"{self.stream_arn.rsplit('/', 1)[-1]} {self.shard_id} records {self.first}..{self.last} "
+                f"({self.size} records, {self.condition})")
+
+    def events(self, kinesis: Any, empty_pages: int = 5) -> list[dict[str, Any]]:
+        """The records again, as subscription events; raises :class:`RedriveError` when the stream has trimmed
+        them (older than its retention) or cannot be read."""
+        from botocore.exceptions import ClientError
+
+        try:
+            # by name: the stream is the stack's, in the queue's account and region
+            iterator = kinesis.get_shard_iterator(StreamName=self.stream_arn.rsplit("/", 1)[-1], ShardId=self.shard_id,
+                                                  ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                                  StartingSequenceNumber=self.first)["ShardIterator"]
+            found: list[dict[str, Any]] = []
+            while iterator and empty_pages and (not found or int(found[-1]["SequenceNumber"]) < int(self.last)):
+                page = kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, self.size))
+                found += [r for r in page["Records"] if int(r["SequenceNumber"]) <= int(self.last)]
+                if any(int(r["SequenceNumber"]) > int(self.last) for r in page["Records"]):
+                    break
+                empty_pages -= not page["Records"]  # a shard can answer empty pages before its records
+                iterator = page.get("NextShardIterator")
+        except ClientError as exc:
+            raise RedriveError(f"the stream cannot be read ({exc}): its records stay where they are") from None
+        if not found or found[0]["SequenceNumber"] != self.first:
+            raise RedriveError("the stream no longer holds these records (older than its retention): they "
+                               "cannot be replayed; delete the message once you have noted it")
+        return [{"awslogs": {"data": base64.b64encode(r["Data"]).decode()}} for r in found]
+
+
 def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Iterator[dict[str, Any]]:
     """Up to ``limit`` distinct messages, ten at a time.
 
@@ -94,10 +152,17 @@ class Replayed:
 
 
 def replay(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
-           seconds_per_batch: float = 120.0) -> Iterator[Replayed]:
-    """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages, one result per message as it settles."""
+           seconds_per_batch: float = 120.0, kinesis: Any = None) -> Iterator[Replayed]:
+    """Replay (or, with ``shipper=None``, only list) up to ``limit`` messages, one result per message as it settles.
+
+    ``kinesis`` (a client) reads again the records an event source mapping gave up on.
+    """
     hide_seconds = 0 if shipper is None else int(seconds_per_batch) + 60
     for number, message in enumerate(receive(sqs, queue_url, limit, hide_seconds=hide_seconds), 1):
+        stream_batch = StreamBatch.read(message)
+        if stream_batch is not None:
+            yield _replay_stream(sqs, queue_url, shipper, kinesis, stream_batch, number, seconds_per_batch)
+            continue
         try:
             batch = read_message(message)
         except RedriveError as exc:
@@ -118,12 +183,29 @@ def replay(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000,
                                            f"{summary['failed']} to the failed index")
 
 
+def _replay_stream(sqs: Any, queue_url: str, shipper: Any | None, kinesis: Any, batch: StreamBatch, number: int,
+                   seconds_per_batch: float) -> Replayed:
+    label = f"[{number}] {batch.label}"
+    if shipper is None:
+        return Replayed(number, "listed", label)
+    try:
+        events = batch.events(kinesis)
+        summaries = [shipper.ship(event, Budget(seconds_per_batch), stream=io.StringIO()) for event in events]
+    except Exception as exc:  # the message stays in the queue; say why and go on
+        return Replayed(number, "kept", f"{label}\n    kept in the queue: {exc}")
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
+    return Replayed(number, "replayed", f"{label}\n    replayed {len(events)} records: "
+                                        f"{sum(s['indexed'] for s in summaries)} indexed, "
+                                        f"{sum(s['duplicates'] for s in summaries)} already there")
+
+
 def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000, out: IO[str] | None = None,
-            seconds_per_batch: float = 120.0) -> dict[str, int]:
+            seconds_per_batch: float = 120.0, kinesis: Any = None) -> dict[str, int]:
     """:func:`replay`, printing each result to ``out``; returns the counts."""
     out = out or sys.stdout
     counts = {"replayed": 0, "kept": 0, "listed": 0}
-    for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=seconds_per_batch):
+    for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=seconds_per_batch,
+                         kinesis=kinesis):
         counts[result.outcome] += 1
         print(result.text, file=out, flush=True)
     return counts

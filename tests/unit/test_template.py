@@ -474,3 +474,45 @@ def test_a_per_group_stack_creates_no_account_policy():
     stack = Stack()
     assert not any(stack.exists(name) for name in ("AccountPolicyPreflight", "SubscriptionFilterPolicy"))
     assert stack.value(RESOURCES["LogGroupSubscriptions"]["Properties"])["AccountPolicy"] == ""
+
+
+# ------------------------------------------------------------------------------------ Transport=kinesis
+
+def test_with_kinesis_filters_write_to_an_encrypted_stream_through_a_role_only_this_accounts_logs_assume():
+    stack = Stack(Transport="kinesis")
+    role = RESOURCES["LogsToStreamRole"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    [grant] = role["Policies"][0]["PolicyDocument"]["Statement"]
+    stream = stack.value(RESOURCES["LogStream"]["Properties"])
+
+    assert (trust["Principal"], trust["Action"]) == ({"Service": "logs.amazonaws.com"}, "sts:AssumeRole")
+    assert stack.value(trust["Condition"]) == {
+        "StringLike": {"aws:SourceArn": "arn:aws:logs:eu-west-1:123456789012:*"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert (grant["Action"], grant["Resource"]) == ("kinesis:PutRecord", {"Fn::GetAtt": ["LogStream", "Arn"]})
+    assert stream["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+    assert (stream["StreamModeDetails"], "ShardCount" in stream) == ({"StreamMode": "ON_DEMAND"}, False)
+    provisioned = Stack(Transport="kinesis", KinesisShardCount="4").value(RESOURCES["LogStream"]["Properties"])
+    assert (provisioned["StreamModeDetails"], provisioned["ShardCount"]) == ({"StreamMode": "PROVISIONED"}, "4")
+    for function in SUBSCRIPTION_FUNCTIONS:
+        env = stack.environment(function)
+        assert (env["STREAM_ARN"], env["STREAM_ROLE_ARN"]) == (
+            "arn:aws:kinesis:eu-west-1:123456789012:stream/logship-logs", stack.arn("LogsToStreamRole"))
+        assert SubscriberConfig.from_env(env).filter_destination == env["STREAM_ARN"]
+        [passes] = [st for st in statements(function, stack) if st["Action"] == "iam:PassRole"]
+        assert (passes["Resource"], passes["Condition"]) == (
+            stack.arn("LogsToStreamRole"), {"StringEquals": {"iam:PassedToService": "logs.amazonaws.com"}})
+    assert not any(st["Action"] == "iam:PassRole" for st in statements("ReconcileSubscriptionsFunction", Stack()))
+
+
+def test_with_kinesis_ship_logs_reads_the_stream_reporting_each_failed_record_and_bounding_retries():
+    stack = Stack(Transport="kinesis", KinesisMaximumRetryAttempts="3")
+    mapping = stack.value(RESOURCES["LogStreamMapping"]["Properties"])
+
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BisectBatchOnFunctionError"], mapping["MaximumRetryAttempts"]) == (True, "3")
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"], mapping["ParallelizationFactor"]) == (
+        "100", "1", "1")
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": stack.arn("DeadLetterQueue")}}
+    assert stack.environment("ShipLogsFunction")["DEAD_LETTER_QUEUE_URL"] == stack.ref("DeadLetterQueue")
+    assert not any(Stack().exists(name) for name in ("LogStream", "LogsToStreamRole", "LogStreamMapping"))

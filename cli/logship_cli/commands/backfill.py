@@ -92,7 +92,7 @@ class History:
         from logship.subscribe.backfill import Window, find_subscription
 
         config = self._subscriber.config
-        subscription = find_subscription(self._subscriber.filters.call, name, config.destination_arn)
+        subscription = find_subscription(self._subscriber.filters.call, name, config.filter_destinations)
         if subscription is None:
             return "not subscribed, so not backfilled: the sweep's line above says why"
         until = int(time.time() * 1000) if self._resend else subscription.created_ms + self._config.overlap_ms

@@ -59,7 +59,8 @@ def redrive(ctx: click.Context, queue_url: str | None, function: str | None, lim
     line(out, f"{'listing' if dry_run else 'replaying'} {queue_url}" + ("" if dry_run else f" into {config.endpoint}"))
     counts = {"replayed": 0, "kept": 0, "listed": 0}
     with progress(out, "messages", min(limit, visible_messages(sqs, queue_url))) as bar:
-        for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=timeout):
+        for result in replay(sqs, queue_url, shipper, limit=limit, seconds_per_batch=timeout,
+                             kinesis=aws.client("kinesis")):
             counts[result.outcome] += 1
             line(out, result.text)
             advance(bar)

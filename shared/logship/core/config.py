@@ -268,6 +268,9 @@ class ShipperConfig:
     document_ids: bool = True  # False for Serverless time series collections, which refuse custom ids
     # SubscriptionMode=account-policy: the policy delivers every group, so ship-logs applies the selection itself
     selection: Selection | None = None
+    # Transport=kinesis: where a record no retry can read is kept (Lambda's own on-failure record is the
+    # event source mapping's, which holds no data)
+    dead_letter_queue_url: str = ""
 
     @property
     def serverless(self) -> bool:
@@ -325,7 +328,16 @@ class ShipperConfig:
             ingest_pipeline=_pipeline(env),
             document_ids=_flag(env, "DOCUMENT_IDS", True),
             selection=_policy_selection(env),
+            dead_letter_queue_url=_queue_url(env, "DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl"),
         )
+
+
+def _queue_url(env: Mapping[str, str], name: str, output: str) -> str:
+    queue_url = env.get(name, "").strip()
+    if queue_url and not _SQS_URL.match(queue_url):
+        raise ConfigError(f"{name}={queue_url!r} is not an SQS queue URL; set it to the stack's {output} output, "
+                          "or leave it empty")
+    return queue_url
 
 
 SUBSCRIPTION_MODES = ("per-group", "account-policy")
@@ -337,6 +349,21 @@ def _policy_selection(env: Mapping[str, str]) -> Selection | None:
         return None
     return Selection(_list(env, "INCLUDE_PREFIXES") or ("/aws/lambda/",), _list(env, "EXCLUDE"),
                      frozenset(_list(env, "STACK_LOG_GROUPS")), _flag(env, "FUNCTION_LOG_GROUPS", True))
+
+
+_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def _stream(env: Mapping[str, str]) -> dict[str, str]:
+    """Transport=kinesis: the stream (STREAM_ARN) and the role CloudWatch Logs assumes to write to it."""
+    stream, role = env.get("STREAM_ARN", "").strip(), env.get("STREAM_ROLE_ARN", "").strip()
+    if not stream and not role:
+        return {}
+    if not _STREAM_ARN.match(stream) or not _ROLE_ARN.match(role):
+        raise ConfigError(f"STREAM_ARN={stream!r} and STREAM_ROLE_ARN={role!r} must be a Kinesis stream's ARN and an "
+                          "IAM role's ARN (template.yaml sets both with Transport=kinesis), or both empty")
+    return {"stream_arn": stream, "stream_role_arn": role}
 
 
 def _account_policy(env: Mapping[str, str]) -> str:
@@ -389,6 +416,19 @@ class SubscriberConfig:
     dead_letter_queue_url: str = ""  # subscribe-log-group's on-failure queue, cleared by a complete sweep
     function_log_groups: bool = True  # also the custom groups (LoggingConfig.LogGroup) Lambda functions log to
     account_policy: str = ""  # SubscriptionMode=account-policy: the policy's name; empty in per-group mode
+    # Transport=kinesis: filters send to the stack's stream, through the role CloudWatch Logs assumes
+    stream_arn: str = ""
+    stream_role_arn: str = ""
+
+    @property
+    def filter_destination(self) -> str:
+        """Where logship's filters send: the stream with Transport=kinesis, else ship-logs itself."""
+        return self.stream_arn or self.destination_arn
+
+    @property
+    def filter_destinations(self) -> frozenset[str]:
+        """Both destinations a filter of this stack's may have (one from before a change of Transport)."""
+        return frozenset((self.destination_arn, self.stream_arn)) - {""}
 
     @property
     def own_log_groups(self) -> frozenset[str]:
@@ -429,10 +469,7 @@ class SubscriberConfig:
         if retention is not None and retention not in RETENTION_DAYS:
             raise ConfigError(f"RETENTION_DAYS={retention} is not a retention CloudWatch Logs accepts; use one of "
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
-        queue_url = env.get("SUBSCRIPTION_DLQ_URL", "").strip()
-        if queue_url and not _SQS_URL.match(queue_url):
-            raise ConfigError(f"SUBSCRIPTION_DLQ_URL={queue_url!r} is not an SQS queue URL; set it to the stack's "
-                              "SubscriptionDeadLetterQueueUrl output, or leave it empty")
+        queue_url = _queue_url(env, "SUBSCRIPTION_DLQ_URL", "SubscriptionDeadLetterQueueUrl")
         return cls(
             destination_arn=destination,
             region=_region(env),
@@ -449,6 +486,7 @@ class SubscriberConfig:
             dead_letter_queue_url=queue_url,
             function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
             account_policy=_account_policy(env),
+            **_stream(env),
         )
 
 

@@ -53,9 +53,11 @@ class AccountPolicy:
             return False
 
 
-def policy_document(destination_arn: str, filter_pattern: str) -> str:
-    """The policy's JSON: ship-logs as the destination (a Lambda function takes no RoleArn)."""
-    return json.dumps({"DestinationArn": destination_arn, "FilterPattern": filter_pattern})
+def policy_document(destination_arn: str, filter_pattern: str, role_arn: str = "") -> str:
+    """The policy's JSON: ship-logs as the destination (a Lambda function takes no RoleArn), or the stack's
+    stream with the role CloudWatch Logs assumes to write to it."""
+    document = {"DestinationArn": destination_arn, "FilterPattern": filter_pattern}
+    return json.dumps(document | {"RoleArn": role_arn} if role_arn else document)
 
 
 def selection_criteria(own_groups: Iterable[str], exclude: Iterable[str]) -> str:

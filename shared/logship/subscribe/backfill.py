@@ -12,7 +12,7 @@ goes through the caller's paced, retried ``call``; failures end in the result, n
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,8 +187,8 @@ class _Calls:
         return self._call(operation, **params)
 
 
-def find_subscription(call: Call, log_group: str, destination_arn: str) -> Subscription | None:
-    """The filter sending ``log_group`` to ``destination_arn`` (whatever its name), or None.
+def find_subscription(call: Call, log_group: str, destinations: Collection[str]) -> Subscription | None:
+    """The filter sending ``log_group`` to one of ``destinations`` (whatever its name), or None.
 
     If several do, the oldest: everything ingested since it existed was delivered by it.
     """
@@ -196,7 +196,7 @@ def find_subscription(call: Call, log_group: str, destination_arn: str) -> Subsc
     params: dict[str, Any] = {"logGroupName": log_group}
     while True:
         page = call("DescribeSubscriptionFilters", **params)
-        ours += [f for f in page.get("subscriptionFilters", []) if f.get("destinationArn") == destination_arn]
+        ours += [f for f in page.get("subscriptionFilters", []) if f.get("destinationArn") in destinations]
         if not page.get("nextToken"):
             break
         params["nextToken"] = page["nextToken"]
@@ -325,12 +325,14 @@ def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
 
 def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver: Deliver, config: BackfillConfig,
                    group_created_ms: int | None = None, time_left_ms: Callable[[], int] | None = None,
-                   clock: Callable[[], float] = time.time, subscription: Subscription | None = None) -> BackfillResult:
+                   clock: Callable[[], float] = time.time, subscription: Subscription | None = None,
+                   filter_destinations: Collection[str] = ()) -> BackfillResult:
     """Ship ``log_group``'s lines from before its filter to ``destination_arn`` existed; never raises for AWS.
 
     Call it right after the group is subscribed. ``group_created_ms`` saves a DescribeLogGroups call (a sweep
     has it from its listing); ``time_left_ms`` is how long this may still run (ms; reading stops at 0);
-    ``subscription`` is what delivers the group when it is not a filter of its own (an account policy).
+    ``subscription`` is what delivers the group when it is not a filter of its own (an account policy);
+    ``filter_destinations`` where that filter may send (a stream in front of the shipper), if not to it.
     """
     result = BackfillResult(log_group)
     if not config.enabled:
@@ -338,7 +340,8 @@ def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver:
         return result
     calls = _Calls(call)
     try:
-        subscription = subscription or find_subscription(calls, log_group, destination_arn)
+        subscription = subscription or find_subscription(calls, log_group,
+                                                         filter_destinations or (destination_arn,))
         if subscription is None:
             result.status = "no_filter"
             result.problem(f"no subscription filter on {log_group} sends to {destination_arn}: nothing backfilled "

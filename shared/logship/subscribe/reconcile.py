@@ -225,7 +225,8 @@ def _policy_preflight(request: dict[str, Any], make_subscriber: Callable[[], Sub
         check_vacancy(subscription_policies(subscriber.filters.call), str(properties["PolicyName"]),
                       subscriber.config.region)
         data = {"PolicyDocument": policy_document(str(properties["DestinationArn"]),
-                                                  str(properties.get("FilterPattern", ""))),
+                                                  str(properties.get("FilterPattern", "")),
+                                                  str(properties.get("RoleArn", ""))),
                 "SelectionCriteria": criteria}
     except Exception as exc:  # the place is taken, the criteria too long, AWS refused: the deployment says why
         reason = str(exc) if isinstance(exc, PolicyError) else f"{type(exc).__name__}: {exc}"

@@ -161,7 +161,7 @@ class Subscriber:
             result = Result(Outcome.FAILED, "could not read the account policy: {}: {}".format(*error_code(exc)))
             tally.record(name, result, stream)
             return Subscribed(result)
-        if policy is None or policy.destination_arn != self.config.destination_arn:
+        if policy is None or policy.destination_arn != self.config.filter_destination:
             where = "does not exist" if policy is None else f"sends to {policy.destination_arn}"
             result = Result(Outcome.FAILED, f"account policy {self.config.account_policy} {where}: its logs do not "
                                             "reach ship-logs; deploy the stack again to restore it")
@@ -205,6 +205,7 @@ class Subscriber:
             name, destination_arn=self.config.destination_arn, call=self.filters.call,
             deliver=LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn),
             config=self.backfill_config, group_created_ms=group_created_ms, subscription=subscription,
+            filter_destinations=self.config.filter_destinations,
             time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
         for figure, count in result.figures().items():
             tally.add(figure, count)

@@ -107,15 +107,29 @@ class SubscriptionFilters:
         return self._logs.call("DescribeSubscriptionFilters", {"logGroupName": group}).get("subscriptionFilters", [])
 
     def _ours(self, filters: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The filter sending to our shipper; the one with our name first if, from older versions, there are two."""
-        ours = [f for f in filters if f.get("destinationArn") == self._config.destination_arn]
+        """The filter sending to our shipper (or our stream); the one with our name first if, from older
+        versions, there are two."""
+        ours = [f for f in filters if f.get("destinationArn") in self._config.filter_destinations]
         return next((f for f in ours if f.get("filterName") == self._config.filter_name), ours[0] if ours else None)
+
+    def _current(self, ours: dict[str, Any]) -> bool:
+        config = self._config
+        return ours.get("filterPattern", "") == config.filter_pattern and ours.get("destinationArn") == (
+            config.filter_destination)
+
+    def _differs(self, ours: dict[str, Any]) -> str:
+        """How our filter differs from the settings: its pattern, or its destination (Transport changed)."""
+        if ours.get("destinationArn") != self._config.filter_destination:
+            return f"sent to {ours.get('destinationArn')}, not {self._config.filter_destination}"
+        return f"has pattern {ours.get('filterPattern')!r}, not {self._config.filter_pattern!r}"
 
     def _put(self, group: str, name: str) -> None:
         config = self._config
-        self._logs.call("PutSubscriptionFilter", {"logGroupName": group, "filterName": name,
-                                                  "filterPattern": config.filter_pattern,
-                                                  "destinationArn": config.destination_arn})
+        params = {"logGroupName": group, "filterName": name, "filterPattern": config.filter_pattern,
+                  "destinationArn": config.filter_destination}
+        if config.stream_role_arn:
+            params["roleArn"] = config.stream_role_arn
+        self._logs.call("PutSubscriptionFilter", params)
 
     def inspect(self, group: str) -> Result:
         """What :meth:`ensure` would find on ``group``, changing nothing: ``already_subscribed``, ``updated`` (our
@@ -127,10 +141,9 @@ class SubscriptionFilters:
         filters = self._filters(group)
         ours = self._ours(filters)
         if ours is not None:
-            if ours.get("filterPattern", "") == self._config.filter_pattern:
+            if self._current(ours):
                 return Result(Outcome.ALREADY_SUBSCRIBED)
-            return Result(Outcome.UPDATED, f"filter {ours['filterName']} has pattern {ours.get('filterPattern')!r}, "
-                                           f"not {self._config.filter_pattern!r}")
+            return Result(Outcome.UPDATED, f"filter {ours['filterName']} {self._differs(ours)}")
         named = next((f for f in filters if f.get("filterName") == self._config.filter_name), None)
         if named is not None:
             destination = self._destinations.look(str(named.get("destinationArn")))
@@ -161,10 +174,10 @@ class SubscriptionFilters:
         filters = self._filters(group)
         ours = self._ours(filters)
         if ours is not None:
-            if ours.get("filterPattern", "") == self._config.filter_pattern:
+            if self._current(ours):
                 return Result(Outcome.ALREADY_SUBSCRIBED)
             self._put(group, ours["filterName"])  # keeps the name it has: an older FilterName stays ours
-            return Result(Outcome.UPDATED, f"filter {ours['filterName']}: pattern was {ours.get('filterPattern')!r}")
+            return Result(Outcome.UPDATED, f"filter {ours['filterName']}: {self._differs(ours)}")
         named = next((f for f in filters if f.get("filterName") == self._config.filter_name), None)
         if named is not None:
             return self._take_over_or_leave(group, named)
@@ -211,7 +224,7 @@ class SubscriptionFilters:
         removed: list[str] = []
         try:
             ours = [f["filterName"] for f in self._filters(group)
-                    if f.get("destinationArn") == self._config.destination_arn]
+                    if f.get("destinationArn") in self._config.filter_destinations]
             removed.extend(name for name in ours if self._delete(group, name))
         except (ClientError, BotoCoreError) as exc:
             return _failure(exc, "unsubscribed")

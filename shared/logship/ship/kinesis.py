@@ -1,0 +1,96 @@
+"""ship-logs behind a Kinesis data stream: each record is one CloudWatch Logs subscription payload.
+
+Lambda's event source mapping hands over a batch of one shard's records, in order, and with
+``ReportBatchItemFailures`` retries from the lowest sequence number reported (the later records come again).
+So the records are shipped in order and the first one whose events are not all indexed (the cluster
+refused, time ran short) is reported, nothing after it tried: Kinesis redelivers it and what follows, and the
+events' ids keep each one once. A record that can never be read (not a CloudWatch Logs payload) is kept in the
+dead-letter queue with the reason, in Lambda's own on-failure shape, and counted done, so one poison record
+never holds up its shard.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from logship.core.report import emit
+from logship.ship.payload import PayloadError
+
+KINESIS_SOURCE = "aws:kinesis"
+Keep = Callable[[str], None]  # sends one dead-letter message (its JSON body); raises when it could not
+
+
+def is_kinesis_event(event: Any) -> bool:
+    """An event source mapping's batch of Kinesis records (rather than a subscription's ``awslogs``)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(records) and isinstance(records[0], dict) and records[0].get("eventSource") == KINESIS_SOURCE
+
+
+def poison_message(record: Mapping[str, Any], reason: str, function_arn: str) -> str:
+    """A record no retry can ship, as Lambda's on-failure record would hold an event: ``logship redrive`` lists
+    it with the reason (and leaves it for a person: it cannot be replayed)."""
+    kinesis = record.get("kinesis") or {}
+    return json.dumps({
+        "version": "1.0", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {"requestId": record.get("eventID", ""), "functionArn": function_arn,
+                           "condition": "PoisonRecord", "approximateInvokeCount": 1},
+        "requestPayload": {"awslogs": {"data": kinesis.get("data", "")}},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "PayloadError", "errorMessage": reason},
+        "kinesis": {"eventSourceARN": record.get("eventSourceARN", ""),
+                    "partitionKey": kinesis.get("partitionKey", ""),
+                    "sequenceNumber": kinesis.get("sequenceNumber", "")}})
+
+
+def ship_records(event: Mapping[str, Any], ship: Callable[[dict[str, Any]], Any], keep: Keep, *,
+                 function_arn: str, stream: IO[str] | None = None) -> dict[str, Any]:
+    """Ship each record's payload with ``ship`` in order; answer Lambda's partial batch response.
+
+    ``ship`` raises :class:`PayloadError` for a payload no retry can read (kept with ``keep``), anything else
+    for one worth retrying (reported, with the records after it left for the retry).
+    """
+    records = list(event.get("Records") or [])
+    shipped = kept = 0
+    retry_from: str | None = None
+    reason = ""
+    for record in records:
+        sequence = str((record.get("kinesis") or {}).get("sequenceNumber", ""))
+        try:
+            ship({"awslogs": {"data": (record.get("kinesis") or {}).get("data", "")}})
+            shipped += 1
+        except PayloadError as exc:
+            try:
+                keep(poison_message(record, str(exc), function_arn))
+            except Exception as keep_error:  # not kept: retried rather than lost
+                retry_from, reason = sequence, f"could not keep an unreadable record: {keep_error}"
+                break
+            kept += 1
+        except Exception as exc:  # the cluster, the deadline, a bug: Kinesis redelivers from here
+            retry_from, reason = sequence, f"{type(exc).__name__}: {exc}"[:500]
+            break
+    line: dict[str, Any] = {"logship": "ship-logs-records", "level": "warning" if retry_from else "info",
+                            "records": len(records), "shipped": shipped, "kept_unreadable": kept,
+                            "left_for_retry": len(records) - shipped - kept}
+    if retry_from:
+        line.update(retry_from=retry_from, reason=reason)
+    emit(line, stream)
+    return {"batchItemFailures": [{"itemIdentifier": retry_from}] if retry_from else []}
+
+
+def queue_keeper(queue_url: str, region: str) -> Keep:
+    """Keeps dead letters in ``queue_url`` (the stack's dead-letter queue); the client is made on first use."""
+    client: list[Any] = []
+
+    def keep(body: str) -> None:
+        if not queue_url:
+            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set: the record stays in the stream for a retry")
+        if not client:
+            import boto3
+
+            client.append(boto3.client("sqs", region_name=region))
+        client[0].send_message(QueueUrl=queue_url, MessageBody=body)
+
+    return keep
