@@ -12,7 +12,8 @@
   setup's own peak), minus the resident set just before, over the decoded size. tracemalloc's peak of
   Python allocations is printed beside it.
 - e2e_ratio: events/s end to end through the real handler into osmem-server over events/s of osmem-server
-  ingesting prebuilt bodies of the same documents through the same client (interleaved).
+  ingesting prebuilt bodies of the same documents through the same client (interleaved). Beside it, the same
+  events as one Kinesis batch of 20 records (Transport=kinesis): events/s and MB/s of gzip payloads.
 - ship_import_ratio: importing the ship-logs handler over `import opensearchpy, botocore.auth`, fresh
   interpreters in turn, medians.
 - package_mb: the sam build output (.aws-sam/build), when present (`make size` builds it), else null.
@@ -237,6 +238,20 @@ def _batches(mix: str, count: int, events: int, first: int) -> list[dict[str, An
     return found
 
 
+KINESIS_RECORDS = 20  # records per event source mapping batch, each one subscription payload
+
+
+def _kinesis_events(count: int, events: int, first: int) -> list[dict[str, Any]]:
+    """``count`` event source mapping batches of :data:`KINESIS_RECORDS` records, ``events`` events in all."""
+    batches = _batches("runtime", count * KINESIS_RECORDS, events // KINESIS_RECORDS, first)
+    return [{"Records": [{"kinesis": {"data": batch["awslogs"]["data"], "sequenceNumber": str(n),
+                                      "partitionKey": "/aws/lambda/bench"},
+                          "eventSource": "aws:kinesis", "eventSourceARN": "arn:aws:kinesis:eu-west-1:123456789012:"
+                                                                          "stream/logship-logs"}
+                         for n, batch in enumerate(batches[i * KINESIS_RECORDS:(i + 1) * KINESIS_RECORDS])]}
+            for i in range(count)]
+
+
 def bench_end_to_end(rounds: int, events: int, results: dict[str, Any]) -> None:
     from osmem_server import OsmemServer
 
@@ -255,6 +270,7 @@ def bench_end_to_end(rounds: int, events: int, results: dict[str, Any]) -> None:
             prebuilt(event)  # the same documents logship writes, other ids: new to the cluster too
         bodies = iter(capture.bodies)
         deliveries = iter(_batches("runtime", rounds + 1, events, first=0))
+        records = iter(_kinesis_events(rounds, events, first=6000))
         with contextlib.redirect_stdout(io.StringIO()):
             app.handler(next(deliveries), _Context())  # cold start, index creation: not measured
             client.bulk(body=next(bodies))
@@ -267,7 +283,20 @@ def bench_end_to_end(rounds: int, events: int, results: dict[str, Any]) -> None:
                 answer = client.bulk(body=next(bodies))
                 rates_bulk.append(events / (time.perf_counter() - started))
                 assert not answer["errors"], "the prebuilt body was refused"
+            rates_kinesis, megabytes = [], []
+            for _ in range(rounds):
+                event = next(records)
+                started = time.perf_counter()
+                assert app.handler(event, _Context()) == {"batchItemFailures": []}, "a record failed"
+                seconds = time.perf_counter() - started
+                rates_kinesis.append(events / seconds)
+                megabytes.append(sum(len(r["kinesis"]["data"]) * 3 / 4 for r in event["Records"]) / seconds / 1e6)
     ratio = statistics.median(s / b for s, b in zip(rates_ship, rates_bulk, strict=True))
+    results["kinesis_events_per_s"] = round(statistics.median(rates_kinesis))
+    results["kinesis_gzip_mb_per_s"] = round(statistics.median(megabytes), 2)
+    print(f"Transport=kinesis, one invocation of {KINESIS_RECORDS} records of {events // KINESIS_RECORDS} events: "
+          f"{statistics.median(rates_kinesis):,.0f} events/s, {statistics.median(megabytes):.2f} MB/s of gzip "
+          f"payloads (direct, one batch of {events}: {statistics.median(rates_ship):,.0f} events/s)", flush=True)
     results["e2e_ratio"] = round(ratio, 2)
     results["e2e_events_per_s"] = round(statistics.median(rates_ship))
     print(f"end to end into osmem-server: {statistics.median(rates_ship):,.0f} events/s through the handler, "
