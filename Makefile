@@ -39,6 +39,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 test: lint validate checkov  ## ruff, sam validate --lint, checkov, then every test
 	$(PY) -m pytest
 
+test-deployed: $(VENV)/.installed  ## the end-to-end test against a deployed stack: make test-deployed STACK=name [REGION=r]
+	@test -n "$(STACK)" || { echo "usage: make test-deployed STACK=<deployed stack name> [REGION=<region>]"; exit 2; }
+	$(PY) -m pytest tests/integration/test_end_to_end.py -k deployed --deployed-stack "$(STACK)" \
+		--deployed-region "$(REGION)" -p no:randomly
+
 test-load: $(VENV)/.installed  ## hundreds of payloads from several threads into osmem-server, exactly once
 	$(PY) -m pytest -m load tests/load
 

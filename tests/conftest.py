@@ -62,3 +62,10 @@ def load_handler(function: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--deployed-stack NAME``: run tests/integration/test_end_to_end.py against that stack in a real account."""
+    parser.addoption("--deployed-stack", default="", help="a deployed logship stack to run the end-to-end test "
+                     "against, with your AWS credentials (make test-deployed STACK=name)")
+    parser.addoption("--deployed-region", default="", help="its region (default: your AWS configuration's)")
