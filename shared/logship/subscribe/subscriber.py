@@ -62,7 +62,7 @@ class Subscriber:
     # With an account policy: whether this run ships each group's lines from before the policy (the install
     # and an invocation by hand do; the schedule does not: the policy has delivered everything since).
     policy_backfill: bool = True
-    _policy: tuple[AccountPolicy | None] | None = None  # (the policy or None) once read in this run
+    _policy: tuple[AccountPolicy | None] | None = field(default=None, init=False, repr=False)  # read this run
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Subscriber:
