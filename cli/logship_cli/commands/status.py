@@ -124,11 +124,10 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
 def _by_policy(subscriber: Any, name: str) -> GroupState:
     """SubscriptionMode=account-policy: the policy delivers every group it does not name; ship-logs keeps the
     selected ones."""
-    policy = subscriber.policy()
-    if policy is None or policy.destination_arn != subscriber.config.filter_destination:
-        return GroupState(name, "missing", f"account policy {subscriber.config.account_policy} is not delivering to "
-                                           "ship-logs; deploy the stack again")
-    return GroupState(name, "subscribed", f"by account policy {policy.name}")
+    problem = subscriber.policy_problem()
+    if problem:
+        return GroupState(name, "missing", f"{problem}: nothing reaches ship-logs; deploy the stack again")
+    return GroupState(name, "subscribed", f"by account policy {subscriber.config.account_policy}")
 
 
 def show_policy(out: Any, subscriber: Any) -> list[str]:
@@ -145,9 +144,8 @@ def show_policy(out: Any, subscriber: Any) -> list[str]:
     line(out, f"account policy {policy.name}: every log group to {policy.destination_arn} but "
               f"{policy.selection_criteria or 'none'} (since {iso_millis(policy.updated_ms)}); ship-logs leaves out "
               "the rest the selection does not select")
-    if policy.destination_arn != subscriber.config.filter_destination:
-        return [f"account policy {name} sends to {policy.destination_arn}, not {subscriber.config.filter_destination}"]
-    return []
+    problem = subscriber.policy_problem()
+    return [problem] if problem else []
 
 
 def group_states(aws: Aws, subscriber: Any, functions: Any, since_ms: int, out: Any) -> list[GroupState]:

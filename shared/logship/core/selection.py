@@ -20,8 +20,9 @@ STACK_TAG = "logship:stack"
 _SUSPECT_ENDINGS = tuple(f"-{component}" for component in COMPONENTS)
 # Where Lambda puts a function's logs unless its LoggingConfig names another ("custom") group.
 LAMBDA_PREFIX = "/aws/lambda/"
-# A custom group's streams name their function: YYYY/MM/DD/<function>[<version>]<id>.
-_FUNCTION_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]+)\[")
+# A Lambda stream: YYYY/MM/DD/[<version>]<id> in a function's own group; YYYY/MM/DD/<function>[<version>]<id> in
+# a custom group, where it names the function.
+LAMBDA_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")
 
 
 class Verdict(StrEnum):
@@ -70,8 +71,8 @@ class Selection:
         """A batch an account policy delivered (it delivers every group): what a sweep would decide, from names
         alone. A custom group's writer is the function its stream names; no tags are read in the shipper, so a
         group or function named like a logship function's is taken for one (never shipped)."""
-        match = _FUNCTION_STREAM.match(stream)
-        writers = (match["function"],) if match else ()
+        match = LAMBDA_STREAM.match(stream)
+        writers = (match["function"],) if match and match["function"] else ()
         verdict = self.verdict(group, writers)
         if verdict is Verdict.INCLUDED and (named_like_logship(group) or any(map(named_like_logship, writers))):
             return Verdict.LOGSHIP

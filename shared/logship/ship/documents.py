@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logship.core.indices import IndexNaming
+from logship.core.selection import LAMBDA_PREFIX, LAMBDA_STREAM
 from logship.core.timefmt import MILLIS_Z, iso_millis, iso_second
 from logship.ship.lines import Fields, LineParser, StackJoiner
 from logship.ship.lines.stacks import OPENS_A_STACK, fields_open_a_stack
@@ -20,9 +21,6 @@ from logship.ship.redaction import Redactor
 if TYPE_CHECKING:
     from logship.ship.function_metrics import FunctionCounts, FunctionMetrics
 
-LAMBDA_GROUP_PREFIX = "/aws/lambda/"
-# YYYY/MM/DD/[VERSION]hex, or YYYY/MM/DD/<function>[VERSION]hex for functions logging to a custom group.
-_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")
 # Fields a document keeps when it is re-indexed after a mapping rejection: all derived from the payload.
 _SAFE_FIELDS = ("@timestamp", "message", "aws", "cloud")
 # The reason type for a document the shipper itself cannot encode as JSON (NaN, absurd nesting).
@@ -66,11 +64,11 @@ def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
     is called (``/aws/lambda/shared`` included: functions may share any group); else the group names it.
     """
     faas: dict[str, str] = {}
-    match = _STREAM.match(log_stream)
+    match = LAMBDA_STREAM.match(log_stream)
     if match and match["function"]:
         faas["name"] = match["function"]
-    elif log_group.startswith(LAMBDA_GROUP_PREFIX):
-        faas["name"] = log_group[len(LAMBDA_GROUP_PREFIX):]
+    elif log_group.startswith(LAMBDA_PREFIX):
+        faas["name"] = log_group[len(LAMBDA_PREFIX):]
     if match:
         faas["version"] = match["version"]
     return faas

@@ -57,9 +57,10 @@ def ship_records(event: Mapping[str, Any], ship: Callable[[dict[str, Any]], Any]
     retry_from: str | None = None
     reason = ""
     for record in records:
-        sequence = str((record.get("kinesis") or {}).get("sequenceNumber", ""))
+        kinesis = record.get("kinesis") or {}
+        sequence = str(kinesis.get("sequenceNumber", ""))
         try:
-            ship({"awslogs": {"data": (record.get("kinesis") or {}).get("data", "")}})
+            ship({"awslogs": {"data": kinesis.get("data", "")}})
             shipped += 1
         except PayloadError as exc:
             try:

@@ -148,6 +148,13 @@ class Subscriber:
                                   if p.name == self.config.account_policy), None),)
         return self._policy[0]
 
+    def policy_problem(self) -> str:
+        """Why this stack's account policy does not deliver to it, or ``""`` when it does."""
+        policy, name, ours = self.policy(), self.config.account_policy, self.config.filter_destination
+        if policy is None:
+            return f"account policy {name} does not exist"
+        return "" if policy.destination_arn == ours else f"account policy {name} sends to {policy.destination_arn}"
+
     def _by_policy(self, name: str, log_class: str | None, tally: Tally, stream: IO[str] | None) -> Subscribed:
         """A selected group the account policy delivers: nothing to put; a filter of ours left from per-group
         mode comes off (the policy sends the same lines)."""
@@ -156,23 +163,20 @@ class Subscriber:
             tally.record(name, result, stream)
             return Subscribed(result)
         try:
-            policy = self.policy()
+            problem = self.policy_problem()
         except (ClientError, BotoCoreError, OutOfTimeError) as exc:
-            result = Result(Outcome.FAILED, "could not read the account policy: {}: {}".format(*error_code(exc)))
-            tally.record(name, result, stream)
-            return Subscribed(result)
-        if policy is None or policy.destination_arn != self.config.filter_destination:
-            where = "does not exist" if policy is None else f"sends to {policy.destination_arn}"
-            result = Result(Outcome.FAILED, f"account policy {self.config.account_policy} {where}: its logs do not "
-                                            "reach ship-logs; deploy the stack again to restore it")
+            problem = "could not read the account policy: {}: {}".format(*error_code(exc))
+        if problem:
+            result = Result(Outcome.FAILED, f"{problem}: its logs do not reach ship-logs; deploy the stack again to "
+                                            "restore it")
             tally.record(name, result, stream)
             return Subscribed(result)
         removed = self.filters.remove(name, "the account policy delivers the group")
         if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
             tally.record(name, removed, stream)
-        result = Result(Outcome.ALREADY_SUBSCRIBED, f"by account policy {policy.name}")
+        result = Result(Outcome.ALREADY_SUBSCRIBED, f"by account policy {self.config.account_policy}")
         tally.record(name, result, stream)
-        return Subscribed(result, policy=policy)
+        return Subscribed(result, policy=self.policy())  # read once this run: no call
 
     def _keep_retention(self, name: str, listed: Mapping[str, Any] | None, tally: Tally,
                         stream: IO[str] | None) -> str:
