@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import threading
@@ -17,7 +18,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.moto_gaps import teach_account_policies, teach_log_classes, teach_logging_config
+from tests.integration.moto_gaps import (
+    teach_account_policies,
+    teach_destinations,
+    teach_log_classes,
+    teach_logging_config,
+)
+from tests.payloads import load
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -95,6 +102,7 @@ def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     teach_log_classes(monkeypatch)
     teach_logging_config(monkeypatch)
     teach_account_policies(monkeypatch)
+    teach_destinations(monkeypatch)
 
 
 @pytest.fixture(name="aws")
@@ -110,6 +118,34 @@ def aws_account(monkeypatch: pytest.MonkeyPatch) -> Any:
         assert account.shipper_arn == SHIPPER_ARN
         yield account
 
+
+
+STREAM = "logship-logs"
+
+
+@pytest.fixture
+def stream(aws: Any) -> Any:
+    """A one-shard stream, the stack's dead-letter queue, and a way to write records as CloudWatch Logs does."""
+    kinesis = boto3.client("kinesis", region_name="eu-west-1")
+    kinesis.create_stream(StreamName=STREAM, ShardCount=1)
+    queue = boto3.client("sqs", region_name="eu-west-1").create_queue(QueueName="logship-DeadLetterQueue")["QueueUrl"]
+
+    class Stream:
+        client = kinesis
+        queue_url = queue
+
+        def put(self, data: bytes, key: str = "/aws/lambda/orders-api") -> str:
+            return kinesis.put_record(StreamName=STREAM, Data=data, PartitionKey=key)["SequenceNumber"]
+
+        def put_payload(self, name: str) -> str:
+            """A subscription payload as CloudWatch Logs writes it to a stream: gzip of its JSON."""
+            return self.put(gzip.compress(json.dumps(load(name)).encode()))
+
+        def dead_letters(self) -> list[dict[str, Any]]:
+            sqs = boto3.client("sqs", region_name="eu-west-1")
+            return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+
+    return Stream()
 
 
 class CloudFormation:

@@ -15,11 +15,18 @@ answers rather than moto's silence:
   (a second name is refused with ``LimitExceededException``); and a group such a policy delivers (not named in
   its ``LogGroupName NOT IN [...]``) has room for one subscription filter of its own, not two: the policy
   counts toward the limit.
+- **Cross-account destinations** (CloudWatch Logs, "Cross-account cross-Region subscriptions"; moto keeps
+  PutDestination but takes a destination's ARN for a log group's): a filter may send to another account's
+  destination of the group's own region when its access policy admits the sender (an account as principal, or
+  ``*`` with ``aws:PrincipalOrgID`` of the sender's organization), else ``AccessDeniedException``; what the
+  filter matches is written to the destination's stream as CloudWatch Logs writes it (gzip of the payload JSON,
+  ``owner`` the sender's account).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import time
 from typing import Any
@@ -29,7 +36,14 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
 from moto.logs import models as logs_models
 from moto.logs import responses as logs_responses
-from moto.logs.exceptions import LimitExceededException, ResourceNotFoundException, ValidationException
+from moto.logs.exceptions import (
+    InvalidParameterException,
+    LimitExceededException,
+    LogsClientError,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from moto.logs.models import logs_backends
 
 STANDARD_ONLY = "This operation is only supported on the Standard log class."
 
@@ -168,3 +182,81 @@ def teach_account_policies(monkeypatch: pytest.MonkeyPatch) -> None:
     for method in (put_account_policy, describe_account_policies, delete_account_policy):
         monkeypatch.setattr(logs_responses.LogsResponse, method.__name__, method, raising=False)
     monkeypatch.setattr(logs_models.LogsBackend, "put_subscription_filter", put_subscription_filter)
+
+
+def _destination(arn: str) -> Any:
+    """The destination ``arn:aws:logs:REGION:ACCOUNT:destination:NAME`` names, from its own account's backend."""
+    _, _, _, region, account, _, name = arn.split(":", 6)
+    found = [d for d in logs_backends[account][region].destinations.values() if d.destination_name == name]
+    if not found:
+        raise ResourceNotFoundException("The specified destination does not exist.")
+    return found[0]
+
+
+def _admits(policy: str | None, account: str) -> bool:
+    """Whether a destination's access policy lets ``account`` call PutSubscriptionFilter against it."""
+    for statement in json.loads(policy or "{}").get("Statement", []):
+        principal = statement.get("Principal", {})
+        named = principal.get("AWS", []) if isinstance(principal, dict) else principal
+        named = [named] if isinstance(named, str) else named
+        if statement.get("Effect") != "Allow":
+            continue
+        if account in named or f"arn:aws:iam::{account}:root" in named:
+            return True
+        org_ids = statement.get("Condition", {}).get("StringEquals", {}).get("aws:PrincipalOrgID")
+        org_ids = [org_ids] if isinstance(org_ids, str) else org_ids or []
+        if "*" in named and account in _organization_members(org_ids):
+            return True
+    return False
+
+
+def _organization_members(org_ids: list[str]) -> set[str]:
+    """The accounts of moto's organizations with these ids (organizations created with CreateOrganization)."""
+    from moto.organizations.models import organizations_backends
+
+    members: set[str] = set()
+    for account in list(organizations_backends.keys()):
+        backend = organizations_backends[account].get("aws")
+        if backend is not None and backend.org is not None and backend.org.id in org_ids:
+            members.update(a.id for a in backend.accounts)
+    return members
+
+
+def teach_destinations(monkeypatch: pytest.MonkeyPatch) -> None:
+    put_filter = logs_models.LogsBackend.put_subscription_filter
+    send = logs_models.LogStream._send_log_events
+
+    def put_subscription_filter(self: Any, log_group_name: str, filter_name: str, filter_pattern: str,
+                                destination_arn: str, role_arn: str) -> None:
+        if ":destination:" not in destination_arn:
+            put_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn)
+            return
+        group = self.groups.get(log_group_name)
+        if group is None:
+            raise ResourceNotFoundException()
+        if destination_arn.split(":")[3] != self.region_name:
+            raise InvalidParameterException("The destination must be in the same region as the log group.")
+        destination = _destination(destination_arn)
+        if destination_arn.split(":")[4] != self.account_id and not _admits(destination.access_policy,
+                                                                             self.account_id):
+            raise LogsClientError("AccessDeniedException", f"User with accountId: {self.account_id} is not "
+                                  "authorized to perform PutSubscriptionFilter on the destination")
+        group.put_subscription_filter(filter_name, filter_pattern, destination_arn, role_arn)
+
+    def send_log_events(self: Any, service: str, destination_arn: str, filter_name: str,
+                        log_events: list[dict[str, Any]]) -> None:
+        if ":destination:" not in destination_arn:
+            send(self, service, destination_arn, filter_name, log_events)
+            return
+        from moto.kinesis import kinesis_backends
+
+        target = _destination(destination_arn).target_arn  # a stream of the destination's account, any region
+        payload = {"messageType": "DATA_MESSAGE", "owner": self.account_id, "logGroup": self.log_group.name,
+                   "logStream": self.log_stream_name, "subscriptionFilters": [filter_name], "logEvents": log_events}
+        data = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
+        stream = kinesis_backends[target.split(":")[4]][target.split(":")[3]].describe_stream(
+            stream_arn=target, stream_name=None)
+        stream.put_record(partition_key=self.log_stream_name, data=data, explicit_hash_key="")
+
+    monkeypatch.setattr(logs_models.LogsBackend, "put_subscription_filter", put_subscription_filter)
+    monkeypatch.setattr(logs_models.LogStream, "_send_log_events", send_log_events)

@@ -4,7 +4,6 @@ into osmem-server. Each ends exactly once in the cluster or in the dead-letter q
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from typing import Any
@@ -14,38 +13,13 @@ import pytest
 
 from logship_cli.redrive import RedriveError, read_message
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
+from tests.integration.conftest import STREAM
 from tests.integration.fault_proxy import ALWAYS, FaultProxy
 from tests.integration.kinesis_mapping import EventSourceMapping
 from tests.integration.test_backfill import now_ms
 from tests.payloads import load
 
-STREAM = "logship-logs"
 PAYLOADS = ("cwl_python_runtime", "cwl_node_runtime", "cwl_custom_group_orders_api")
-
-
-@pytest.fixture
-def stream(aws: Any) -> Any:
-    """A one-shard stream, the stack's dead-letter queue, and a way to write records as CloudWatch Logs does."""
-    kinesis = boto3.client("kinesis", region_name="eu-west-1")
-    kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    queue = boto3.client("sqs", region_name="eu-west-1").create_queue(QueueName="logship-DeadLetterQueue")["QueueUrl"]
-
-    class Stream:
-        client = kinesis
-        queue_url = queue
-
-        def put(self, data: bytes, key: str = "/aws/lambda/orders-api") -> str:
-            return kinesis.put_record(StreamName=STREAM, Data=data, PartitionKey=key)["SequenceNumber"]
-
-        def put_payload(self, name: str) -> str:
-            """A subscription payload as CloudWatch Logs writes it to a stream: gzip of its JSON."""
-            return self.put(gzip.compress(json.dumps(load(name)).encode()))
-
-        def dead_letters(self) -> list[dict[str, Any]]:
-            sqs = boto3.client("sqs", region_name="eu-west-1")
-            return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-
-    return Stream()
 
 
 def shipper(monkeypatch: pytest.MonkeyPatch, endpoint: str, queue_url: str) -> Any:

@@ -108,6 +108,28 @@ def aws_client(service: str, region: str) -> Any:
         retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=5))
 
 
+def assumed_role_client(service: str, region: str, role_arn: str, session_name: str) -> Any:
+    """A client like :func:`aws_client` acting as ``role_arn`` (another account's), its credentials renewed by
+    botocore before they expire: assumed on first use, never kept in the environment."""
+    import boto3
+    from botocore.config import Config
+    from botocore.credentials import RefreshableCredentials
+    from botocore.session import get_session
+
+    sts = aws_client("sts", region)
+
+    def fetch() -> dict[str, str]:
+        found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+        return {"access_key": found["AccessKeyId"], "secret_key": found["SecretAccessKey"],
+                "token": found["SessionToken"], "expiry_time": found["Expiration"].isoformat()}
+
+    botocore_session = get_session()
+    botocore_session._credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+    return boto3.Session(botocore_session=botocore_session).client(service, region_name=region, config=Config(
+        retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=5))
+
+
 class Calls:
     """One AWS client's calls, paced per API and retried: ``Calls(factory, ["DescribeLogGroups"], 5.0)``.
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from logship.core.indices import IndexNaming
+from logship.core.members import named_region
 from logship.core.selection import Selection
 
 AUTH_MODES = ("sigv4", "basic", "apikey", "none")
@@ -376,6 +377,35 @@ def _account_policy(env: Mapping[str, str]) -> str:
     return name
 
 
+_DESTINATION_ARN = re.compile(r"^arn:(aws[a-z-]*):logs:([a-z0-9-]+):(\d{12}):destination:[^:*]{1,512}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _member(env: Mapping[str, str], region: str) -> dict[str, str]:
+    """Role=member: the central destination (CENTRAL_DESTINATION_ARN), this account (ACCOUNT_ID), and for
+    backfill the central stream and the role to write to it (CENTRAL_STREAM_ARN, CENTRAL_DELIVERY_ROLE_ARN)."""
+    destination = env.get("CENTRAL_DESTINATION_ARN", "").strip()
+    if not destination:
+        return {}
+    found = _DESTINATION_ARN.match(destination)
+    if not found:
+        raise ConfigError(f"CENTRAL_DESTINATION_ARN={destination!r} is not a CloudWatch Logs destination's ARN "
+                          "(arn:aws:logs:REGION:ACCOUNT:destination:NAME, the central stack's DestinationArn output)")
+    if found.group(2) != region:
+        raise ConfigError(f"CENTRAL_DESTINATION_ARN is in {found.group(2)}, this stack in {region}: a log group "
+                          f"can only send to a destination of its own region; deploy the central stack in {region} "
+                          "too and give its DestinationArn")
+    account = env.get("ACCOUNT_ID", "").strip()
+    if not _ACCOUNT_ID.match(account):
+        raise ConfigError(f"ACCOUNT_ID={account!r} must be this account's 12-digit id (template.yaml sets it)")
+    stream, role = env.get("CENTRAL_STREAM_ARN", "").strip(), env.get("CENTRAL_DELIVERY_ROLE_ARN", "").strip()
+    if (stream or role) and not (_STREAM_ARN.match(stream) and _ROLE_ARN.match(role)):
+        raise ConfigError(f"CENTRAL_STREAM_ARN={stream!r} and CENTRAL_DELIVERY_ROLE_ARN={role!r} must be the central "
+                          "stack's LogStreamArn and MemberDeliveryRoleArn outputs, or both empty (no backfill)")
+    return {"central_destination_arn": destination, "central_stream_arn": stream, "central_delivery_role_arn": role,
+            "account_id": account, "partition": found.group(1)}
+
+
 # Values PutRetentionPolicy accepts (days).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
@@ -419,16 +449,34 @@ class SubscriberConfig:
     # Transport=kinesis: filters send to the stack's stream, through the role CloudWatch Logs assumes
     stream_arn: str = ""
     stream_role_arn: str = ""
+    # Role=member: filters send to the central account's CloudWatch Logs destination (no role: its own), and a
+    # backfill writes to the central stream through the role the central account grants its members
+    central_destination_arn: str = ""
+    central_stream_arn: str = ""
+    central_delivery_role_arn: str = ""
+    account_id: str = ""  # a member's own account and partition (elsewhere the shipper's ARN says them)
+    partition: str = "aws"
+
+    @property
+    def member(self) -> bool:
+        """A member stack: logs go to a central account's destination; there is no shipper in this account."""
+        return bool(self.central_destination_arn)
 
     @property
     def filter_destination(self) -> str:
-        """Where logship's filters send: the stream with Transport=kinesis, else ship-logs itself."""
-        return self.stream_arn or self.destination_arn
+        """Where logship's filters send: the central destination in a member, the stream with Transport=kinesis,
+        else ship-logs itself."""
+        return self.central_destination_arn or self.stream_arn or self.destination_arn
+
+    @property
+    def filter_role_arn(self) -> str:
+        """The role a filter names: the stream's; none for ship-logs or a destination (which has its own)."""
+        return "" if self.member else self.stream_role_arn
 
     @property
     def filter_destinations(self) -> frozenset[str]:
-        """Both destinations a filter of this stack's may have (one from before a change of Transport)."""
-        return frozenset((self.destination_arn, self.stream_arn)) - {""}
+        """Every destination a filter of this stack's may have (one from before a change of Transport)."""
+        return frozenset((self.destination_arn, self.stream_arn, self.central_destination_arn)) - {""}
 
     @property
     def own_log_groups(self) -> frozenset[str]:
@@ -436,25 +484,37 @@ class SubscriberConfig:
 
         The shipper's default group is derived from its ARN too, so a missing setting cannot open a loop.
         """
-        default_group = "/aws/lambda/" + self.destination_arn.rsplit(":", 1)[-1]
+        default_group = "/aws/lambda/" + self.destination_arn.rsplit(":", 1)[-1] if self.destination_arn else ""
         return frozenset((default_group, self.shipper_log_group, *self.stack_log_groups)) - {""}
 
     @property
+    def _home(self) -> tuple[str, str, str]:
+        """This account's partition, region and id: the shipper's (from its ARN), or a member's own."""
+        found = _LAMBDA_ARN.match(self.destination_arn)
+        return found.groups() if found else (self.partition, self.region, self.account_id)  # type: ignore[return-value]
+
+    @property
+    def account(self) -> str:
+        """This account's id: the one a backfill's payloads name as their owner."""
+        return self._home[2]
+
+    @property
     def function_arn_prefix(self) -> str:
-        """``arn:aws:lambda:REGION:ACCOUNT:function:``: functions of the shipper's account and region."""
-        return self.destination_arn.rsplit(":", 1)[0] + ":"
+        """``arn:aws:lambda:REGION:ACCOUNT:function:``: functions of this account and region."""
+        return "arn:{}:lambda:{}:{}:function:".format(*self._home)
 
     def log_group_arn(self, name: str) -> str:
-        """A group's ARN as ListTagsForResource takes it (no ``:*``): the shipper's partition, region, account."""
-        partition, region, account = _LAMBDA_ARN.match(self.destination_arn).groups()  # type: ignore[union-attr]
-        return f"arn:{partition}:logs:{region}:{account}:log-group:{name}"
+        """A group's ARN as ListTagsForResource takes it (no ``:*``): this partition, region and account."""
+        return "arn:{}:logs:{}:{}:log-group:".format(*self._home) + name
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SubscriberConfig:
         """Read and validate the subscriber's environment, e.g. ``SubscriberConfig.from_env(os.environ)``."""
         env = os.environ if env is None else env
+        region = _region(env)
+        member = _member(env, region)
         destination = env.get("DESTINATION_ARN", "").strip()
-        if not _LAMBDA_ARN.match(destination):
+        if not member and not _LAMBDA_ARN.match(destination):
             raise ConfigError(
                 f"DESTINATION_ARN={destination!r} is not a Lambda function ARN; set it to the stack's "
                 "ShipLogsFunctionArn output (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
@@ -462,6 +522,11 @@ class SubscriberConfig:
         filter_name = _text(env, "FILTER_NAME", "logship")
         if len(filter_name) > 512 or any(c in filter_name for c in ":*"):
             raise ConfigError(f"FILTER_NAME={filter_name!r} must be at most 512 characters without ':' or '*'")
+        policy = _account_policy(env)
+        for name, value in (("FILTER_NAME", filter_name), ("ACCOUNT_POLICY_NAME", policy)):
+            if member and value and named_region(value) != region:
+                raise ConfigError(f"{name}={value!r}: a member's filters and policy end with @{region} (the region "
+                                  "the central shipper gives their documents); template.yaml names them so")
         pattern = env.get("FILTER_PATTERN", "")
         if len(pattern) > 1024:
             raise ConfigError(f"FILTER_PATTERN is {len(pattern)} characters; CloudWatch Logs accepts at most 1024")
@@ -471,8 +536,8 @@ class SubscriberConfig:
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
         queue_url = _queue_url(env, "SUBSCRIPTION_DLQ_URL", "SubscriptionDeadLetterQueueUrl")
         return cls(
-            destination_arn=destination,
-            region=_region(env),
+            destination_arn="" if member else destination,
+            region=region,
             filter_name=filter_name,
             filter_pattern=pattern,
             include_prefixes=_list(env, "INCLUDE_PREFIXES") or ("/aws/lambda/",),
@@ -485,8 +550,8 @@ class SubscriberConfig:
             calls_per_second=_rate(env, "SUBSCRIPTION_CALLS_PER_SECOND", 5.0),
             dead_letter_queue_url=queue_url,
             function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
-            account_policy=_account_policy(env),
-            **_stream(env),
+            account_policy=policy,
+            **(member or _stream(env)),
         )
 
 

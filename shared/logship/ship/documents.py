@@ -343,7 +343,7 @@ class DocumentBuilder:
         self._pattern = function_name_pattern
 
     def _batch(self, batch: Delivery | LogBatch) -> _Batch:
-        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": self._region}
+        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
         faas = faas_fields(batch.log_group, batch.log_stream)
         shared: dict[str, Any] = {"cloud": cloud}
         if faas:
@@ -457,7 +457,7 @@ class DocumentBuilder:
         """The failed-index documents for the batch's events that cannot be indexed as they are."""
         if not batch.rejected:
             return []
-        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": self._region}
+        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
         faas = faas_fields(batch.log_group, batch.log_stream)
         return [self._rejected(event, batch, cloud, faas) for event in batch.rejected]
 

@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from logship.core.members import delivery_region
+
 
 class PayloadError(ValueError):
     """The event is not a CloudWatch Logs subscription payload; the message says what was wrong."""
@@ -86,6 +88,7 @@ class LogBatch:
     rejected: tuple[RejectedEvent, ...] = ()
     repeats: int = 0  # events repeated verbatim (same id, time and text) in the batch: one document
     repaired: frozenset[str] = frozenset()  # ids of events whose undecodable bytes became U+FFFD
+    region: str = ""  # a member account's region, from its filter's name (core.members); "" is the shipper's
 
     @property
     def is_control(self) -> bool:
@@ -353,8 +356,9 @@ def _exact_batch(raw: bytes) -> LogBatch:
         raise PayloadError(f"messageType {message_type!r} is neither DATA_MESSAGE nor CONTROL_MESSAGE")
     owner, log_group, log_stream = (_envelope_text(decoded, key, undecodable)
                                     for key in ("owner", "logGroup", "logStream"))
+    region = delivery_region(decoded.get("subscriptionFilters"))
     if message_type == "CONTROL_MESSAGE":  # a health check: nothing in it is indexed
-        return LogBatch(message_type, owner, log_group, log_stream, ())
+        return LogBatch(message_type, owner, log_group, log_stream, (), region=region)
     missing = [key for key in ("owner", "logGroup", "logStream", "logEvents") if key not in decoded]
     if missing:
         raise PayloadError(f"DATA_MESSAGE lacks {', '.join(missing)}")
@@ -368,26 +372,27 @@ def _exact_batch(raw: bytes) -> LogBatch:
     if undecodable:
         events, repaired = _repaired(events)
     return LogBatch(message_type, owner, log_group, log_stream, tuple(events),
-                    rejections.build(events, undecodable), repeats, repaired)
+                    rejections.build(events, undecodable), repeats, repaired, region)
 
 
 class Delivery:
     """One delivery as the shipper reads it: the envelope at once, the usable events in slices (:meth:`slices`,
     once, in order), and what became of the others (``rejected``, ``repeats``, ``repaired``)."""
 
-    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "owner", "rejected",
-                 "repaired", "repeats")
+    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "owner", "region",
+                 "rejected", "repaired", "repeats")
 
-    def __init__(self, envelope: tuple[str, str, str, str], count: int, slices: Iterator[EventSlice], *,
+    def __init__(self, envelope: tuple[str, str, str, str, str], count: int, slices: Iterator[EventSlice], *,
                  rejected: tuple[RejectedEvent, ...] = (), repeats: int = 0,
                  repaired: frozenset[str] = frozenset(), batch: LogBatch | None = None) -> None:
-        self.message_type, self.owner, self.log_group, self.log_stream = envelope
+        self.message_type, self.owner, self.log_group, self.log_stream, self.region = envelope
         self._count, self._slices, self._batch = count, slices, batch
         self.rejected, self.repeats, self.repaired = rejected, repeats, repaired
 
     @classmethod
     def of(cls, batch: LogBatch) -> Delivery:
-        return cls((batch.message_type, batch.owner, batch.log_group, batch.log_stream), len(batch.events),
+        return cls((batch.message_type, batch.owner, batch.log_group, batch.log_stream, batch.region),
+                   len(batch.events),
                    batch.slices(), rejected=batch.rejected, repeats=batch.repeats, repaired=batch.repaired,
                    batch=batch)
 
@@ -407,7 +412,8 @@ class Delivery:
         """Every event at once (tests, tools): not for the shipper, which reads the slices as it sends."""
         if self._batch is None:
             events = tuple(LogEvent(*event) for part in self._slices for event in zip(*part, strict=True))
-            self._batch = LogBatch(self.message_type, self.owner, self.log_group, self.log_stream, events)
+            self._batch = LogBatch(self.message_type, self.owner, self.log_group, self.log_stream, events,
+                                   region=self.region)
         return self._batch
 
 
@@ -437,12 +443,12 @@ def _usual(items: Any) -> EventSlice | None:
     return EventSlice(ids, timestamps, messages) if usual else None
 
 
-def _usual_envelope(decoded: Any) -> tuple[str, str, str, str] | None:
+def _usual_envelope(decoded: Any) -> tuple[str, str, str, str, str] | None:
     if not isinstance(decoded, dict) or decoded.get("messageType") != "DATA_MESSAGE" or "logEvents" not in decoded:
         return None
     owner, log_group, log_stream = decoded.get("owner"), decoded.get("logGroup"), decoded.get("logStream")
     if type(owner) is str and type(log_group) is str and type(log_stream) is str:
-        return "DATA_MESSAGE", owner, log_group, log_stream
+        return "DATA_MESSAGE", owner, log_group, log_stream, delivery_region(decoded.get("subscriptionFilters"))
     return None
 
 

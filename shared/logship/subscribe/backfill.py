@@ -326,13 +326,14 @@ def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
 def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver: Deliver, config: BackfillConfig,
                    group_created_ms: int | None = None, time_left_ms: Callable[[], int] | None = None,
                    clock: Callable[[], float] = time.time, subscription: Subscription | None = None,
-                   filter_destinations: Collection[str] = ()) -> BackfillResult:
+                   filter_destinations: Collection[str] = (), owner: str = "") -> BackfillResult:
     """Ship ``log_group``'s lines from before its filter to ``destination_arn`` existed; never raises for AWS.
 
     Call it right after the group is subscribed. ``group_created_ms`` saves a DescribeLogGroups call (a sweep
     has it from its listing); ``time_left_ms`` is how long this may still run (ms; reading stops at 0);
     ``subscription`` is what delivers the group when it is not a filter of its own (an account policy);
-    ``filter_destinations`` where that filter may send (a stream in front of the shipper), if not to it.
+    ``filter_destinations`` where that filter may send (a stream in front of the shipper), if not to it;
+    ``owner`` the account the payloads name (the group's), if not the shipper's.
     """
     result = BackfillResult(log_group)
     if not config.enabled:
@@ -356,8 +357,8 @@ def backfill_group(log_group: str, *, destination_arn: str, call: Call, deliver:
                                lookback_ms=config.lookback_ms, overlap_ms=config.overlap_ms)
         result.window = {"from": "group start" if window.start_ms is None else iso_millis(window.start_ms),
                          "ingested_until": iso_millis(window.ingested_until_ms), "filter": subscription.name}
-        ship_window(log_group, window, filter_name=subscription.name, owner=_owner(destination_arn), call=calls,
-                    deliver=deliver, config=config, result=result, time_left_ms=time_left_ms)
+        ship_window(log_group, window, filter_name=subscription.name, owner=owner or _owner(destination_arn),
+                    call=calls, deliver=deliver, config=config, result=result, time_left_ms=time_left_ms)
     except (ClientError, BotoCoreError, BackfillError) as exc:
         _failure(exc, calls, result)
     except Exception as exc:  # never into the subscription path: the group stays subscribed, the reason is kept

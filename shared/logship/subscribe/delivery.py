@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,35 @@ class LambdaDeliverer:
         status = response.get("StatusCode")
         if status != 202:  # 202 is Lambda's "queued" for InvocationType Event
             raise DeliveryError(f"Invoke of {self.function_arn} answered {status}, not 202 (queued)")
+
+
+def _refused_for_size(exc: ClientError) -> bool:
+    """Kinesis refuses a record over its size limit as invalid input naming the data's length."""
+    code, message = exc.response.get("Error", {}).get("Code"), exc.response.get("Error", {}).get("Message", "")
+    return _too_large(exc) or (code in ("ValidationException", "InvalidArgumentException")
+                               and any(word in message.lower() for word in ("length", "size", "too large")))
+
+
+class StreamDeliverer:
+    """``deliver(event)`` as a cross-account subscription does it: the payload's gzip JSON, one record of the
+    central account's stream (a member's backfill: the member cannot invoke the central shipper).
+
+    ``put_record`` is a paced, retried PutRecord (``Calls.call``) acting as the role the central account grants.
+    """
+
+    def __init__(self, put_record: Callable[[dict[str, Any]], Any], stream_arn: str) -> None:
+        self._put = put_record
+        self.stream_arn = stream_arn
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        data = base64.b64decode(event["awslogs"]["data"])
+        try:  # a key from the content spreads payloads over the shards as evenly as CloudWatch Logs' own
+            self._put({"StreamARN": self.stream_arn, "Data": data, "PartitionKey": hashlib.sha256(data).hexdigest()})
+        except ClientError as exc:
+            if _refused_for_size(exc):
+                message = exc.response.get("Error", {}).get("Message", "")
+                raise PayloadTooLarge(f"{len(data)} bytes refused by {self.stream_arn}: {message}") from exc
+            raise
 
 
 @dataclass(slots=True)

@@ -15,13 +15,13 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from logship.core.aws_calls import Calls, OutOfTimeError, aws_client, error_code
+from logship.core.aws_calls import Calls, OutOfTimeError, assumed_role_client, aws_client, error_code
 from logship.core.config import BackfillConfig, SubscriberConfig
 from logship.core.report import emit
 from logship.core.selection import Selection, Verdict, named_like_logship, tagged_as_logship
 from logship.subscribe.account_policy import AccountPolicy, subscription_policies
 from logship.subscribe.backfill import BackfillResult, Subscription, backfill_group
-from logship.subscribe.delivery import LambdaDeliverer
+from logship.subscribe.delivery import Deliver, LambdaDeliverer, StreamDeliverer
 from logship.subscribe.destinations import Destinations
 from logship.subscribe.function_groups import FunctionGroupFinder
 from logship.subscribe.report import Tally
@@ -41,6 +41,8 @@ PACED_APIS = {
     "lambda": ("ListTags", "Invoke", "ListFunctions", "GetFunctionConfiguration"),
     "sqs": ("ReceiveMessage", "DeleteMessageBatch"),
 }
+# A member's backfill writes to the central stream as a role of the central account's, which grants this.
+CENTRAL_APIS = {"kinesis": ("PutRecord",)}
 # Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the
 # continuation of a sweep is invoked after the other calls have stopped.
 LAMBDA_RESERVE_MS = 3_000
@@ -62,6 +64,7 @@ class Subscriber:
     # With an account policy: whether this run ships each group's lines from before the policy (the install
     # and an invocation by hand do; the schedule does not: the policy has delivered everything since).
     policy_backfill: bool = True
+    central: Calls | None = None  # a member's: the central stream, as the role the central account grants
     _policy: tuple[AccountPolicy | None] | None = field(default=None, init=False, repr=False)  # read this run
 
     @classmethod
@@ -82,14 +85,25 @@ class Subscriber:
         destinations = Destinations(lambda_, config.function_arn_prefix)
         selection = Selection(config.include_prefixes, config.exclude, config.own_log_groups,
                               config.function_log_groups)
+        backfill = backfill or BackfillConfig()
+        central = None
+        if config.member and config.central_stream_arn:
+            central = Calls((clients or {}).get("kinesis") or (lambda: assumed_role_client(
+                "kinesis", config.central_stream_arn.split(":")[3], config.central_delivery_role_arn,
+                f"logship-{config.account_id}")), CENTRAL_APIS["kinesis"], config.calls_per_second,
+                clock=clock, sleep=sleep, rand=rand)
+        elif config.member:  # no way to the central stream given: the filters alone deliver, from now on
+            backfill = BackfillConfig(hours=0)
         return cls(config, selection, SubscriptionFilters(logs, config, destinations), logs, lambda_, calls("sqs"),
-                   destinations, FunctionGroupFinder(lambda_, clock or time.monotonic), backfill or BackfillConfig())
+                   destinations, FunctionGroupFinder(lambda_, clock or time.monotonic), backfill, central=central)
 
     def begin(self, remaining_ms: Callable[[], int], reserve_ms: int) -> None:
         """A new run: retries last until ``reserve_ms`` before the deadline; destinations are asked afresh."""
         self.logs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
         self.sqs.until(lambda: (remaining_ms() - reserve_ms) / 1000)
         self.lambda_.until(lambda: (remaining_ms() - LAMBDA_RESERVE_MS) / 1000)
+        if self.central is not None:
+            self.central.until(lambda: (remaining_ms() - reserve_ms) / 1000)
         self.destinations.forget()
         self._policy = None
 
@@ -197,6 +211,14 @@ class Subscriber:
         tally.record(name, Result(Outcome.RETENTION_SET, f"{days} days (it had none)"), stream)
         return f"set {days} days"
 
+    def deliverer(self) -> Deliver:
+        """How a backfill hands lines on: an async invoke of the shipper, or in a member, a record of the central
+        stream written as the role the central account grants (a member cannot invoke the central shipper)."""
+        if self.central is None:
+            return LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn)
+        central = self.central
+        return StreamDeliverer(lambda params: central.call("PutRecord", params), self.config.central_stream_arn)
+
     def backfill(self, name: str, tally: Tally, stream: IO[str] | None = None, *,
                  group_created_ms: int | None = None, subscription: Subscription | None = None) -> BackfillResult:
         """Right after subscribing ``name``: ship what it logged before our filter existed (a filter never does).
@@ -206,9 +228,9 @@ class Subscriber:
         """
         seconds = self.logs.time_left()
         result = backfill_group(
-            name, destination_arn=self.config.destination_arn, call=self.filters.call,
-            deliver=LambdaDeliverer(PacedLambda(self.lambda_), self.config.destination_arn),
-            config=self.backfill_config, group_created_ms=group_created_ms, subscription=subscription,
+            name, destination_arn=self.config.filter_destination, call=self.filters.call, deliver=self.deliverer(),
+            owner=self.config.account, config=self.backfill_config, group_created_ms=group_created_ms,
+            subscription=subscription,
             filter_destinations=self.config.filter_destinations,
             time_left_ms=None if math.isinf(seconds) else lambda: int(self.logs.time_left() * 1000))
         for figure, count in result.figures().items():

@@ -127,8 +127,8 @@ class SubscriptionFilters:
         config = self._config
         params = {"logGroupName": group, "filterName": name, "filterPattern": config.filter_pattern,
                   "destinationArn": config.filter_destination}
-        if config.stream_role_arn:
-            params["roleArn"] = config.stream_role_arn
+        if config.filter_role_arn:
+            params["roleArn"] = config.filter_role_arn
         self._logs.call("PutSubscriptionFilter", params)
 
     def inspect(self, group: str) -> Result:
