@@ -47,15 +47,17 @@ class Stack:
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.value(properties['LayerName'])}:1"
         if resource["Type"] == "AWS::Logs::AccountPolicy":  # Ref: a string naming the policy (its name, here)
             return self.value(properties["PolicyName"])
-        return self.value(properties.get("LogGroupName") or properties["FunctionName"])
+        named = properties.get("LogGroupName") or properties.get("FunctionName")
+        return self.value(named) if named else f"{self.name}-{name}-1a2b3c"  # a made-up physical id
 
     def arn(self, name: str, attribute: str = "Arn") -> str:
         if RESOURCES[name]["Type"] == "AWS::SQS::Queue":
             assert attribute in ("Arn", "QueueName")
             queue = f"{self.name}-{name}"
             return queue if attribute == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
-        assert attribute == "Arn"
         kind = RESOURCES[name]["Type"]
+        if kind.startswith("Custom::") or attribute != "Arn":  # what the resource's function or AWS returns
+            return f"{self.name}-{name}-{attribute}"
         if kind == "AWS::Kinesis::Stream":
             return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{self.value(RESOURCES[name]['Properties']['Name'])}"
         if kind == "AWS::IAM::Role":  # CloudFormation names it <stack>-<logical id>-<suffix>
@@ -101,8 +103,9 @@ class Stack:
                 if isinstance(args, list):
                     return self.sub(args[0], {k: self.value(v) for k, v in args[1].items()})
                 return self.sub(args)
-            if function == "Fn::Join":
-                return args[0].join(self.value(args[1]))
+            if function in ("Fn::Split", "Fn::Join"):
+                return self.value(args[1]).split(args[0]) if function == "Fn::Split" else args[0].join(
+                    self.value(args[1]))
             if function == "Fn::If":
                 return self.value(args[1] if self.condition(args[0]) else args[2])
         return {key: v for key, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -214,3 +215,34 @@ def test_status_under_an_account_policy_reports_it_and_its_groups(cloud):
     assert "subscribed" in row
     assert "by account policy logship-logship" in row
     assert "subscribe-log-group" not in result.output  # no such function in this mode
+
+
+def test_a_central_stack_lists_each_account_and_region_it_shipped_and_how_far_behind_each_is(
+        cloud, osmem_clone, monkeypatch, capsys):
+    """ship-logs' own line per payload names its account and region (a member's from its filter's name) and the
+    age of its newest event; status gathers them per source."""
+    from tests.conftest import LambdaContext, load_handler, shipper_env
+    from tests.payloads import encode, load
+
+    stack = DeployedStack(cloud["moto"], "logship", Role="central", Transport="kinesis", OrganizationId="o-a1b2c3d4e5")
+    with monkeypatch.context() as scope:
+        for key, value in shipper_env(osmem_clone.url).items():
+            scope.setenv(key, value)
+        handler = load_handler("ship_logs").handler
+        member = load("cwl_python_runtime") | {"owner": "111122223333", "subscriptionFilters": ["logship@us-east-2"]}
+        for payload in (member, member, load("cwl_node_runtime")):
+            handler(encode(payload), LambdaContext(60_000))
+    printed = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
+    for record in (r for r in printed if r.get("logship") == "ship-logs"):
+        log_line(stack, "/aws/lambda/logship-ship-logs", record)
+
+    result = run()
+
+    assert result.exit_code == 0, result.output
+    rows = {tuple(text.replace("│", " ").split()[:4]) for text in result.output.splitlines() if text[:1].isdigit()}
+    events = len(load("cwl_python_runtime")["logEvents"])
+    assert ("111122223333", "us-east-2", "2", str(2 * events)) in rows
+    assert ("123456789012", "eu-west-1", "1", str(len(load("cwl_node_runtime")["logEvents"]))) in rows
+    # the fixtures' events are from 2025-11-22: shipped now, they were days behind
+    [member_row] = [text for text in result.output.splitlines() if text.startswith("111122223333")]
+    assert re.fullmatch(r"\d+d \d+h", member_row.rsplit("│", 1)[-1].strip())

@@ -56,6 +56,45 @@ def last_reported(aws: Aws, log_groups: list[str], since_ms: int) -> dict[str, d
     return latest
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One account and region whose logs the shipper indexed in the window: when last, and how far behind."""
+
+    account: str
+    region: str
+    payloads: int
+    events: int
+    last_ms: int  # when its latest payload was shipped
+    lag_ms: int | None  # how old that payload's newest event was when shipped
+
+
+def sources_seen(aws: Aws, shipper_group: str, since_ms: int) -> list[Source]:
+    """The accounts and regions ship-logs indexed since ``since_ms``, from its summary line per payload."""
+    seen: dict[tuple[str, str], Source] = {}
+    for record, stamp in _json_lines(aws, [shipper_group], '{ $.logship = "ship-logs" }', since_ms):
+        account, region = record.get("account"), record.get("region")
+        if record.get("message_type") != "DATA_MESSAGE" or not isinstance(account, str) or not isinstance(region, str):
+            continue
+        before = seen.get((account, region))
+        latest = before is None or before.last_ms <= stamp
+        lag = record.get("lag_ms") if isinstance(record.get("lag_ms"), int) else None
+        seen[(account, region)] = Source(
+            account, region, (before.payloads if before else 0) + 1,
+            (before.events if before else 0) + int(record.get("events_in") or 0),
+            stamp if latest else before.last_ms,  # type: ignore[union-attr]
+            lag if latest else before.lag_ms)  # type: ignore[union-attr]
+    return sorted(seen.values(), key=lambda source: (source.account, source.region))
+
+
+def _show_sources(out: Any, sources: list[Source], now_ms: int) -> None:
+    table(out, "accounts and regions shipped (member accounts, with Role=central)",
+          ("account", "region", "payloads", "events", "last shipped", "lag"),
+          [(s.account, s.region, s.payloads, s.events, _age((now_ms - s.last_ms) / 1000) + " ago",
+            "?" if s.lag_ms is None else _age(s.lag_ms / 1000)) for s in sources])
+    if not sources:
+        line(out, "  none in the window: no member has sent anything yet (or --since is too short)")
+
+
 def _json_lines(aws: Aws, log_groups: list[str], pattern: str, since_ms: int) -> Iterator[tuple[dict[str, Any], int]]:
     """JSON lines of ``log_groups`` since ``since_ms`` matching ``pattern`` (checked here too: it is a JSON filter)."""
     from botocore.exceptions import ClientError
@@ -332,7 +371,10 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
     out = console()
     outputs = aws.outputs()
     subscriber = Subscriber.build(aws.subscriber_config())
-    line(out, f"stack {aws.stack} in {aws.region}: ships to {outputs.get('ShipLogsFunctionArn', '?')}", "bold")
+    config = subscriber.config
+    target = (f"sends to the central account's destination {config.central_destination_arn}" if config.member
+              else f"ships to {outputs.get('ShipLogsFunctionArn', '?')}")
+    line(out, f"stack {aws.stack} in {aws.region}: {target}", "bold")
     policy_problems = show_policy(out, subscriber)
     states: list[GroupState] = []
     if groups:
@@ -340,6 +382,8 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
         states = group_states(aws, subscriber, functions, since, out)
         _show_groups(out, states, all_groups)
         _show_functions(out, functions, states, all_groups)
+    if outputs.get("DestinationArn") and outputs.get("ShipLogsLogGroupName"):  # Role=central
+        _show_sources(out, sources_seen(aws, outputs["ShipLogsLogGroupName"], since), int(time.time() * 1000))
     queues = [queue_state(aws, label, outputs[key]) for key, label in (
         ("DeadLetterQueueUrl", "dead-letter queue (ship-logs)"),
         ("SubscriptionDeadLetterQueueUrl", "subscription dead-letter queue")) if outputs.get(key)]

@@ -379,8 +379,8 @@ class Delivery:
     """One delivery as the shipper reads it: the envelope at once, the usable events in slices (:meth:`slices`,
     once, in order), and what became of the others (``rejected``, ``repeats``, ``repaired``)."""
 
-    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "owner", "region",
-                 "rejected", "repaired", "repeats")
+    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "newest_ms", "owner",
+                 "region", "rejected", "repaired", "repeats")
 
     def __init__(self, envelope: tuple[str, str, str, str, str], count: int, slices: Iterator[EventSlice], *,
                  rejected: tuple[RejectedEvent, ...] = (), repeats: int = 0,
@@ -388,6 +388,7 @@ class Delivery:
         self.message_type, self.owner, self.log_group, self.log_stream, self.region = envelope
         self._count, self._slices, self._batch = count, slices, batch
         self.rejected, self.repeats, self.repaired = rejected, repeats, repaired
+        self.newest_ms = 0  # the latest event time of the slices read so far: how far behind shipping is
 
     @classmethod
     def of(cls, batch: LogBatch) -> Delivery:
@@ -406,7 +407,10 @@ class Delivery:
         return self._count + len(self.rejected) + self.repeats
 
     def slices(self) -> Iterator[EventSlice]:
-        return self._slices
+        for part in self._slices:
+            if part.timestamps:
+                self.newest_ms = max(self.newest_ms, max(part.timestamps))
+            yield part
 
     def collect(self) -> LogBatch:
         """Every event at once (tests, tools): not for the shipper, which reads the slices as it sends."""

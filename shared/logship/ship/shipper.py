@@ -123,7 +123,10 @@ class Shipper:
         figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
         summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
                                   function_name=self.config.function_name)
-        summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type)
+        summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type,
+                       account=batch.owner, region=batch.region or self.config.region)
+        if batch.newest_ms:  # how long its newest event took to be shipped: `logship status` shows it per source
+            summary["lag_ms"] = max(0, int(time.time() * 1000) - batch.newest_ms)
         if reasons:
             summary["reasons"] = reasons
         return summary

@@ -1,0 +1,120 @@
+"""One template, three roles: a member stack holds no shipper and no cluster setting, and its subscription functions
+read the central stack's outputs as the code expects; a central stack admits its members to its destination."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from logship.core.config import SubscriberConfig
+from logship.core.members import named_region
+from tests.template_stack import REGION, RESOURCES, Stack
+from tests.unit.test_template import SUBSCRIPTION_FUNCTIONS, _actions, statements
+
+CENTRAL = "210987654321"
+DESTINATION = f"arn:aws:logs:{REGION}:{CENTRAL}:destination:logship-central"
+STREAM = f"arn:aws:kinesis:{REGION}:{CENTRAL}:stream/central-logs"
+DELIVERY_ROLE = f"arn:aws:iam::{CENTRAL}:role/central-MemberDeliveryRole-1A2B"
+CLUSTER_SETTINGS = {"OpenSearchEndpoint", "ElasticCloudId", "OpenSearchAuth", "OpenSearchSecretArn",
+                    "OpenSearchSecretKmsKeyArn", "OpenSearchDomainArn", "OpenSearchCollectionArn", "ClusterFlavor"}
+
+
+def member(**parameters: str) -> Stack:
+    return Stack("StackSet-logship-member-1a2b", **{
+        "Role": "member", "OpenSearchEndpoint": "", "CentralDestinationArn": DESTINATION, "CentralStreamArn": STREAM,
+        "CentralDeliveryRoleArn": DELIVERY_ROLE} | parameters)
+
+
+def central(**parameters: str) -> Stack:
+    return Stack("central", Role="central", Transport="kinesis", **parameters)
+
+
+CLUSTER = {"OpenSearchEndpoint": "https://search-logs.example.com", "OpenSearchAuth": "basic",
+           "OpenSearchSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cluster-login"}
+
+
+def created(stack: Stack) -> dict[str, Any]:
+    return {name: stack.value(RESOURCES[name].get("Properties", {})) for name in RESOURCES if stack.exists(name)}
+
+
+def test_a_member_stack_has_no_shipper_and_no_cluster_setting_reaches_any_of_its_resources():
+    """Cluster settings given to a member by mistake (the deploy's rules refuse them) still reach nothing."""
+    resources = created(member(**CLUSTER))
+    shipping = json.dumps(created(Stack(**CLUSTER)))
+
+    assert not {"ShipLogsFunction", "InstallIndexTemplateFunction", "IndexTemplate", "LogStream",
+                "DeadLetterQueue", "LogsDestination"} & set(resources)
+    assert {"ReconcileSubscriptionsFunction", "SubscribeLogGroupFunction", "LogGroupSubscriptions"} <= set(resources)
+    for value in CLUSTER.values():
+        assert value in shipping  # a standalone stack does use them: the check below can fail
+        assert value not in json.dumps(resources)
+
+
+@pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
+def test_a_members_functions_send_to_the_central_destination_under_a_name_that_carries_the_region(function):
+    stack = member()
+    config = SubscriberConfig.from_env(stack.environment(function) | {"AWS_REGION": REGION})
+
+    assert (config.member, config.filter_destination, config.filter_role_arn) == (True, DESTINATION, "")
+    assert named_region(config.filter_name) == REGION
+    assert (config.central_stream_arn, config.central_delivery_role_arn, config.account) == (
+        STREAM, DELIVERY_ROLE, "123456789012")
+    assert "/aws/lambda/StackSet-logship-member-1a2b-reconcile-subscriptions" in config.own_log_groups
+
+
+@pytest.mark.parametrize("function", SUBSCRIPTION_FUNCTIONS)
+def test_a_member_may_assume_the_central_delivery_role_for_its_backfill_and_invokes_no_shipper(function):
+    found = statements(function, member())
+    without_backfill = statements(function, member(CentralStreamArn="", CentralDeliveryRoleArn=""))
+
+    assert [s["Resource"] for s in found if s["Action"] == "sts:AssumeRole"] == [DELIVERY_ROLE]
+    assert "sts:AssumeRole" not in _actions(without_backfill)
+    assert not any("ship-logs" in str(s["Resource"]) for s in found if s["Action"] == "lambda:InvokeFunction")
+
+
+def test_a_member_account_policy_is_named_for_its_region_as_the_functions_expect():
+    stack = member(SubscriptionMode="account-policy")
+    policy = stack.value(RESOURCES["SubscriptionFilterPolicy"]["Properties"])
+    preflight = stack.value(RESOURCES["AccountPolicyPreflight"]["Properties"])
+    config = SubscriberConfig.from_env(stack.environment("ReconcileSubscriptionsFunction") | {"AWS_REGION": REGION})
+
+    assert policy["PolicyName"] == preflight["PolicyName"] == config.account_policy
+    assert named_region(config.account_policy) == REGION
+    assert (preflight["DestinationArn"], preflight["RoleArn"]) == (DESTINATION, "")
+
+
+def _destination_policy(stack: Stack) -> dict[str, Any]:
+    return json.loads(stack.value(RESOURCES["LogsDestination"]["Properties"]["DestinationPolicy"]))
+
+
+def test_a_central_stack_admits_its_organization_to_a_destination_writing_to_its_stream():
+    stack = central(OrganizationId="o-a1b2c3d4e5")
+    destination = stack.value(RESOURCES["LogsDestination"]["Properties"])
+    [statement] = _destination_policy(stack)["Statement"]
+    trust = stack.value(RESOURCES["MemberDeliveryRole"]["Properties"]["AssumeRolePolicyDocument"])["Statement"][0]
+
+    assert destination["TargetArn"] == stack.arn("LogStream")
+    assert (statement["Principal"], statement["Condition"]) == (
+        "*", {"StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}})
+    assert statement["Resource"] == f"arn:aws:logs:{REGION}:123456789012:destination:{destination['DestinationName']}"
+    assert trust["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5"
+    assert trust["Condition"]["StringEquals"]["aws:PrincipalTag/logship:component"] == [
+        "subscribe-log-group", "reconcile-subscriptions"]
+
+
+def test_a_central_stack_given_accounts_admits_those_and_lets_cloudwatch_logs_write_for_them_only():
+    stack = central(MemberAccountIds="111122223333,444455556666")
+    [statement] = _destination_policy(stack)["Statement"]
+    role = stack.value(RESOURCES["DestinationToStreamRole"]["Properties"]["AssumeRolePolicyDocument"])
+
+    assert statement["Principal"] == {"AWS": ["111122223333", "444455556666"]}
+    assert role["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ["111122223333", "444455556666", "123456789012"]}}
+
+
+def test_only_a_central_stack_has_a_destination():
+    assert [Stack(Role=role, **extra).exists("LogsDestination") for role, extra in (
+        ("standalone", {}), ("standalone", {"Transport": "kinesis"}), ("member", {}),
+        ("central", {"Transport": "kinesis"}))] == [False, False, False, True]
