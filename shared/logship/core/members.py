@@ -11,13 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-REGION_MARK = "@"
-_REGION = re.compile(r"@([a-z]{2}(?:-[a-z]+)+-\d{1,2})$")
-
-
-def member_name(name: str, region: str) -> str:
-    """``logship-orders@eu-west-1``: the name a member's filter or account policy carries."""
-    return f"{name}{REGION_MARK}{region}"
+_REGION = re.compile(r"@([a-z]{2}(?:-[a-z]+)+-\d{1,2})$")  # template.yaml names a member's filters so
 
 
 def named_region(name: str) -> str:
