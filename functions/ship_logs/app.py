@@ -20,6 +20,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     shipper, keep = _built
     deadline = LambdaDeadline(context)
     if is_kinesis_event(event):  # Transport=kinesis: the event source mapping's batch of records
-        return ship_records(event, lambda payload: shipper.ship(payload, deadline), keep,
-                            function_arn=getattr(context, "invoked_function_arn", ""))
+        return ship_records(event, lambda deliveries: shipper.ship_deliveries(deliveries, deadline), keep,
+                            function_arn=getattr(context, "invoked_function_arn", ""),
+                            max_events=shipper.config.bulk_max_docs, max_bytes=shipper.config.bulk_max_bytes)
     return shipper.ship(event, deadline)

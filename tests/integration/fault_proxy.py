@@ -54,6 +54,7 @@ class Faults:
     item_fault_requests: int = 0  # ... for this many bulk requests
     request_status: int = 0       # answer whole requests with this status, without forwarding them
     request_fault_count: int = 0  # ... this many times
+    request_fault_after: int = 0  # ... once this many bulk requests went through
     written_status: int = 0       # forward bulk requests (the data is written), then answer this status
     written_count: int = 0
     hold_seconds: float = 0.0     # forward, then hold the answer this long (read timeouts, late answers)
@@ -172,7 +173,7 @@ class FaultProxy:
             faults.seen.append(Seen(method, path, headers, body or b""))
             is_bulk = path.split("?")[0].endswith("/_bulk")
             faults.bulk_requests += is_bulk
-            if is_bulk and faults.take("request_fault_count"):
+            if is_bulk and faults.bulk_requests > faults.request_fault_after and faults.take("request_fault_count"):
                 error = {"error": {"type": "injected", "reason": "injected by FaultProxy"},
                          "status": faults.request_status}
                 return ERROR, faults.request_status, json.dumps(error).encode()

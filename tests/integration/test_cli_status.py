@@ -219,8 +219,8 @@ def test_status_under_an_account_policy_reports_it_and_its_groups(cloud):
 
 def test_a_central_stack_lists_each_account_and_region_it_shipped_and_how_far_behind_each_is(
         cloud, osmem_clone, monkeypatch, capsys):
-    """ship-logs' own line per payload names its account and region (a member's from its filter's name) and the
-    age of its newest event; status gathers them per source."""
+    """ship-logs' own line per payload (or per run of Kinesis records shipped together) names each payload's account
+    and region (a member's from its filter's name) and the age of its newest event; status gathers them per source."""
     from tests.conftest import LambdaContext, load_handler, shipper_env
     from tests.payloads import encode, load
 
@@ -230,8 +230,15 @@ def test_a_central_stack_lists_each_account_and_region_it_shipped_and_how_far_be
             scope.setenv(key, value)
         handler = load_handler("ship_logs").handler
         member = load("cwl_python_runtime") | {"owner": "111122223333", "subscriptionFilters": ["logship@us-east-2"]}
-        for payload in (member, member, load("cwl_node_runtime")):
+        other = load("cwl_custom_group_orders_api") | {"owner": "444455556666",
+                                                       "subscriptionFilters": ["logship@ap-south-1"]}
+        for payload in (member, member):
             handler(encode(payload), LambdaContext(60_000))
+        records = [{"eventSource": "aws:kinesis", "eventSourceARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/s",
+                    "kinesis": {"data": encode(payload)["awslogs"]["data"], "sequenceNumber": str(number),
+                                "partitionKey": "k"}}
+                   for number, payload in enumerate((load("cwl_node_runtime"), other))]
+        handler({"Records": records}, LambdaContext(60_000))  # two records shipped together: one line
     printed = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.startswith("{")]
     for record in (r for r in printed if r.get("logship") == "ship-logs"):
         log_line(stack, "/aws/lambda/logship-ship-logs", record)
@@ -243,6 +250,7 @@ def test_a_central_stack_lists_each_account_and_region_it_shipped_and_how_far_be
     events = len(load("cwl_python_runtime")["logEvents"])
     assert ("111122223333", "us-east-2", "2", str(2 * events)) in rows
     assert ("123456789012", "eu-west-1", "1", str(len(load("cwl_node_runtime")["logEvents"]))) in rows
+    assert ("444455556666", "ap-south-1", "1", str(len(load("cwl_custom_group_orders_api")["logEvents"]))) in rows
     # the fixtures' events are from 2025-11-22: shipped now, they were days behind
     [member_row] = [text for text in result.output.splitlines() if text.startswith("111122223333")]
     assert re.fullmatch(r"\d+d \d+h", member_row.rsplit("│", 1)[-1].strip())

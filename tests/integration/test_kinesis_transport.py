@@ -14,7 +14,7 @@ import pytest
 from logship_cli.redrive import RedriveError, read_message
 from tests.conftest import LambdaContext, load_handler, search_all, shipper_env
 from tests.integration.conftest import STREAM
-from tests.integration.fault_proxy import ALWAYS, FaultProxy
+from tests.integration.fault_proxy import ALWAYS, FaultProxy, plain
 from tests.integration.kinesis_mapping import EventSourceMapping
 from tests.integration.test_backfill import now_ms
 from tests.payloads import load
@@ -22,8 +22,8 @@ from tests.payloads import load
 PAYLOADS = ("cwl_python_runtime", "cwl_node_runtime", "cwl_custom_group_orders_api")
 
 
-def shipper(monkeypatch: pytest.MonkeyPatch, endpoint: str, queue_url: str) -> Any:
-    for key, value in shipper_env(endpoint, DEAD_LETTER_QUEUE_URL=queue_url).items():
+def shipper(monkeypatch: pytest.MonkeyPatch, endpoint: str, queue_url: str, **env: str) -> Any:
+    for key, value in shipper_env(endpoint, DEAD_LETTER_QUEUE_URL=queue_url, **env).items():
         monkeypatch.setenv(key, value)
     return load_handler("ship_logs").handler
 
@@ -50,8 +50,37 @@ def test_every_record_is_indexed_once_even_when_the_stream_delivers_it_again(str
     assert [i.answer for i in first.invocations + again.invocations] == [{"batchItemFailures": []}] * 2
     assert len(search_all(opensearch)) == events_in(PAYLOADS)
     summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"ship-logs"' in line]
-    assert [s["indexed"] for s in summaries] == [events_in((n,)) for n in PAYLOADS] + [0, 0, 0]
-    assert [s["duplicates"] for s in summaries[3:]] == [events_in((n,)) for n in PAYLOADS]
+    assert [(s["indexed"], s["duplicates"]) for s in summaries] == [(events_in(PAYLOADS), 0), (0, events_in(PAYLOADS))]
+    assert [(p["log_group"], p["events"]) for p in summaries[0]["payloads"]] == [
+        (load(name)["logGroup"], events_in((name,))) for name in PAYLOADS]
+
+
+def test_consecutive_records_share_bulk_requests_and_a_failed_run_is_retried_from_its_first_record(
+        stream, opensearch, osmem_clone, monkeypatch):
+    """BULK_MAX_DOCS=10: the records of 7, 6 and 4 events go as two runs ([7], [6, 4]), a bulk request each."""
+    numbers = [stream.put_payload(name) for name in PAYLOADS]
+    with FaultProxy(osmem_clone.url) as proxy:
+        # the first run is indexed; the second run's request is refused until the first delivery is over
+        proxy.faults.request_status, proxy.faults.request_fault_count, proxy.faults.request_fault_after = 503, ALWAYS, 1
+        real = shipper(monkeypatch, proxy.url, stream.queue_url, BULK_MAX_DOCS="10")
+
+        def handler(event: dict[str, Any], context: Any) -> Any:
+            try:
+                return real(event, context)
+            finally:
+                proxy.clear()
+
+        delivery = mapping(stream, handler, remaining_ms=3_000)
+        delivery.run()
+        sizes = [len(plain(seen.body, seen.headers).splitlines()) // 2 for seen in proxy.faults.seen
+                 if seen.path.endswith("/_bulk")]
+
+    first, second = delivery.invocations
+    assert first.answer == {"batchItemFailures": [{"itemIdentifier": numbers[1]}]}  # the second run's first record
+    assert (second.sequence_numbers, second.answer) == (numbers[1:], {"batchItemFailures": []})
+    assert len(search_all(opensearch)) == events_in(PAYLOADS)
+    assert (sizes[0], set(sizes[1:])) == (7, {10})  # the second run's records in one request, tried until indexed
+    assert stream.dead_letters() == []
 
 
 def test_a_poison_record_is_kept_with_its_reason_and_does_not_hold_up_its_shard(stream, opensearch, osmem_clone,

@@ -72,17 +72,24 @@ def sources_seen(aws: Aws, shipper_group: str, since_ms: int) -> list[Source]:
     """The accounts and regions ship-logs indexed since ``since_ms``, from its summary line per payload."""
     seen: dict[tuple[str, str], Source] = {}
     for record, stamp in _json_lines(aws, [shipper_group], '{ $.logship = "ship-logs" }', since_ms):
-        account, region = record.get("account"), record.get("region")
-        if record.get("message_type") != "DATA_MESSAGE" or not isinstance(account, str) or not isinstance(region, str):
-            continue
-        before = seen.get((account, region))
-        latest = before is None or before.last_ms <= stamp
-        lag = record.get("lag_ms") if isinstance(record.get("lag_ms"), int) else None
-        seen[(account, region)] = Source(
-            account, region, (before.payloads if before else 0) + 1,
-            (before.events if before else 0) + int(record.get("events_in") or 0),
-            stamp if latest else before.last_ms,  # type: ignore[union-attr]
-            lag if latest else before.lag_ms)  # type: ignore[union-attr]
+        # one payload's line names it; Kinesis records shipped together list theirs under "payloads"
+        together = record.get("payloads")
+        for payload in together if isinstance(together, list) else [record]:
+            if not isinstance(payload, dict):
+                continue
+            account, region = payload.get("account"), payload.get("region")
+            if payload.get("message_type") != "DATA_MESSAGE" or not isinstance(account, str) \
+                    or not isinstance(region, str):
+                continue
+            before = seen.get((account, region))
+            latest = before is None or before.last_ms <= stamp
+            lag = payload.get("lag_ms") if isinstance(payload.get("lag_ms"), int) else None
+            events = payload.get("events", payload.get("events_in"))
+            seen[(account, region)] = Source(
+                account, region, (before.payloads if before else 0) + 1,
+                (before.events if before else 0) + (events if isinstance(events, int) else 0),
+                stamp if latest else before.last_ms,  # type: ignore[union-attr]
+                lag if latest else before.lag_ms)  # type: ignore[union-attr]
     return sorted(seen.values(), key=lambda source: (source.account, source.region))
 
 

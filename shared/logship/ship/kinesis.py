@@ -2,22 +2,23 @@
 
 Lambda's event source mapping hands over a batch of one shard's records, in order, and with
 ``ReportBatchItemFailures`` retries from the lowest sequence number reported (the later records come again).
-So the records are shipped in order and the first one whose events are not all indexed (the cluster
-refused, time ran short) is reported, nothing after it tried: Kinesis redelivers it and what follows, and the
-events' ids keep each one once. A record that can never be read (not a CloudWatch Logs payload) is kept in the
-dead-letter queue with the reason, in Lambda's own on-failure shape, and counted done, so one poison record
-never holds up its shard.
+So the records are shipped in order, consecutive ones together (their documents share bulk requests: one
+request per record would cost a round trip each), and the first record of the first run whose events are not
+all indexed (the cluster refused, time ran short) is reported, nothing after it tried: Kinesis redelivers it
+and what follows, and the events' ids keep each one once. A record that can never be read (not a CloudWatch
+Logs payload) is kept in the dead-letter queue with the reason, in Lambda's own on-failure shape, and counted
+done, so one poison record never holds up its shard.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from logship.core.report import emit
-from logship.ship.payload import PayloadError
+from logship.ship.payload import Delivery, PayloadError, read_delivery
 
 KINESIS_SOURCE = "aws:kinesis"
 Keep = Callable[[str], None]  # sends one dead-letter message (its JSON body); raises when it could not
@@ -45,36 +46,68 @@ def poison_message(record: Mapping[str, Any], reason: str, function_arn: str) ->
                     "sequenceNumber": kinesis.get("sequenceNumber", "")}})
 
 
-def ship_records(event: Mapping[str, Any], ship: Callable[[dict[str, Any]], Any], keep: Keep, *,
-                 function_arn: str, stream: IO[str] | None = None) -> dict[str, Any]:
-    """Ship each record's payload with ``ship`` in order; answer Lambda's partial batch response.
+Records = list[dict[str, Any]]
 
-    ``ship`` raises :class:`PayloadError` for a payload no retry can read (kept with ``keep``), anything else
-    for one worth retrying (reported, with the records after it left for the retry).
+
+def _groups(records: Records, max_events: int, max_bytes: int) -> Iterator[tuple[Records, list[Delivery] | str]]:
+    """The records in order, read: runs of readable ones no larger together than a bulk request carries (at most
+    ``max_events`` events and ``max_bytes`` of JSON, or one delivery alone), and each unreadable one alone with
+    why. A record is read only once the run before it is shipped: a batch is never all in memory at once."""
+    run: Records = []
+    deliveries: list[Delivery] = []
+    events = size = 0
+    for record in records:
+        try:
+            delivery = read_delivery({"awslogs": {"data": (record.get("kinesis") or {}).get("data", "")}})
+        except PayloadError as exc:
+            if run:
+                yield run, deliveries
+                run, deliveries, events, size = [], [], 0, 0
+            yield [record], str(exc)
+            continue
+        if run and (events + delivery.size > max_events or size + delivery.raw_bytes > max_bytes):
+            yield run, deliveries
+            run, deliveries, events, size = [], [], 0, 0
+        run.append(record)
+        deliveries.append(delivery)
+        events, size = events + delivery.size, size + delivery.raw_bytes
+    if run:
+        yield run, deliveries
+
+
+def ship_records(event: Mapping[str, Any], ship: Callable[[list[Delivery]], Any], keep: Keep, *,
+                 function_arn: str, max_events: int, max_bytes: int, stream: IO[str] | None = None) -> dict[str, Any]:
+    """Ship the records' payloads in order, consecutive ones together with ``ship`` (their documents share bulk
+    requests); answer Lambda's partial batch response.
+
+    A run whose events are not all indexed (``ship`` raised) is reported from its first record, the records after
+    it left for the retry: what of it was indexed comes again as duplicates, by id. An unreadable record is kept
+    with ``keep`` once the records before it are shipped (so a retry never keeps it twice).
     """
     records = list(event.get("Records") or [])
-    shipped = kept = 0
+    shipped = kept = runs = 0
     retry_from: str | None = None
     reason = ""
-    for record in records:
-        kinesis = record.get("kinesis") or {}
-        sequence = str(kinesis.get("sequenceNumber", ""))
-        try:
-            ship({"awslogs": {"data": kinesis.get("data", "")}})
-            shipped += 1
-        except PayloadError as exc:
+    for run, deliveries in _groups(records, max_events, max_bytes):
+        first = str((run[0].get("kinesis") or {}).get("sequenceNumber", ""))
+        if isinstance(deliveries, str):  # unreadable: no retry can ship it
             try:
-                keep(poison_message(record, str(exc), function_arn))
+                keep(poison_message(run[0], deliveries, function_arn))
             except Exception as keep_error:  # not kept: retried rather than lost
-                retry_from, reason = sequence, f"could not keep an unreadable record: {keep_error}"
+                retry_from, reason = first, f"could not keep an unreadable record: {keep_error}"
                 break
             kept += 1
+            continue
+        try:
+            ship(deliveries)
         except Exception as exc:  # the cluster, the deadline, a bug: Kinesis redelivers from here
-            retry_from, reason = sequence, f"{type(exc).__name__}: {exc}"[:500]
+            retry_from, reason = first, f"{type(exc).__name__}: {exc}"[:500]
             break
+        shipped += len(run)
+        runs += 1
     line: dict[str, Any] = {"logship": "ship-logs-records", "level": "warning" if retry_from else "info",
-                            "records": len(records), "shipped": shipped, "kept_unreadable": kept,
-                            "left_for_retry": len(records) - shipped - kept}
+                            "records": len(records), "shipped": shipped, "shipped_together_in": runs,
+                            "kept_unreadable": kept, "left_for_retry": len(records) - shipped - kept}
     if retry_from:
         line.update(retry_from=retry_from, reason=reason)
     emit(line, stream)

@@ -380,7 +380,7 @@ class Delivery:
     once, in order), and what became of the others (``rejected``, ``repeats``, ``repaired``)."""
 
     __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "newest_ms", "owner",
-                 "region", "rejected", "repaired", "repeats")
+                 "raw_bytes", "region", "rejected", "repaired", "repeats")
 
     def __init__(self, envelope: tuple[str, str, str, str, str], count: int, slices: Iterator[EventSlice], *,
                  rejected: tuple[RejectedEvent, ...] = (), repeats: int = 0,
@@ -389,6 +389,7 @@ class Delivery:
         self._count, self._slices, self._batch = count, slices, batch
         self.rejected, self.repeats, self.repaired = rejected, repeats, repaired
         self.newest_ms = 0  # the latest event time of the slices read so far: how far behind shipping is
+        self.raw_bytes = 0  # its JSON's size once decompressed: what shipping it with others may hold at once
 
     @classmethod
     def of(cls, batch: LogBatch) -> Delivery:
@@ -544,7 +545,9 @@ def read_delivery(event: Any) -> Delivery:
         raise PayloadError(f"awslogs must be an object with 'data', got {_describe(event['awslogs'])}")
     raw = _decompress(event["awslogs"]["data"])
     usual = _usual_in_slices(raw) if len(raw) > READ_IN_SLICES_ABOVE else None
-    return usual or _usual_whole(raw) or Delivery.of(_exact_batch(raw))
+    delivery = usual or _usual_whole(raw) or Delivery.of(_exact_batch(raw))
+    delivery.raw_bytes = len(raw)
+    return delivery
 
 
 def parse_batch(event: Any) -> LogBatch:

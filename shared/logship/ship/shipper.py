@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from itertools import chain
 from typing import IO, Any
 
 from logship.cluster.client import bulk_options
@@ -62,41 +63,55 @@ class Shipper:
         The summary line is printed whenever the payload could be read, also when sending had to stop
         (credentials refused or unusable): that error is raised after it, with every event accounted for.
         """
+        try:
+            delivery = read_delivery(event)
+        except Exception as exc:  # a bad payload: the one line says so
+            emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
+            raise
+        return self.ship_deliveries([delivery], deadline, stream)
+
+    def ship_deliveries(self, deliveries: Sequence[Delivery], deadline: Deadline,
+                        stream: IO[str] | None = None) -> dict[str, Any]:
+        """Index deliveries already read, together: their documents share bulk requests (Kinesis records).
+
+        One summary line for them all; raises as :meth:`ship` does when any of their events is not indexed.
+        """
         started = time.perf_counter()
         stopped: WriteStoppedError | None = None
         metrics = FunctionMetrics()
+        left_out = [self._left_out(delivery) for delivery in deliveries]
+        shipped = [delivery for delivery, why in zip(deliveries, left_out, strict=True)
+                   if not why and not delivery.is_control]
         collecting = gc.isenabled()
         # The per-event path makes no reference cycles: reference counting frees it all. The cyclic collector
         # would only walk the batch's young objects, and now and then everything the libraries hold.
         gc.disable()
         try:
-            batch = read_delivery(event)
-            left_out = self._left_out(batch)
             try:
-                # Built, encoded and sent a bulk request at a time: the batch's documents never all exist at once.
-                ledger = Ledger() if batch.is_control or left_out else self.sink.write(
-                    self.builder.pages(batch, metrics), deadline, failed=self.builder.rejected(batch))
+                # Built, encoded and sent a bulk request at a time: the documents never all exist at once.
+                ledger = self.sink.write(
+                    chain.from_iterable(self.builder.pages(delivery, metrics) for delivery in shipped), deadline,
+                    failed=chain.from_iterable(map(self.builder.rejected, shipped))) if shipped else Ledger()
             except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
-        except Exception as exc:  # a bad payload, or a bug: the one line says so
+        except Exception as exc:  # a bug: the one line says so
             emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
             raise
         finally:
             if collecting:
                 gc.enable()
-        # Verbatim repeats within the batch were never sent: one document stands for them.
-        if not left_out:
-            ledger.events_in += batch.repeats
-            ledger.duplicates += batch.repeats
-        summary = self._summary(ledger, batch, started)
-        if left_out:
-            summary.update(left_out=left_out, left_out_events=batch.size)
+        # Verbatim repeats within a delivery were never sent: one document stands for them.
+        repeats = sum(delivery.repeats for delivery in shipped)
+        ledger.events_in += repeats
+        ledger.duplicates += repeats
+        summary = self._summary(ledger, deliveries, left_out, started)
         emit(summary, stream)
         if stopped is not None:
             raise stopped
         if ledger.pending:
+            groups = ", ".join(sorted({delivery.log_group for delivery in shipped}))
             raise ShipError(
-                f"{ledger.pending} of {ledger.events_in} events from {batch.log_group} are not indexed yet "
+                f"{ledger.pending} of {ledger.events_in} events from {groups} are not indexed yet "
                 f"({'; '.join(ledger.reasons)}); Lambda will retry the batch, then keep it in the dead-letter queue"
             )
         # Only once the batch is settled: a retried batch must not count its metrics twice.
@@ -116,17 +131,30 @@ class Shipper:
             return "a logship stack's own group (named like one): never shipped"
         return selection.why(batch.log_group)
 
-    def _summary(self, ledger: Ledger, batch: Delivery, started: float) -> dict[str, Any]:
+    def _summary(self, ledger: Ledger, deliveries: Sequence[Delivery], left_out: list[str],
+                 started: float) -> dict[str, Any]:
         figures = asdict(ledger)
         reasons = figures.pop("reasons")
         figures.pop("confirmed_on_retry")  # told in the reasons: it is part of ``indexed``
         figures["ms"] = round((time.perf_counter() - started) * 1000, 1)
         summary = shipper_summary(figures, namespace=self.config.metrics_namespace,
                                   function_name=self.config.function_name)
-        summary.update(log_group=batch.log_group, log_stream=batch.log_stream, message_type=batch.message_type,
-                       account=batch.owner, region=batch.region or self.config.region)
-        if batch.newest_ms:  # how long its newest event took to be shipped: `logship status` shows it per source
-            summary["lag_ms"] = max(0, int(time.time() * 1000) - batch.newest_ms)
+        if len(deliveries) == 1:
+            summary.update(self._described(deliveries[0], left_out[0]))
+        else:  # Kinesis records shipped together: each payload's source and size (`logship status` lists them)
+            summary["payloads"] = [{**self._described(delivery, why), "events": delivery.size}
+                                   for delivery, why in zip(deliveries, left_out, strict=True)]
         if reasons:
             summary["reasons"] = reasons
         return summary
+
+    def _described(self, delivery: Delivery, left_out: str) -> dict[str, Any]:
+        """Where one payload came from, and how far behind its newest event was when shipped."""
+        described: dict[str, Any] = {
+            "log_group": delivery.log_group, "log_stream": delivery.log_stream, "message_type": delivery.message_type,
+            "account": delivery.owner, "region": delivery.region or self.config.region}
+        if delivery.newest_ms:
+            described["lag_ms"] = max(0, int(time.time() * 1000) - delivery.newest_ms)
+        if left_out:
+            described.update(left_out=left_out, left_out_events=delivery.size)
+        return described
