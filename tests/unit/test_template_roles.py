@@ -118,3 +118,20 @@ def test_only_a_central_stack_has_a_destination():
     assert [Stack(Role=role, **extra).exists("LogsDestination") for role, extra in (
         ("standalone", {}), ("standalone", {"Transport": "kinesis"}), ("member", {}),
         ("central", {"Transport": "kinesis"}))] == [False, False, False, True]
+
+
+def test_the_roles_the_sam_transform_makes_for_a_members_functions_carry_the_tag_the_central_role_trusts(monkeypatch):
+    """MemberDeliveryRole admits only principals tagged logship:component; the transform copies a function's tags
+    onto the role it generates for it, which is the principal of the AssumeRole call."""
+    from tests.unit.test_template_operations import _translated
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    resources = _translated({"Role": "member", "OpenSearchEndpoint": "", "CentralDestinationArn": DESTINATION,
+                             "CentralStreamArn": STREAM, "CentralDeliveryRoleArn": DELIVERY_ROLE})["Resources"]
+    trusted = central(OrganizationId="o-a1b2c3d4e5").value(
+        RESOURCES["MemberDeliveryRole"]["Properties"]["AssumeRolePolicyDocument"])["Statement"][0]["Condition"]
+
+    for function in SUBSCRIPTION_FUNCTIONS:
+        role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        tags = {tag["Key"]: tag["Value"] for tag in role["Properties"]["Tags"]}
+        assert tags["logship:component"] in trusted["StringEquals"]["aws:PrincipalTag/logship:component"]
