@@ -60,6 +60,8 @@ class Stack:
             return f"{self.name}-{name}-{attribute}"
         if kind == "AWS::Kinesis::Stream":
             return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{self.value(RESOURCES[name]['Properties']['Name'])}"
+        if kind == "AWS::Logs::Destination":
+            return f"arn:aws:logs:{REGION}:{ACCOUNT}:destination:{self.value(RESOURCES[name]['Properties']['DestinationName'])}"
         if kind == "AWS::IAM::Role":  # CloudFormation names it <stack>-<logical id>-<suffix>
             return f"arn:aws:iam::{ACCOUNT}:role/{self.name}-{name}"
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"

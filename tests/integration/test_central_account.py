@@ -21,7 +21,7 @@ from tests.integration.test_reconcile_subscriptions import RECONCILER, SCHEDULED
 from tests.integration.test_subscribe_log_group import subscriber_env
 
 MEMBER = "111122223333"
-MEMBER_REGION = "us-east-2"  # the central stream is in eu-west-1: the destination there points across regions
+MEMBER_REGION = "us-east-2"  # the stream is in eu-west-1: the destination (a relay's) points across regions
 DESTINATION = f"arn:aws:logs:{MEMBER_REGION}:{CENTRAL}:destination:logship"
 DELIVERY_ROLE = f"arn:aws:iam::{CENTRAL}:role/logship-MemberDeliveryRole"
 GROUP = "/aws/lambda/orders-api"
@@ -89,17 +89,19 @@ def log(logs: Any, message: str, timestamp: int | None = None) -> None:
                                                        f"3f1c2a9e-6b1d-4f7a-9a7e-2d5b8c1e0f42\t{message}\n"}])
 
 
+@pytest.mark.parametrize("account", [MEMBER, CENTRAL], ids=["a member", "a relay's own groups"])
 def test_a_members_lines_reach_the_central_cluster_with_its_account_and_region_backfill_included(
-        central, opensearch, osmem_clone, monkeypatch, capsys):
-    """The member's sweep subscribes its group to the central destination and backfills what it logged before
-    (written to the central stream as the central account's role); both lines are indexed once, as the member's."""
-    admit({"AWS": [MEMBER]})
-    logs = client("logs", MEMBER)
+        account, central, opensearch, osmem_clone, monkeypatch, capsys):
+    """The member's sweep subscribes its group to the destination of its region and backfills what it logged
+    before (written to the central stream as the central account's role); both lines are indexed once, as the
+    member's. A relay's sweep does the same for the central account's own groups of that region."""
+    admit({"AWS": [account]})
+    logs = client("logs", account)
     logs.create_log_group(logGroupName=GROUP)
     logs.create_log_stream(logGroupName=GROUP, logStreamName=LOG_STREAM)
     log(logs, "Received order 1041 (before the subscription)", now_ms() - 60_000)
 
-    summary = member_sweep(monkeypatch, capsys, MEMBER, central.arn)
+    summary = member_sweep(monkeypatch, capsys, account, central.arn)
     log(logs, "Received order 1042")
     ship = shipper(monkeypatch, osmem_clone.url, central.queue_url)
     mapping(central, ship).run()
@@ -112,7 +114,7 @@ def test_a_members_lines_reach_the_central_cluster_with_its_account_and_region_b
     documents = search_all(opensearch)
     assert [d["message"] for d in documents] == ["Received order 1041 (before the subscription)",
                                                  "Received order 1042"]
-    assert {(d["cloud"]["account"]["id"], d["cloud"]["region"]) for d in documents} == {(MEMBER, MEMBER_REGION)}
+    assert {(d["cloud"]["account"]["id"], d["cloud"]["region"]) for d in documents} == {(account, MEMBER_REGION)}
     assert central.dead_letters() == []
 
 
