@@ -52,7 +52,7 @@ Records = list[dict[str, Any]]
 def _groups(records: Records, max_events: int, max_bytes: int) -> Iterator[tuple[Records, list[Delivery] | str]]:
     """The records in order, read: runs of readable ones no larger together than a bulk request carries (at most
     ``max_events`` events and ``max_bytes`` of JSON, or one delivery alone), and each unreadable one alone with
-    why. A record is read only once the run before it is shipped: a batch is never all in memory at once."""
+    why. Read as they are shipped: a run and the record after it at most are in memory at once, never the batch."""
     run: Records = []
     deliveries: list[Delivery] = []
     events = size = 0
