@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from logship.ship.kinesis import ship_records
 from logship.ship.payload import PayloadError, parse_batch
 
 
@@ -88,9 +89,9 @@ class StreamBatch:
         return (f"{self.stream_arn.rsplit('/', 1)[-1]} {self.shard_id} records {self.first}..{self.last} "
                 f"({self.size} records, {self.condition})")
 
-    def events(self, kinesis: Any, empty_pages: int = 5) -> list[dict[str, Any]]:
-        """The records again, as subscription events; raises :class:`RedriveError` when the stream has trimmed
-        them (older than its retention) or cannot be read."""
+    def records(self, kinesis: Any, empty_pages: int = 5) -> list[dict[str, Any]]:
+        """The records again, as the event source mapping hands them to ship-logs; raises :class:`RedriveError`
+        when the stream has trimmed them (older than its retention) or cannot be read."""
         from botocore.exceptions import ClientError
 
         try:
@@ -111,7 +112,9 @@ class StreamBatch:
         if not found or found[0]["SequenceNumber"] != self.first:
             raise RedriveError("the stream no longer holds these records (older than its retention): they "
                                "cannot be replayed; delete the message once you have noted it")
-        return [{"awslogs": {"data": base64.b64encode(r["Data"]).decode()}} for r in found]
+        return [{"eventSource": "aws:kinesis", "eventSourceARN": self.stream_arn,
+                 "kinesis": {"data": base64.b64encode(r["Data"]).decode(), "sequenceNumber": r["SequenceNumber"],
+                             "partitionKey": r.get("PartitionKey", "")}} for r in found]
 
 
 def receive(sqs: Any, queue_url: str, limit: int, *, hide_seconds: int) -> Iterator[dict[str, Any]]:
@@ -189,14 +192,29 @@ def _replay_stream(sqs: Any, queue_url: str, shipper: Any | None, kinesis: Any, 
     if shipper is None:
         return Replayed(number, "listed", label)
     try:
-        events = batch.events(kinesis)
-        summaries = [shipper.ship(event, Budget(seconds_per_batch), stream=io.StringIO()) for event in events]
-    except Exception as exc:  # the message stays in the queue; say why and go on
+        records = batch.records(kinesis)
+    except RedriveError as exc:  # the message stays in the queue; say why and go on
         return Replayed(number, "kept", f"{label}\n    kept in the queue: {exc}")
+    summaries: list[dict[str, Any]] = []
+
+    def ship(deliveries: list[Any]) -> None:
+        summaries.append(shipper.ship_deliveries(deliveries, Budget(seconds_per_batch), stream=io.StringIO()))
+
+    # as ship-logs ships them: in runs sharing bulk requests, an unreadable record kept in this queue for a person
+    report = io.StringIO()
+    answer = ship_records({"Records": records}, ship, lambda body: sqs.send_message(QueueUrl=queue_url,
+                                                                                      MessageBody=body),
+                          function_arn="logship redrive", max_events=shipper.config.bulk_max_docs,
+                          max_bytes=shipper.config.bulk_max_bytes, stream=report)
+    outcome = json.loads(report.getvalue().splitlines()[-1])
+    if answer["batchItemFailures"]:
+        return Replayed(number, "kept", f"{label}\n    kept in the queue: from record {outcome['retry_from']} on "
+                                        f"still failing: {outcome['reason']}")
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
-    return Replayed(number, "replayed", f"{label}\n    replayed {len(events)} records: "
+    unreadable = f", {outcome['kept_unreadable']} unreadable kept apart" if outcome["kept_unreadable"] else ""
+    return Replayed(number, "replayed", f"{label}\n    replayed {len(records)} records: "
                                         f"{sum(s['indexed'] for s in summaries)} indexed, "
-                                        f"{sum(s['duplicates'] for s in summaries)} already there")
+                                        f"{sum(s['duplicates'] for s in summaries)} already there{unreadable}")
 
 
 def redrive(sqs: Any, queue_url: str, shipper: Any | None, *, limit: int = 1000, out: IO[str] | None = None,

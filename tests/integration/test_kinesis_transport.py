@@ -193,3 +193,41 @@ def test_records_the_mapping_gave_up_on_are_replayed_from_the_stream_by_redrive(
     assert counts == {"replayed": 1, "kept": 0, "listed": 0}, out.getvalue()
     assert len(search_all(opensearch)) == events_in(PAYLOADS)
     assert stream.dead_letters() == []
+
+
+def test_redrive_ships_a_batch_as_ship_logs_does_and_keeps_its_unreadable_record_apart_for_a_person(
+        stream, opensearch, osmem_clone, monkeypatch):
+    """The mapping gave up on four records, one of them not a payload: redrive indexes the three (in runs) and
+    leaves the unreadable one in the queue as ship-logs would have kept it; the batch's message is done.
+    17 events: the three payloads' 7, 6 and 4."""
+    from logship.cluster.client import connect
+    from logship.core.config import ShipperConfig
+    from logship.ship.shipper import Shipper
+    from logship_cli.redrive import redrive
+
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    stream.put_payload(PAYLOADS[0])
+    stream.put(b"this is not gzip")
+    for name in PAYLOADS[1:]:
+        stream.put_payload(name)
+    with FaultProxy(osmem_clone.url) as proxy:  # the cluster is down through every retry
+        proxy.faults.request_status, proxy.faults.request_fault_count = 503, ALWAYS
+        mapping(stream, shipper(monkeypatch, proxy.url, stream.queue_url), remaining_ms=1_500,
+                maximum_retry_attempts=1,
+                on_failure=lambda body: sqs.send_message(QueueUrl=stream.queue_url, MessageBody=body)).run()
+    [message] = stream.dead_letters()
+    sqs.change_message_visibility(QueueUrl=stream.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    config = ShipperConfig.from_env(shipper_env(osmem_clone.url))
+    out = io.StringIO()
+
+    counts = redrive(sqs, stream.queue_url, Shipper(config, *connect(config)), out=out, kinesis=stream.client)
+
+    # the unreadable record's own message is read in the same run, and left for a person with its reason
+    assert counts == {"replayed": 1, "kept": 1, "listed": 0}, out.getvalue()
+    assert "replayed 4 records: 17 indexed, 0 already there, 1 unreadable kept apart" in out.getvalue()
+    assert "its event cannot be replayed: awslogs.data is not gzip" in out.getvalue()
+    assert len(search_all(opensearch)) == events_in(PAYLOADS)
+    attributes = sqs.get_queue_attributes(QueueUrl=stream.queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert sum(map(int, attributes.values())) == 1  # the batch's message deleted, the unreadable record's kept
