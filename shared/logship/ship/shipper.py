@@ -79,14 +79,14 @@ class Shipper:
         started = time.perf_counter()
         stopped: WriteStoppedError | None = None
         metrics = FunctionMetrics()
-        left_out = [self._left_out(delivery) for delivery in deliveries]
-        shipped = [delivery for delivery, why in zip(deliveries, left_out, strict=True)
-                   if not why and not delivery.is_control]
         collecting = gc.isenabled()
         # The per-event path makes no reference cycles: reference counting frees it all. The cyclic collector
         # would only walk the batch's young objects, and now and then everything the libraries hold.
         gc.disable()
         try:
+            left_out = [self._left_out(delivery) for delivery in deliveries]
+            shipped = [delivery for delivery, why in zip(deliveries, left_out, strict=True)
+                       if not why and not delivery.is_control]
             try:
                 # Built, encoded and sent a bulk request at a time: the documents never all exist at once.
                 ledger = self.sink.write(
