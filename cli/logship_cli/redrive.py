@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from logship.ship.kinesis import ship_records
+from logship.ship.kinesis import ship_runs
 from logship.ship.payload import PayloadError, parse_batch
 
 
@@ -201,17 +201,14 @@ def _replay_stream(sqs: Any, queue_url: str, shipper: Any | None, kinesis: Any, 
         summaries.append(shipper.ship_deliveries(deliveries, Budget(seconds_per_batch), stream=io.StringIO()))
 
     # as ship-logs ships them: in runs sharing bulk requests, an unreadable record kept in this queue for a person
-    report = io.StringIO()
-    answer = ship_records({"Records": records}, ship, lambda body: sqs.send_message(QueueUrl=queue_url,
-                                                                                      MessageBody=body),
-                          function_arn="logship redrive", max_events=shipper.config.bulk_max_docs,
-                          max_bytes=shipper.config.bulk_max_bytes, stream=report)
-    outcome = json.loads(report.getvalue().splitlines()[-1])
-    if answer["batchItemFailures"]:
-        return Replayed(number, "kept", f"{label}\n    kept in the queue: from record {outcome['retry_from']} on "
-                                        f"still failing: {outcome['reason']}")
+    outcome = ship_runs(records, ship, lambda body: sqs.send_message(QueueUrl=queue_url, MessageBody=body),
+                        function_arn="logship redrive", max_events=shipper.config.bulk_max_docs,
+                        max_bytes=shipper.config.bulk_max_bytes)
+    if outcome.retry_from:
+        return Replayed(number, "kept", f"{label}\n    kept in the queue: from record {outcome.retry_from} on "
+                                        f"still failing: {outcome.reason}")
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
-    unreadable = f", {outcome['kept_unreadable']} unreadable kept apart" if outcome["kept_unreadable"] else ""
+    unreadable = f", {outcome.kept_unreadable} unreadable kept apart" if outcome.kept_unreadable else ""
     return Replayed(number, "replayed", f"{label}\n    replayed {len(records)} records: "
                                         f"{sum(s['indexed'] for s in summaries)} indexed, "
                                         f"{sum(s['duplicates'] for s in summaries)} already there{unreadable}")

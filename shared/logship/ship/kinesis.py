@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
 from logship.core.report import emit
@@ -75,43 +76,69 @@ def _groups(records: Records, max_events: int, max_bytes: int) -> Iterator[tuple
         yield run, deliveries
 
 
-def ship_records(event: Mapping[str, Any], ship: Callable[[list[Delivery]], Any], keep: Keep, *,
-                 function_arn: str, max_events: int, max_bytes: int, stream: IO[str] | None = None) -> dict[str, Any]:
+@dataclass(slots=True)
+class RecordsOutcome:
+    """What became of a batch's records: shipped (in ``runs``), kept as unreadable, or left from ``retry_from``."""
+
+    records: int
+    shipped: int = 0
+    runs: int = 0
+    kept_unreadable: int = 0
+    retry_from: str | None = None
+    reason: str = ""
+
+    def line(self) -> dict[str, Any]:
+        line: dict[str, Any] = {"logship": "ship-logs-records", "level": "warning" if self.retry_from else "info",
+                                "records": self.records, "shipped": self.shipped, "shipped_together_in": self.runs,
+                                "kept_unreadable": self.kept_unreadable,
+                                "left_for_retry": self.records - self.shipped - self.kept_unreadable}
+        if self.retry_from:
+            line.update(retry_from=self.retry_from, reason=self.reason)
+        return line
+
+    def answer(self) -> dict[str, Any]:
+        """Lambda's partial batch response."""
+        return {"batchItemFailures": [{"itemIdentifier": self.retry_from}] if self.retry_from else []}
+
+
+def ship_runs(records: Records, ship: Callable[[list[Delivery]], Any], keep: Keep, *, function_arn: str,
+              max_events: int, max_bytes: int) -> RecordsOutcome:
     """Ship the records' payloads in order, consecutive ones together with ``ship`` (their documents share bulk
-    requests); answer Lambda's partial batch response.
+    requests).
 
     A run whose events are not all indexed (``ship`` raised) is reported from its first record, the records after
     it left for the retry: what of it was indexed comes again as duplicates, by id. An unreadable record is kept
     with ``keep`` once the records before it are shipped (so a retry never keeps it twice).
     """
-    records = list(event.get("Records") or [])
-    shipped = kept = runs = 0
-    retry_from: str | None = None
-    reason = ""
+    outcome = RecordsOutcome(len(records))
     for run, deliveries in _groups(records, max_events, max_bytes):
         first = str((run[0].get("kinesis") or {}).get("sequenceNumber", ""))
         if isinstance(deliveries, str):  # unreadable: no retry can ship it
             try:
                 keep(poison_message(run[0], deliveries, function_arn))
             except Exception as keep_error:  # not kept: retried rather than lost
-                retry_from, reason = first, f"could not keep an unreadable record: {keep_error}"
+                outcome.retry_from, outcome.reason = first, f"could not keep an unreadable record: {keep_error}"
                 break
-            kept += 1
+            outcome.kept_unreadable += 1
             continue
         try:
             ship(deliveries)
         except Exception as exc:  # the cluster, the deadline, a bug: Kinesis redelivers from here
-            retry_from, reason = first, f"{type(exc).__name__}: {exc}"[:500]
+            outcome.retry_from, outcome.reason = first, f"{type(exc).__name__}: {exc}"[:500]
             break
-        shipped += len(run)
-        runs += 1
-    line: dict[str, Any] = {"logship": "ship-logs-records", "level": "warning" if retry_from else "info",
-                            "records": len(records), "shipped": shipped, "shipped_together_in": runs,
-                            "kept_unreadable": kept, "left_for_retry": len(records) - shipped - kept}
-    if retry_from:
-        line.update(retry_from=retry_from, reason=reason)
-    emit(line, stream)
-    return {"batchItemFailures": [{"itemIdentifier": retry_from}] if retry_from else []}
+        outcome.shipped += len(run)
+        outcome.runs += 1
+    return outcome
+
+
+def ship_records(event: Mapping[str, Any], ship: Callable[[list[Delivery]], Any], keep: Keep, *,
+                 function_arn: str, max_events: int, max_bytes: int, stream: IO[str] | None = None) -> dict[str, Any]:
+    """:func:`ship_runs` over an event source mapping's batch; one line says what happened; answers Lambda's
+    partial batch response."""
+    outcome = ship_runs(list(event.get("Records") or []), ship, keep, function_arn=function_arn,
+                        max_events=max_events, max_bytes=max_bytes)
+    emit(outcome.line(), stream)
+    return outcome.answer()
 
 
 def queue_keeper(queue_url: str, region: str) -> Keep:

@@ -26,6 +26,11 @@ class ShipError(RuntimeError):
     """Some events are still unindexed; raising makes Lambda retry and, after that, keep the event."""
 
 
+def _error_line(exc: Exception, stream: IO[str] | None) -> None:
+    """The one line a payload that cannot be read, or a bug, leaves before the exception goes to Lambda."""
+    emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
+
+
 class LambdaDeadline:
     """A :class:`~logship.ship.sink.Deadline` over the Lambda context."""
 
@@ -66,7 +71,7 @@ class Shipper:
         try:
             delivery = read_delivery(event)
         except Exception as exc:  # a bad payload: the one line says so
-            emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
+            _error_line(exc, stream)
             raise
         return self.ship_deliveries([delivery], deadline, stream)
 
@@ -95,7 +100,7 @@ class Shipper:
             except WriteStoppedError as exc:  # the sink attaches its ledger: every event accounted for
                 stopped, ledger = exc, exc.ledger
         except Exception as exc:  # a bug: the one line says so
-            emit({"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]}, stream)
+            _error_line(exc, stream)
             raise
         finally:
             if collecting:
