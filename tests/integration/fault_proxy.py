@@ -150,8 +150,7 @@ class FaultProxy:
             if i in faulty:
                 op, meta = next(iter(json.loads(action).items()))
                 items.append({op: {"_index": meta["_index"], "_id": meta.get("_id"), "status": self.faults.item_status,
-                                   "error": {"type": "es_rejected_execution_exception",
-                                             "reason": "rejected execution: write queue is full"}}})
+                                   "error": _item_error(self.faults.item_status)}})
             else:
                 items.append(next(real))
         return 200, json.dumps({"took": 1, "errors": True, "items": items}).encode()
@@ -213,7 +212,9 @@ class FaultProxy:
         if faults.authorization and sent != faults.authorization:
             return 401, b'{"error": {"type": "security_exception", "reason": "unauthorized"}, "status": 401}'
         if faults.max_body_bytes and body and len(body) > faults.max_body_bytes:
-            return 413, b'{"error": {"type": "content_too_long", "reason": "request entity too large"}}'
+            # Amazon OpenSearch Service's answer past the instance type's payload limit, as users have quoted it
+            # ("413 Request Entity Too Large", open-metadata/OpenMetadata#15258, elasticsearch-dump#855)
+            return 413, json.dumps({"Message": f"Request size exceeded {faults.max_body_bytes} bytes"}).encode()
         return 0, b""
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -281,6 +282,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+def _item_error(status: int) -> dict[str, str]:
+    """A bulk item's error as OpenSearch gives it: 429 is its indexing pressure's rejection (IndexingPressure:
+    OpenSearchRejectedExecutionException, "rejected_execution_exception"; Elasticsearch's "es_" prefix is
+    not OpenSearch's), 503 a shard not yet allocated."""
+    if status == 429:
+        return {"type": "rejected_execution_exception", "reason": "rejected execution of coordinating operation "
+                "[coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=54215758, "
+                "max_coordinating_and_primary_bytes=53687091]"}
+    if status == 503:
+        return {"type": "unavailable_shards_exception",
+                "reason": "[cwl][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest]"}
+    return {"type": "exception", "reason": f"item answered {status}"}
 
 
 def _ids_refused(body: bytes) -> bytes:
