@@ -133,10 +133,11 @@ def _correlation_flood(payload: dict[str, Any]) -> None:
 
 YEAR_33658 = 1_000_000_000_000_000
 BAD_INPUTS = [
-    BadInput("timestamp in year 33658", _event(timestamp=YEAR_33658), "failed", "outside what a date can hold"),
-    BadInput("negative timestamp", _event(timestamp=-1), "failed", "timestamp -1 is outside"),
-    BadInput("timestamp one ms after 9999-12-31", _event(timestamp=253_402_300_800_000), "failed", "is outside"),
-    BadInput("timestamp 1e300", _event(timestamp=1e300), "failed", "timestamp 1e+300 is outside"),
+    BadInput("timestamp in year 33658", _event(timestamp=YEAR_33658), "failed", "is not the time of a CloudWatch Logs event"),
+    BadInput("negative timestamp", _event(timestamp=-1), "failed", "timestamp -1 is not the time of a CloudWatch Logs event"),
+    BadInput("timestamp one ms after 2999-12-31", _event(timestamp=32_503_680_000_000), "failed", "is not the time of"),
+    BadInput("timestamp one ms before 2000", _event(timestamp=946_684_799_999), "failed", "(epoch milliseconds from 2000"),
+    BadInput("timestamp 1e300", _event(timestamp=1e300), "failed", "timestamp 1e+300 is not the time of"),
     BadInput("timestamp NaN", _event(timestamp=float("nan")), "failed", "timestamp NaN is not a finite number"),
     BadInput("timestamp Infinity", _event(timestamp=float("inf")), "failed", "is not a finite number"),
     BadInput("timestamp as a string", _event(timestamp="1763805600160"), "failed", 'timestamp "1763805600160" is not a number'),

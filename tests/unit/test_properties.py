@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from logship.core.timefmt import index_day, iso_millis
 from logship.ship.documents import DocumentBuilder
 from logship.ship.lines import LineParser, normalize_level
-from logship.ship.payload import MAX_ID_BYTES, MAX_TIMESTAMP_MS, PayloadError, parse_batch
+from logship.ship.payload import MAX_ID_BYTES, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, PayloadError, parse_batch
 from logship.ship.sink import encode as encode_action
 from tests.payloads import encode
 from tests.unit.test_document_identity import _Budget, _Capture
@@ -99,7 +99,7 @@ def _unique_ids(events: list[dict[str, Any]]) -> bool:
 valid_ids = (st.text(st.characters(codec="utf-8"), min_size=1, max_size=128)
              | st.from_regex(r"\A[0-9]{56}\Z"))
 valid_events = st.lists(st.fixed_dictionaries({
-    "id": valid_ids, "timestamp": st.integers(0, MAX_TIMESTAMP_MS),
+    "id": valid_ids, "timestamp": st.integers(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS),
     "message": st.text(st.characters(codec="utf-8"), max_size=300) | st.text(max_size=50)}),
     max_size=12).filter(_unique_ids)
 
@@ -119,7 +119,7 @@ def test_encode_then_decode_round_trips(events, group, stream):
 
 
 @PROPERTY
-@given(st.integers(0, MAX_TIMESTAMP_MS))
+@given(st.integers(MIN_TIMESTAMP_MS, MAX_TIMESTAMP_MS))
 def test_timestamps_format_as_datetime_does(epoch_ms):
     moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
     assert iso_millis(epoch_ms)[:19] == moment.strftime("%Y-%m-%dT%H:%M:%S")

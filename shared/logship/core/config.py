@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from logship.core.indices import IndexNaming
+from logship.core.indices import IndexNaming, prefix_problem
 from logship.core.members import named_region
 from logship.core.selection import Selection
 
 AUTH_MODES = ("sigv4", "basic", "apikey", "none")
 SECRET_AUTH_MODES = ("basic", "apikey")  # credentials read from OPENSEARCH_SECRET_ARN at runtime
 INDEX_MODES = ("daily", "datastream")
+ELASTICSEARCH_INDEX_MODES = ("standard", "logsdb")
 CLUSTER_FLAVORS = ("opensearch", "elasticsearch")
 # The redaction built-ins REDACT_BUILTINS may name (logship.ship.redaction holds their rules, in this order).
 REDACT_BUILTINS = ("keys", "aws_secret", "basic_auth", "bearer", "jwt", "aws_key_id", "email", "card")
@@ -263,6 +264,8 @@ class ShipperConfig:
     compress: bool = True  # gzip request bodies (Content-Encoding: gzip), signed after compression
     cluster_flavor: str = "opensearch"  # "elasticsearch": Elasticsearch 8/9, REST compatibility headers sent
     index_mode: str = "daily"
+    # Elasticsearch's index.mode, set by the template where the version knows it (logsdb: synthetic _source)
+    elasticsearch_index_mode: str = "standard"
     data_stream_dataset: str = "aws.lambda"
     data_stream_namespace: str = "default"
     ingest_pipeline: str = ""  # passed as ?pipeline= on every bulk request
@@ -297,9 +300,9 @@ class ShipperConfig:
             raise ConfigError("ELASTIC_CLOUD_ID with OPENSEARCH_AUTH=sigv4: Elastic Cloud does not take AWS "
                               "signatures; use OPENSEARCH_AUTH=apikey (or basic) with OPENSEARCH_SECRET_ARN")
         prefix = _text(env, "INDEX_PREFIX", "cwl")
-        if prefix != prefix.lower() or any(c in prefix for c in ' "*\\<|,>/?#:'):
-            raise ConfigError(f"INDEX_PREFIX={prefix!r} must be lowercase without spaces or any of "
-                              '" * \\ < | , > / ? # :')
+        problem = prefix_problem(prefix)
+        if problem:
+            raise ConfigError(f"INDEX_PREFIX={prefix!r} {problem}")
         # An Elastic Cloud deployment is Elasticsearch whatever CLUSTER_FLAVOR says.
         flavor = "elasticsearch" if env.get("ELASTIC_CLOUD_ID", "").strip() else _choice(
             env, "CLUSTER_FLAVOR", CLUSTER_FLAVORS, "opensearch")
@@ -320,10 +323,12 @@ class ShipperConfig:
             redact_builtins=_redact_builtins(env),
             redact_patterns=_patterns(env, "REDACT_PATTERNS"),
             redact_keys=_redact_keys(env),
-            index_retention_days=_int(env, "INDEX_RETENTION_DAYS", 30),
+            index_retention_days=_int(env, "INDEX_RETENTION_DAYS", 30, minimum=0,
+                                      meaning="0: no retention policy"),
             compress=_flag(env, "COMPRESS_REQUESTS", True),
             cluster_flavor=flavor,
             index_mode=_choice(env, "INDEX_MODE", INDEX_MODES, "daily"),
+            elasticsearch_index_mode=_choice(env, "ELASTICSEARCH_INDEX_MODE", ELASTICSEARCH_INDEX_MODES, "standard"),
             data_stream_dataset=_stream_part(env, "DATA_STREAM_DATASET", "aws.lambda"),
             data_stream_namespace=_stream_part(env, "DATA_STREAM_NAMESPACE", "default"),
             ingest_pipeline=_pipeline(env),

@@ -37,8 +37,11 @@ class PayloadError(ValueError):
 
 # OpenSearch and Elasticsearch refuse a longer _id, and with it the whole bulk request.
 MAX_ID_BYTES = 512
-# 0001-01-01 .. 9999-12-31T23:59:59.999Z would do for a date; before 1970 no CloudWatch event can be.
-MAX_TIMESTAMP_MS = 253_402_300_799_999
+# The times an event may have: 2000-01-01 .. 2999-12-31T23:59:59.999Z. CloudWatch Logs takes events at most 14
+# days old and 2 hours ahead, so every real event is well inside, and every daily index a document is written to
+# is <prefix>-2xxx.xx.xx, which the stack's index pattern <prefix>-2* (and nothing of another stack's) matches.
+MIN_TIMESTAMP_MS = 946_684_800_000
+MAX_TIMESTAMP_MS = 32_503_679_999_999
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape keeps them
 _STREAM_DAY = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/")
 _MISSING: Any = object()
@@ -202,9 +205,9 @@ def _timestamp(value: Any) -> int | str:
         return f"timestamp {_describe(value)} is not a number"
     if isinstance(value, float) and not math.isfinite(value):
         return f"timestamp {_describe(value)} is not a finite number"
-    if not 0 <= value <= MAX_TIMESTAMP_MS:
-        return (f"timestamp {_describe(value)} is outside what a date can hold here "
-                "(epoch milliseconds from 1970 to the end of year 9999)")
+    if not MIN_TIMESTAMP_MS <= value <= MAX_TIMESTAMP_MS:
+        return (f"timestamp {_describe(value)} is not the time of a CloudWatch Logs event "
+                "(epoch milliseconds from 2000 to the end of year 2999)")
     return int(value)
 
 
@@ -249,7 +252,7 @@ class _Rejections:
             return events[0].timestamp
         day = _STREAM_DAY.match(self._stream)
         midnight = _day_ms(*map(int, day.groups())) if day else -1
-        return midnight if 0 <= midnight <= MAX_TIMESTAMP_MS else 0
+        return midnight if MIN_TIMESTAMP_MS <= midnight <= MAX_TIMESTAMP_MS else 0
 
     def build(self, events: list[LogEvent], undecodable: bool) -> tuple[RejectedEvent, ...]:
         fallback = self._fallback_time(events) if self.found else 0
@@ -298,7 +301,8 @@ def _events(raw_events: list[Any], rejections: _Rejections) -> list[LogEvent]:
         except (KeyError, TypeError, IndexError):
             event_id = None
         if (type(event_id) is str and event_id.isascii() and 0 < len(event_id) <= MAX_ID_BYTES
-                and type(timestamp) is int and 0 <= timestamp <= MAX_TIMESTAMP_MS and type(message) is str):
+                and type(timestamp) is int and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS
+                and type(message) is str):
             append(LogEvent(event_id, timestamp, message))
             continue
         event, problems = _examine(item)
@@ -441,7 +445,7 @@ def _usual(items: Any) -> EventSlice | None:
         ids, timestamps, messages = list(map(_ID, items)), list(map(_TIMESTAMP, items)), list(map(_MESSAGE, items))
         lengths = set(map(len, ids))  # a TypeError for a number; "".join below refuses any other id not text
         usual = ("".join(ids).isascii() and min(lengths) > 0 and max(lengths) <= MAX_ID_BYTES
-                 and set(map(type, timestamps)) == {int} and min(timestamps) >= 0
+                 and set(map(type, timestamps)) == {int} and min(timestamps) >= MIN_TIMESTAMP_MS
                  and max(timestamps) <= MAX_TIMESTAMP_MS and set(map(type, messages)) == {str})
     except (KeyError, TypeError):  # an event without a field, or not an object; an id that is not text
         return None
