@@ -146,7 +146,7 @@ def run(server_url: str, query_hits: int) -> str:
             print(f"    {result['status']}: {part}")
         if retention:  # osmem-server answers ISM's API with a 400: say plainly what that means
             print("    retention: not installed here: osmem-server, the local stand-in, has no lifecycle API "
-                  "(ISM); on a real domain the policy deletes cwl-* indices 30 days after their creation")
+                  "(ISM); on a real domain the policy deletes cwl's indices 30 days after their creation")
         naming = ShipperConfig.from_env().naming
         if naming.is_stream:  # osmem-server has no data streams: each stands in as a write alias over an index
             from tests.datastream_standin import emulate_data_streams
@@ -179,7 +179,7 @@ def run(server_url: str, query_hits: int) -> str:
                   f"duplicates={summary['duplicates']} degraded={summary['degraded']} failed={summary['failed']} "
                   f"({summary['ms']} ms)")
 
-    where = ",".join(naming.patterns)  # cwl-*, or the data streams
+    where = ",".join(naming.patterns)  # cwl-2* and cwl-failed-*, or the data streams
     client = OpenSearch(hosts=[server_url])
     client.indices.refresh(index=where)
     documents_per_function(client, where)

@@ -47,7 +47,7 @@ def test_hits_newest_first_one_line_each(shipped, osmem_clone):
     assert hits == sorted(hits, reverse=True)  # ISO timestamps lead each line
     assert all(" ERROR " in hit for hit in hits)
     assert all("\n" not in hit for hit in hits)
-    assert f"{len(hits)} of {len(hits)} hit(s) in cwl-*, newest first" in result.stderr
+    assert f"{len(hits)} of {len(hits)} hit(s) in cwl-2*,cwl-failed-*, newest first" in result.stderr
 
 
 @pytest.mark.parametrize("title", list(example_queries()))

@@ -17,10 +17,10 @@ def test_installs_idempotently_and_says_what_it_did(bare_opensearch, osmem_clone
         result = CliRunner().invoke(main, ["setup-index", "--endpoint", osmem_clone.url, "--auth", "none",
                                            "--prefix", "app"])
         assert result.exit_code == 0, result.output
-        assert "done:    index template logship-app for app-* (json as flat_object)" in result.output
+        assert "done:    index template logship-app for app-YYYY.MM.DD and app-failed-YYYY.MM.DD (json as flat_object)" in result.output
         assert "skipped: retention" in result.output  # osmem-server has no ISM API; a real domain gets the policy
     template = bare_opensearch.indices.get_index_template(name="logship-app")["index_templates"][0]
-    assert template["index_template"]["index_patterns"] == ["app-*"]
+    assert template["index_template"]["index_patterns"] == ["app-2*", "app-failed-*"]
 
 
 def test_a_deployed_stacks_settings_are_used_when_no_endpoint_is_given(cloud, bare_opensearch, osmem_clone):
@@ -29,7 +29,7 @@ def test_a_deployed_stacks_settings_are_used_when_no_endpoint_is_given(cloud, ba
     result = CliRunner().invoke(main, ["setup-index", "--stack", "logship", "--region", "eu-west-1"])
 
     assert result.exit_code == 0, result.output
-    assert f"for applogs-* on {osmem_clone.url}" in result.output
+    assert f"for applogs-YYYY.MM.DD and applogs-failed-YYYY.MM.DD on {osmem_clone.url}" in result.output
     assert bare_opensearch.indices.get_index_template(name="logship-applogs")["index_templates"]
 
 

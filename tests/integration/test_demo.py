@@ -22,7 +22,7 @@ def test_demo_runs_the_whole_flow():
 
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "SUCCESS: index template logship-cwl for cwl-*" in out
+    assert "SUCCESS: index template logship-cwl for cwl-YYYY.MM.DD and cwl-failed-YYYY.MM.DD" in out
     assert "retention: not installed here: osmem-server, the local stand-in, has no lifecycle API" in out
     assert "400" not in out.split("==> 2.")[0]  # no raw refusal from the stand-in
     assert "seen=4, subscribed=2, already_subscribed=0, excluded=2" in out  # legacy-* and the shipper's own
@@ -36,11 +36,11 @@ def test_demo_runs_the_whole_flow():
     queries = example_queries()
     assert out.count("$ logship search '") == len(queries)
     for query in queries.values():  # each README query, through the command, finds what the README promises
-        found = re.search(r"(\d+) of (\d+) hit\(s\) in cwl-\*", out.split(f"$ logship search '{query}'")[1])
+        found = re.search(r"(\d+) of (\d+) hit\(s\) in cwl-2\*,cwl-failed-\*", out.split(f"$ logship search '{query}'")[1])
         assert found, query
         assert int(found[1]) >= 1, query
-    assert "3 of 3 hit(s) in cwl-*, newest first" in out
-    assert "2 of 2 hit(s) in cwl-*, newest first" in out  # cold starts: a REPORT as delivered, one copied
+    assert "3 of 3 hit(s) in cwl-2*,cwl-failed-*, newest first" in out
+    assert "2 of 2 hit(s) in cwl-2*,cwl-failed-*, newest first" in out  # cold starts: a REPORT as delivered, one copied
     assert "checkout              ERROR  " in out  # hits as logship search prints them
     assert "make demo KEEP=1" in out
 
@@ -83,6 +83,6 @@ def test_keep_keeps_the_cluster_running_and_prints_the_commands_to_try():
     assert count > 0
     assert f"export LOGSHIP_ENDPOINT={url} LOGSHIP_AUTH=none" in printed
     assert "logship search 'log.level:ERROR'" in printed
-    assert f"curl '{url}/cwl-*/_search?q=error&pretty'" in printed
+    assert f"curl '{url}/cwl-2*,cwl-failed-*/_search?q=error&pretty'" in printed
     assert "Press Enter (or Ctrl-C) to stop osmem-server." in rest
     assert demo.returncode == 0

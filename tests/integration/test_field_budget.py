@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from logship.cluster.index_template import Flavor, template_body
+from logship.cluster.engine import Flavor
+from logship.cluster.index_template import template_body
 from tests.conftest import search_all
 from tests.doc_pages import example_queries
 from tests.integration.test_ship_logs import run_shipper

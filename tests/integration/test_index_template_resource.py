@@ -32,7 +32,7 @@ def test_create_and_update_install_the_template_and_answer_success(kind, bare_op
     assert answers[0]["RequestId"] == f"{kind.lower()}-request-1"
     assert "index template logship-applogs" in answers[0]["Reason"]
     template = bare_opensearch.indices.get_index_template(name="logship-applogs")["index_templates"][0]
-    assert template["index_template"]["index_patterns"] == ["applogs-*"]
+    assert template["index_template"]["index_patterns"] == ["applogs-2*", "applogs-failed-*"]
 
 
 def test_delete_keeps_the_users_logs(bare_opensearch, osmem_clone, cloudformation, monkeypatch):

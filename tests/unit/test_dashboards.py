@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from logship.cluster.index_template import Flavor, mappings
+from logship.cluster.engine import Flavor
+from logship.cluster.index_template import mappings
 from logship_cli.dashboards import FILES, load, saved_objects, to_ndjson, with_prefix
 
 PRODUCTS = list(FILES)

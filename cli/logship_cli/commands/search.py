@@ -1,4 +1,4 @@
-"""``logship search``: query_string over ``<prefix>-*`` (or the data streams), newest first, one line per hit.
+"""``logship search``: query_string over the stack's indices (or data streams), newest first, one line per hit.
 
 ``--follow`` tails new lines.
 """

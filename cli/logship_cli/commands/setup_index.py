@@ -8,10 +8,11 @@ from logship_cli.context import Aws, Cluster, aws_options, cluster_options, conn
 from logship_cli.errors import CliError
 from logship_cli.render import console, line
 
-HELP = """Install (or update) the index template for <prefix>-* (or the data streams, IndexMode=datastream)
-and the retention policy (ISM on OpenSearch, ILM on Elasticsearch): what the stack's install-index-template
-custom resource does at deploy, for a cluster you manage yourself or a stack deployed with
-InstallIndexTemplate=false. Safe to run any number of times.
+HELP = """Install (or update) the index template for <prefix>-2* and <prefix>-failed-* (or the data streams,
+IndexMode=datastream) and the retention policy (ISM on OpenSearch, ILM on Elasticsearch), put on the existing
+indices too: what the stack's install-index-template custom resource does at deploy, for a cluster you manage
+yourself or a stack deployed with InstallIndexTemplate=false. A cluster that refuses the policy fails with its
+own reason. Safe to run any number of times.
 
 \b
 Examples:
@@ -24,8 +25,9 @@ Examples:
 
 
 @click.command("setup-index", help=HELP)
-@click.option("--retention-days", type=click.IntRange(1), metavar="DAYS",
-              help="Delete indices this many days after creation (default: the stack's IndexRetentionDays, or 30).")
+@click.option("--retention-days", type=click.IntRange(0), metavar="DAYS",
+              help="Delete indices this many days after creation; 0: install no retention policy (default: the "
+              "stack's IndexRetentionDays, or 30).")
 @cluster_options
 @aws_options
 @click.pass_context
@@ -34,7 +36,7 @@ def setup_index(ctx: click.Context, retention_days: int | None, cluster: Cluster
     from logship.core.config import ShipperConfig
 
     settings = cluster.settings(aws, "InstallIndexTemplateFunctionArn")
-    if retention_days:
+    if retention_days is not None:
         settings["INDEX_RETENTION_DAYS"] = str(retention_days)
     config = ShipperConfig.from_env(settings)
     ctx.meta["logship.endpoint"] = config.endpoint

@@ -1,4 +1,4 @@
-"""The index template for ``<prefix>-*`` (or the data streams) and the retention policy, installed idempotently.
+"""The index template for a stack's daily indices (or data streams) and the retention policy, installed idempotently.
 
 Explicit mappings for every field logship writes, ``dynamic: false`` at the root so nothing unexpected
 can create a conflicting mapping, and ``json`` as one ``flat_object`` (OpenSearch 2.7+) or ``flattened``
@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy.exceptions import ConnectionError as Unreachable
-from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
+from logship.cluster.answers import ClusterAnswer, InstallError
+from logship.cluster.engine import Flavor, detect
+from logship.cluster.retention import install_retention
 from logship.core.indices import IndexNaming
 
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
@@ -74,103 +77,41 @@ def mappings(json_type: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Flavor:
-    """What the cluster is, as far as mappings and retention differ."""
-
-    distribution: str  # "opensearch", "elasticsearch" or "serverless"
-    version: tuple[int, ...] = ()
-
-    @property
-    def json_type(self) -> dict[str, Any]:
-        if self.distribution == "elasticsearch" and self.version >= (7, 3):
-            return {"type": "flattened"}
-        if self.distribution == "serverless" or (self.distribution == "opensearch" and self.version >= (2, 7)):
-            return {"type": "flat_object"}
-        return {"type": "object", "enabled": False}
-
-
-class InstallError(RuntimeError):
-    """The cluster does not fit the settings (a missing pipeline, a flavor that refuses the headers); says why."""
-
-
-def detect(client: Any, serverless: bool = False) -> Flavor:
-    """OpenSearch Serverless has no ``GET /``; domains and Elasticsearch say what they are there.
-
-    Asked in plain JSON whatever the client's defaults, so that an Elasticsearch 7 (which refuses the
-    compatibility headers) still says what it is, and the installer can say what to change.
-    """
-    if serverless:
-        return Flavor("serverless")
-    from logship.cluster.client import PLAIN_HEADERS
-
-    version = client.info(headers=PLAIN_HEADERS)["version"]
-    number = tuple(int(part) for part in version["number"].split("-")[0].split(".")[:2] if part.isdigit())
-    return Flavor(version.get("distribution", "elasticsearch"), number)
-
-
 def _naming(naming: IndexNaming | str) -> IndexNaming:
     return naming if isinstance(naming, IndexNaming) else IndexNaming(naming)
 
 
-def template_body(naming: IndexNaming | str, flavor: Flavor, policy_name: str | None = None) -> dict[str, Any]:
+# Above Elasticsearch's built-in templates (100) and Fleet's integration templates (200): Elastic's docs ask
+# custom templates over overlapping patterns for a priority above 500. Two templates of one priority whose
+# patterns overlap are refused, so logship's patterns never overlap another stack's (IndexNaming.patterns).
+TEMPLATE_PRIORITY = 501
+
+
+def template_body(naming: IndexNaming | str, flavor: Flavor, policy_name: str | None = None,
+                  index_mode: str = "standard") -> dict[str, Any]:
     """The index template for daily indices (``naming`` a prefix, or an :class:`IndexNaming`) or the data streams.
 
-    Priority 200: Elasticsearch ships a ``logs`` template for ``logs-*-*`` at 100, and refuses a second
-    template of the same priority whose patterns overlap it; ours must win for our names.
+    On Elasticsearch versions that know ``index.mode``, it is set (``standard`` unless the stack asks for
+    ``logsdb``): Elasticsearch 9 would otherwise make a ``logs-*-*`` data stream ``logsdb`` by its name alone.
+    Where Elasticsearch has ``allow_auto_create``, the indices are created on a write even with
+    ``action.auto_create_index: false`` (as Elasticsearch's own ``logs`` template does).
     """
     naming = _naming(naming)
     settings: dict[str, Any] = {"index.mapping.total_fields.limit": 2000}
     if flavor.distribution == "elasticsearch" and policy_name:
         settings["index.lifecycle.name"] = policy_name
+    if flavor.sets_index_mode:
+        settings["index.mode"] = index_mode
     if flavor.distribution == "serverless":
         settings = {}
-    body: dict[str, Any] = {"index_patterns": naming.patterns, "priority": 200,
+    body: dict[str, Any] = {"index_patterns": naming.patterns, "priority": TEMPLATE_PRIORITY,
                             "template": {"settings": settings, "mappings": mappings(flavor.json_type)},
                             "_meta": {"managed_by": "logship"}}
     if naming.is_stream:
         body["data_stream"] = {}  # @timestamp is the stream's time field: every document has one
+    if flavor.template_allows_auto_create:  # the stack's own indices, wherever auto-creation is off
+        body["allow_auto_create"] = True
     return body
-
-
-# A data stream's write index rolls over daily (or at this size), so retention deletes whole days.
-ROLLOVER_AGE = "1d"
-ROLLOVER_SIZE = "50gb"
-
-
-def ism_policy(naming: IndexNaming | str, retention_days: int) -> dict[str, Any]:
-    """ISM (OpenSearch): delete indices ``retention_days`` after creation; a data stream's also roll over daily.
-
-    ISM matches a backing index's template by its data stream's name (index-management's
-    ``findIndexLookupName``), so the streams' own names are the patterns.
-    """
-    naming = _naming(naming)
-    hot_actions: list[dict[str, Any]] = []
-    if naming.is_stream:
-        hot_actions.append({"rollover": {"min_index_age": ROLLOVER_AGE, "min_size": ROLLOVER_SIZE}})
-    return {"policy": {
-        "description": f"logship: delete {naming.described} indices {retention_days} days after creation",
-        "default_state": "hot",
-        "states": [
-            {"name": "hot", "actions": hot_actions,
-             "transitions": [{"state_name": "delete", "conditions": {"min_index_age": f"{retention_days}d"}}]},
-            {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
-        ],
-        "ism_template": [{"index_patterns": naming.patterns, "priority": 100}],
-    }}
-
-
-def ilm_policy(retention_days: int, *, rollover: bool = False, version: tuple[int, ...] = ()) -> dict[str, Any]:
-    """ILM (Elasticsearch): delete after ``retention_days``; with ``rollover`` (data streams) roll over daily first.
-
-    In a rollover policy the delete phase's age counts from the rollover.
-    """
-    hot: dict[str, Any] = {}
-    if rollover:
-        size_key = "max_primary_shard_size" if version >= (7, 13) else "max_size"
-        hot["rollover"] = {"max_age": ROLLOVER_AGE, size_key: ROLLOVER_SIZE}
-    return {"policy": {"phases": {"hot": {"actions": hot},
-                                  "delete": {"min_age": f"{retention_days}d", "actions": {"delete": {}}}}}}
 
 
 @dataclass
@@ -182,21 +123,9 @@ class InstallReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def _put_ism(client: Any, name: str, body: dict[str, Any]) -> None:
-    """ISM policies are versioned: updating one needs its current seq_no and primary_term."""
-    path = f"/_plugins/_ism/policies/{name}"
-    try:
-        current = client.transport.perform_request("GET", path)
-    except NotFoundError:
-        client.transport.perform_request("PUT", path, body=body)
-        return
-    params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
-    client.transport.perform_request("PUT", path, params=params, body=body)
-
-
 def _check_flavor(flavor: Flavor, elasticsearch: bool, report: InstallReport) -> None:
     """CLUSTER_FLAVOR=elasticsearch sends ``compatible-with=8``, which only Elasticsearch 8 and 9 take."""
-    name = f"{flavor.distribution} {'.'.join(map(str, flavor.version))}".strip()
+    name = flavor.described
     if elasticsearch and (flavor.distribution != "elasticsearch" or flavor.version[:1] not in ((8,), (9,))):
         raise InstallError(
             f"the cluster is {name}, but ClusterFlavor=elasticsearch (CLUSTER_FLAVOR; an Elastic Cloud id implies "
@@ -236,38 +165,17 @@ def _check_document_ids(collection_type: str | None, document_ids: bool, report:
                               "event twice (aws.cloudwatch.event_id tells copies apart)")
 
 
-def _install_retention(client: Any, flavor: Flavor, naming: IndexNaming, retention_days: int,
-                       report: InstallReport) -> str:
-    """The ISM or ILM policy; its name, or "" when the cluster has no lifecycle API."""
-    policy = naming.name
-    if flavor.distribution == "serverless":
-        report.skipped.append("retention: OpenSearch Serverless has no ISM; set a data lifecycle policy "
-                              "on the collection instead")
-        return ""
-    rolls = " (rolled over daily)" if naming.is_stream else ""
-    try:
-        if flavor.distribution == "opensearch":
-            _put_ism(client, policy, ism_policy(naming, retention_days))
-            report.done.append(f"ISM policy {policy}: delete after {retention_days} days{rolls}")
-        else:
-            client.transport.perform_request("PUT", f"/_ilm/policy/{policy}", body=ilm_policy(
-                retention_days, rollover=naming.is_stream, version=flavor.version))
-            report.done.append(f"ILM policy {policy}: delete after {retention_days} days{rolls}")
-    except (NotFoundError, RequestError) as exc:
-        report.skipped.append(f"retention: this cluster has no lifecycle API ({exc.status_code}: "
-                              f"{str(exc.error)[:120]}); delete old {naming.described} indices yourself")
-        return ""
-    return policy
-
-
 def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30, serverless: bool = False,
             naming: IndexNaming | None = None, pipeline: str = "", elasticsearch: bool = False,
-            collection_type: str | None = None, document_ids: bool = True) -> InstallReport:
-    """Check the cluster fits, then install (or update) the retention policy and the index template.
+            collection_type: str | None = None, document_ids: bool = True,
+            index_mode: str = "standard") -> InstallReport:
+    """Check the cluster fits, then install (or update) the retention policy, attached to the existing indices,
+    and the index template.
 
-    Safe to run any number of times. ``naming`` (default: daily ``<index_prefix>-*``) says where documents
-    go; :func:`install_for` passes everything from a :class:`ShipperConfig`. Raises :class:`InstallError`
-    when the cluster does not fit the settings.
+    Safe to run any number of times. ``naming`` (default: daily ``<index_prefix>`` indices) says where
+    documents go; :func:`install_for` passes everything from a :class:`ShipperConfig`. Raises
+    :class:`InstallError` when the cluster does not fit the settings or refuses what is sent, with its reason.
+    ``retention_days`` 0 installs no retention policy.
     """
     naming = naming or IndexNaming(index_prefix)
     flavor = detect(client, serverless)
@@ -279,11 +187,47 @@ def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30,
         _check_document_ids(None, document_ids, report)
     if pipeline:
         report.done.append(_check_pipeline(client, pipeline))
-    policy = _install_retention(client, flavor, naming, retention_days, report)
-    client.indices.put_index_template(name=naming.name, body=template_body(naming, flavor, policy or None))
+    policy = _retention(client, flavor, naming, retention_days, report)
+    body = template_body(naming, flavor, policy or None, index_mode)
+    try:
+        client.indices.put_index_template(name=naming.name, body=body)
+    except TransportError as exc:
+        if exc.status_code in (401, 403) or isinstance(exc, Unreachable):
+            raise
+        raise InstallError(f"the cluster ({flavor.described}) refused the index template {naming.name} "
+                           f"({ClusterAnswer.of(exc)}). {_template_fix(ClusterAnswer.of(exc))}") from exc
     what = f"data streams {naming.described}" if naming.is_stream else naming.described
-    report.done.append(f"index template {naming.name} for {what} (json as {flavor.json_type['type']})")
+    mode = f", index.mode {index_mode}" if flavor.sets_index_mode else ""
+    if index_mode != "standard" and not flavor.sets_index_mode:
+        report.skipped.append(f"index.mode {index_mode}: only Elasticsearch 8.17 and later take it; the indices "
+                              "are standard")
+    report.done.insert(0, f"cluster: {flavor.described}")
+    report.done.append(f"index template {naming.name} for {what} (json as {flavor.json_type['type']}{mode})")
     return report
+
+
+def _retention(client: Any, flavor: Flavor, naming: IndexNaming, retention_days: int, report: InstallReport) -> str:
+    """The retention policy's name, or "" when none is installed (the report says why)."""
+    if not retention_days:
+        report.skipped.append(f"retention: none (IndexRetentionDays=0): delete old {naming.described} indices "
+                              "yourself")
+        return ""
+    if not flavor.lifecycle:
+        report.skipped.append("retention: OpenSearch Serverless has no ISM; set a data lifecycle policy "
+                              "on the collection instead")
+        return ""
+    outcome = install_retention(client, flavor.lifecycle, naming, retention_days, flavor.version)
+    report.done.extend(outcome.done)
+    report.skipped.extend(outcome.notes)
+    return outcome.policy
+
+
+def _template_fix(answer: ClusterAnswer) -> str:
+    if "that have the same priority" in answer.reason:
+        return (f"Another index template claims some of the same indices at priority {TEMPLATE_PRIORITY}: give "
+                "it another priority or narrower index_patterns (two logship stacks never overlap: their "
+                "IndexPrefix or data stream names differ)")
+    return "Tell us the cluster's version and this reason; meanwhile deploy with InstallIndexTemplate=false"
 
 
 def install_for(client: Any, config: Any, collection_type: str | None = None) -> InstallReport:
@@ -291,7 +235,8 @@ def install_for(client: Any, config: Any, collection_type: str | None = None) ->
     CLI's way)."""
     return install(client, retention_days=config.index_retention_days, serverless=config.serverless,
                    naming=config.naming, pipeline=config.ingest_pipeline, elasticsearch=config.elasticsearch,
-                   collection_type=collection_type, document_ids=config.document_ids)
+                   collection_type=collection_type, document_ids=config.document_ids,
+                   index_mode=config.elasticsearch_index_mode)
 
 
 def serverless_collection_type(config: Any) -> tuple[str | None, str]:
