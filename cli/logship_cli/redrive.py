@@ -209,6 +209,8 @@ def _replay_stream(sqs: Any, queue_url: str, shipper: Any | None, kinesis: Any, 
                                         f"still failing: {outcome.reason}")
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=batch.receipt_handle)
     unreadable = f", {outcome.kept_unreadable} unreadable kept apart" if outcome.kept_unreadable else ""
+    if outcome.kept_misconfigured:
+        unreadable += f", {outcome.kept_misconfigured} still refused, kept apart ({outcome.reason})"
     return Replayed(number, "replayed", f"{label}\n    replayed {len(records)} records: "
                                         f"{sum(s['indexed'] for s in summaries)} indexed, "
                                         f"{sum(s['duplicates'] for s in summaries)} already there{unreadable}")

@@ -14,10 +14,9 @@ import pytest
 
 from logship.cluster.index_template import handle_install_request, serverless_collection_type
 from logship.core.config import ShipperConfig
-from logship.ship.sink import OpenSearchRefusedError
 from tests.conftest import search_all
 from tests.integration.fault_proxy import FaultProxy
-from tests.integration.test_ship_logs import invoke, run_shipper
+from tests.integration.test_ship_logs import run_shipper
 from tests.payloads import load
 
 
@@ -43,17 +42,6 @@ def test_the_cost_without_ids_a_replayed_batch_is_indexed_twice(opensearch, osme
     assert (again["indexed"], again["duplicates"], len(docs)) == (7, 0, 14)
     # what tells the copies apart: each event's own id, kept in every document
     assert len({doc["aws"]["cloudwatch"]["event_id"] for doc in docs}) == 7
-
-
-def test_with_ids_on_a_time_series_collection_the_batch_stops_at_once_saying_what_to_set(osmem_clone, monkeypatch,
-                                                                                         capsys):
-    with FaultProxy(osmem_clone.url) as proxy:
-        proxy.faults.refuse_ids = True
-        with pytest.raises(OpenSearchRefusedError, match="deploy with DocumentIds=false") as raised:
-            invoke(monkeypatch, capsys, proxy.url, load("cwl_python_runtime"))
-
-    assert "(an OpenSearch Serverless time series collection)" in str(raised.value)
-    assert proxy.faults.bulk_requests == 1  # not the fallback chain: every document would be refused alike
 
 
 def _collection(kind: str) -> str:

@@ -245,14 +245,3 @@ def test_a_payload_that_cannot_be_read_still_logs_one_line_saying_why(monkeypatc
     record = json.loads(line)
     assert record["level"] == "error"
     assert record["error"].startswith("PayloadError: awslogs.data is not gzip")
-
-
-def test_a_pipeline_the_cluster_does_not_have_stops_the_batch_at_once(opensearch, osmem_clone, monkeypatch, capsys):
-    from logship.ship.sink import OpenSearchRefusedError
-
-    with FaultProxy(osmem_clone.url) as proxy, pytest.raises(OpenSearchRefusedError) as raised:
-        invoke(monkeypatch, capsys, proxy.url, load("cwl_python_runtime"), INGEST_PIPELINE="logs@custom")
-
-    assert "the ingest pipeline logs@custom does not exist on the cluster" in str(raised.value)
-    assert [seen.path for seen in proxy.faults.seen] == ["/_bulk?pipeline=logs%40custom"]  # one request, no chain
-    assert search_all(opensearch) == []

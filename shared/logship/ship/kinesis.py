@@ -12,17 +12,16 @@ done, so one poison record never holds up its shard.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 from logship.core.report import emit
+from logship.ship.dead_letters import Keep, on_failure_message
 from logship.ship.payload import Delivery, PayloadError, read_delivery
+from logship.ship.sink import MisconfiguredError
 
 KINESIS_SOURCE = "aws:kinesis"
-Keep = Callable[[str], None]  # sends one dead-letter message (its JSON body); raises when it could not
 
 
 def is_kinesis_event(event: Any) -> bool:
@@ -31,20 +30,17 @@ def is_kinesis_event(event: Any) -> bool:
     return bool(records) and isinstance(records[0], dict) and records[0].get("eventSource") == KINESIS_SOURCE
 
 
-def poison_message(record: Mapping[str, Any], reason: str, function_arn: str) -> str:
-    """A record no retry can ship, as Lambda's on-failure record would hold an event: ``logship redrive`` lists
-    it with the reason (and leaves it for a person: it cannot be replayed)."""
+def kept_record(record: Mapping[str, Any], reason: str, function_arn: str, *, condition: str = "PoisonRecord",
+                error_type: str = "PayloadError") -> str:
+    """A record kept in the dead-letter queue, as Lambda's on-failure record would hold its event: ``logship redrive``
+    lists it with the reason, and replays it once its data can be shipped (an unreadable one stays for a person)."""
     kinesis = record.get("kinesis") or {}
-    return json.dumps({
-        "version": "1.0", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-        "requestContext": {"requestId": record.get("eventID", ""), "functionArn": function_arn,
-                           "condition": "PoisonRecord", "approximateInvokeCount": 1},
-        "requestPayload": {"awslogs": {"data": kinesis.get("data", "")}},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "responsePayload": {"errorType": "PayloadError", "errorMessage": reason},
-        "kinesis": {"eventSourceARN": record.get("eventSourceARN", ""),
-                    "partitionKey": kinesis.get("partitionKey", ""),
-                    "sequenceNumber": kinesis.get("sequenceNumber", "")}})
+    return on_failure_message({"awslogs": {"data": kinesis.get("data", "")}}, condition=condition,
+                              error_type=error_type, reason=reason, function_arn=function_arn,
+                              request_id=str(record.get("eventID", "")),
+                              kinesis={"eventSourceARN": record.get("eventSourceARN", ""),
+                                       "partitionKey": kinesis.get("partitionKey", ""),
+                                       "sequenceNumber": kinesis.get("sequenceNumber", "")})
 
 
 Records = list[dict[str, Any]]
@@ -84,16 +80,21 @@ class RecordsOutcome:
     shipped: int = 0
     runs: int = 0
     kept_unreadable: int = 0
+    kept_misconfigured: int = 0
     retry_from: str | None = None
     reason: str = ""
 
     def line(self) -> dict[str, Any]:
-        line: dict[str, Any] = {"logship": "ship-logs-records", "level": "warning" if self.retry_from else "info",
+        level = "error" if self.kept_misconfigured else "warning" if self.retry_from else "info"
+        kept = self.kept_unreadable + self.kept_misconfigured
+        line: dict[str, Any] = {"logship": "ship-logs-records", "level": level,
                                 "records": self.records, "shipped": self.shipped, "shipped_together_in": self.runs,
-                                "kept_unreadable": self.kept_unreadable,
-                                "left_for_retry": self.records - self.shipped - self.kept_unreadable}
+                                "kept_unreadable": self.kept_unreadable, "kept_misconfigured": self.kept_misconfigured,
+                                "left_for_retry": self.records - self.shipped - kept}
         if self.retry_from:
-            line.update(retry_from=self.retry_from, reason=self.reason)
+            line["retry_from"] = self.retry_from
+        if self.reason:
+            line["reason"] = self.reason
         return line
 
     def answer(self) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def ship_runs(records: Records, ship: Callable[[list[Delivery]], Any], keep: Kee
         first = str((run[0].get("kinesis") or {}).get("sequenceNumber", ""))
         if isinstance(deliveries, str):  # unreadable: no retry can ship it
             try:
-                keep(poison_message(run[0], deliveries, function_arn))
+                keep(kept_record(run[0], deliveries, function_arn))
             except Exception as keep_error:  # not kept: retried rather than lost
                 outcome.retry_from, outcome.reason = first, f"could not keep an unreadable record: {keep_error}"
                 break
@@ -123,12 +124,33 @@ def ship_runs(records: Records, ship: Callable[[list[Delivery]], Any], keep: Kee
             continue
         try:
             ship(deliveries)
+        except MisconfiguredError as exc:  # every retry would be refused alike: keep the run with the fix
+            if not _kept(run, exc, keep, function_arn, outcome):
+                outcome.retry_from = first
+                break
+            continue
         except Exception as exc:  # the cluster, the deadline, a bug: Kinesis redelivers from here
             outcome.retry_from, outcome.reason = first, f"{type(exc).__name__}: {exc}"[:500]
             break
         outcome.shipped += len(run)
         outcome.runs += 1
     return outcome
+
+
+def _kept(run: Records, exc: MisconfiguredError, keep: Keep, function_arn: str, outcome: RecordsOutcome) -> bool:
+    """Keep each record of a run the cluster refused for its settings; False (and why) when one could not be.
+
+    Records of the run kept before a failure come again with the retry: their copies replay as duplicates."""
+    try:
+        for record in run:
+            keep(kept_record(record, str(exc), function_arn, condition="Misconfigured",
+                             error_type=type(exc).__name__))
+    except Exception as keep_error:
+        outcome.reason = f"{exc}; and could not keep its records: {keep_error}"[:500]
+        return False
+    outcome.kept_misconfigured += len(run)
+    outcome.reason = str(exc)[:500]
+    return True
 
 
 def ship_records(event: Mapping[str, Any], ship: Callable[[list[Delivery]], Any], keep: Keep, *,
@@ -139,19 +161,3 @@ def ship_records(event: Mapping[str, Any], ship: Callable[[list[Delivery]], Any]
                         max_events=max_events, max_bytes=max_bytes)
     emit(outcome.line(), stream)
     return outcome.answer()
-
-
-def queue_keeper(queue_url: str, region: str) -> Keep:
-    """Keeps dead letters in ``queue_url`` (the stack's dead-letter queue); the client is made on first use."""
-    client: list[Any] = []
-
-    def keep(body: str) -> None:
-        if not queue_url:
-            raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set: the record stays in the stream for a retry")
-        if not client:
-            import boto3
-
-            client.append(boto3.client("sqs", region_name=region))
-        client[0].send_message(QueueUrl=queue_url, MessageBody=body)
-
-    return keep

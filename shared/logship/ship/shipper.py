@@ -13,13 +13,14 @@ from logship.cluster.client import bulk_options
 from logship.core.config import ShipperConfig
 from logship.core.report import emit
 from logship.core.selection import Verdict
+from logship.ship.dead_letters import Keep, on_failure_message
 from logship.ship.documents import Document, DocumentBuilder, degraded_document, failed_document
 from logship.ship.function_metrics import FunctionMetrics
 from logship.ship.lines import LineParser
 from logship.ship.payload import Delivery, read_delivery
 from logship.ship.redaction import Redactor
 from logship.ship.report import shipper_summary
-from logship.ship.sink import BulkSink, Deadline, Ledger, WriteStoppedError
+from logship.ship.sink import BulkSink, Deadline, Ledger, MisconfiguredError, WriteStoppedError
 
 
 class ShipError(RuntimeError):
@@ -163,3 +164,19 @@ class Shipper:
         if left_out:
             described.update(left_out=left_out, left_out_events=delivery.size)
         return described
+
+
+def ship_or_keep(shipper: Shipper, event: Any, deadline: Deadline, keep: Keep, function_arn: str,
+                 stream: IO[str] | None = None) -> dict[str, Any]:
+    """A subscription event, shipped; or, when the cluster refuses it for a setting (a permission, automatic index
+    creation off, a missing pipeline), kept in the dead-letter queue at once with what to fix: Lambda's two
+    retries would meet the same refusal. Raises when it cannot be kept, so that Lambda retries it."""
+    try:
+        return shipper.ship(event, deadline, stream)
+    except MisconfiguredError as exc:
+        keep(on_failure_message(event, condition="Misconfigured", error_type=type(exc).__name__, reason=str(exc),
+                                function_arn=function_arn))
+        line = {"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000],
+                "kept": "the batch is in the dead-letter queue: fix the cause, then replay it (logship redrive)"}
+        emit(line, stream)
+        return line

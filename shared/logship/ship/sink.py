@@ -50,6 +50,11 @@ class OpenSearchRefusedError(WriteStoppedError):
     """OpenSearch refused the whole request for a reason retrying cannot fix (auth, bad endpoint)."""
 
 
+class MisconfiguredError(OpenSearchRefusedError):
+    """The cluster refuses the documents for a setting of its own or of the stack's (a permission, automatic index
+    creation off, a missing pipeline): every retry would meet it, so the batch is kept at once, with the fix."""
+
+
 class CredentialsError(WriteStoppedError):
     """The credentials for OpenSearch cannot be read or used (a malformed or unreadable secret)."""
 
@@ -147,6 +152,22 @@ _MISCONFIGURED = (
     (re.compile(r"pipeline with id \[(?P<name>[^\]]*)\] does not exist"),
      "the ingest pipeline {name} does not exist on the cluster: create it, or change IngestPipeline "
      "(INGEST_PIPELINE), then replay the dead-letter queue"),
+    # OpenSearch's security plugin (fine-grained access control): "no permissions for [indices:admin/create] and
+    # User [name=..., backend_roles=[...], requestedTenant=null]"
+    (re.compile(r"no permissions for \[indices:admin/(?:create|auto_create)\] and User \[name=(?P<user>[^,\]]*)"),
+     "the shipper's role ({user}) may not create indices: in the role mapped to it (ShipLogsRoleArn), allow "
+     "create_index (indices:admin/create) on the stack's indices, then replay the dead-letter queue"),
+    # Elasticsearch: "action [indices:admin/auto_create] is unauthorized for user [u] with effective roles [...] on
+    # indices [x], this action is granted by the index privileges [auto_configure,create_index,manage,all]"
+    (re.compile(r"action \[indices:admin/(?:auto_)?create\] is unauthorized for (?P<who>.+?) on indices "
+                r"\[(?P<index>[^\]]*)\]"),
+     "the shipper's credentials ({who}) may not create the index {index}: grant auto_configure (or create_index) "
+     "on the stack's indices, then replay the dead-letter queue"),
+    # action.auto_create_index false (or excluding these names): Elasticsearch "no such index [x] and
+    # [action.auto_create_index] is [false]", OpenSearch "no such index [x]"
+    (re.compile(r"^no such index \[(?P<index>[^\]]*)\]"),
+     "the cluster does not create the index {index} on a write (action.auto_create_index): allow the stack's "
+     "index patterns in action.auto_create_index, then replay the dead-letter queue"),
 )
 
 
@@ -490,7 +511,7 @@ class BulkSink:
             return [entry]
         fix = _misconfiguration(error)
         if fix:
-            raise OpenSearchRefusedError(f"{status} {_reason(error)['type']}: {fix}")
+            raise MisconfiguredError(f"{status} {_reason(error)['type']}: {fix}")
         return self._fall_back(entry, _reason(error), ledger)
 
     def _fall_back(self, entry: _Entry, reason: dict[str, Any], ledger: Ledger) -> list[_Entry]:

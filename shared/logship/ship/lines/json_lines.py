@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
+from logship.ship.lines.json_fit import fit, may_not_fit
 from logship.ship.lines.platform import platform_record
 
 # What one line may add under ``correlation`` (configured keys first, then ``x-correlation-*`` in line order):
@@ -44,6 +45,10 @@ class JsonLines:
             return original, platform_record(value, original)
         value = _with_inner_object(value)
         fields: Fields = {"json": value, "event": {"original": original}}
+        if may_not_fit(candidate):  # a long or deeply nested line: cut to what every cluster indexes
+            fields["json"], cut = fit(value, candidate)
+            if cut:
+                fields["logship"] = {"reason": cut}
         message = _promote(value, fields)
         self._correlate(value, fields)
         return (message if message is not None else candidate), fields
