@@ -1,6 +1,6 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
 .PHONY: help install test test-load lint validate checkov unit integration demo bench build size deploy delete clean \
-	lock dashboards index-template redrive
+	lock dashboards index-template redrive engine-types
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,7 +36,16 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --progress-bar off --no-deps --require-hashes -r requirements-checkov.txt
 	@touch $@
 
-test: lint validate checkov  ## ruff, sam validate --lint, checkov, then every test
+# The engines' API definitions (their official clients' TypeScript types) and tsc, locked with their hashes:
+# tests/unit/test_engine_bodies.py checks every body logship sends against them. Needs Node.js and npm.
+ENGINE_TYPES := tests/engine_types
+$(ENGINE_TYPES)/node_modules/.package-lock.json: $(ENGINE_TYPES)/package-lock.json
+	@echo "==> installing the engines' client types into $(ENGINE_TYPES)/node_modules (first run only)"
+	npm ci --prefix $(ENGINE_TYPES) --ignore-scripts --no-audit --no-fund --loglevel=error
+
+engine-types: $(ENGINE_TYPES)/node_modules/.package-lock.json  ## the engines' API types the tests check bodies against (npm ci)
+
+test: lint validate checkov engine-types  ## ruff, sam validate --lint, checkov, then every test
 	$(PY) -m pytest
 
 test-deployed: $(VENV)/.installed  ## the end-to-end test against a deployed stack: make test-deployed STACK=name [REGION=r]
@@ -56,7 +65,7 @@ validate: $(VENV)/.installed  ## sam validate --lint on template.yaml
 checkov: $(CHECKOV_VENV)/.installed  ## checkov security checks on template.yaml (skips carry their reason in the template)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
-unit: $(VENV)/.installed  ## unit tests only (no servers)
+unit: $(VENV)/.installed engine-types  ## unit tests only (no servers)
 	$(PY) -m pytest tests/unit
 
 integration: $(VENV)/.installed  ## tests against osmem-server and moto
@@ -114,4 +123,4 @@ lock: $(VENV)/.installed  ## rewrite the lock files from the .in files (the laye
 	$(UV_COMPILE) --universal --python-version 3.11 requirements-checkov.in -o requirements-checkov.txt
 
 clean:  ## remove build output and the virtualenvs
-	rm -rf .aws-sam $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache $(ENGINE_TYPES)/node_modules
