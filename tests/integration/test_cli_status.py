@@ -254,3 +254,34 @@ def test_a_central_stack_lists_each_account_and_region_it_shipped_and_how_far_be
     # the fixtures' events are from 2025-11-22: shipped now, they were days behind
     [member_row] = [text for text in result.output.splitlines() if text.startswith("111122223333")]
     assert re.fullmatch(r"\d+d \d+h", member_row.rsplit("│", 1)[-1].strip())
+
+
+def test_status_shows_the_last_install_and_check_calls_for_a_person_when_nothing_deletes_old_indices(deployed):
+    group = "/aws/lambda/logship-install-index-template"
+    log_line(deployed, group, {"logship": "install-index-template", "level": "info", "request_type": "Create",
+                               "status": "SUCCESS", "reason": "cluster: OpenSearch 2.19.1; ISM policy logship-cwl "
+                               "installed: delete after 30 days"}, ago_ms=86_400_000 * 40)  # older than --since
+    log_line(deployed, group, {"logship": "install-index-template", "level": "info", "request_type": "Update",
+                               "status": "SUCCESS", "reason": "cluster: OpenSearch 2.19.1; index template logship-cwl; "
+                               "retention: this cluster has no lifecycle API (ISM: 400: no handler found ...)"})
+
+    result = run("--no-groups", "--check")
+
+    assert "index template: SUCCESS (Update, " in result.output
+    assert "  retention: this cluster has no lifecycle API" in result.output
+    assert result.exit_code == 1
+    assert "nothing deletes old indices (the cluster has no lifecycle API)" in result.output
+
+
+def test_a_failed_install_needs_a_person(deployed):
+    log_line(deployed, "/aws/lambda/logship-install-index-template", {
+        "logship": "install-index-template", "level": "error", "request_type": "Create", "status": "FAILED",
+        "reason": "https://search-logs: the cluster refused the ISM policy logship-cwl (400 index_management_exception: "
+                  "...)"})
+
+    result = run("--no-groups", "--check")
+
+    assert "index template: FAILED (Create, " in result.output
+    assert "the cluster refused the ISM policy logship-cwl" in result.output
+    assert result.exit_code == 1
+    assert "the last install of the index template failed" in result.output

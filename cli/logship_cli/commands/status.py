@@ -22,7 +22,8 @@ from logship_cli.timespec import Since
 
 HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why),
 blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter; which
-function logs to which group, and those whose group is not shipped; both dead-letter queues (depth, oldest
+function logs to which group, and those whose group is not shipped; the index template and retention as
+last installed (the cluster, the policy, the indices it reached); both dead-letter queues (depth, oldest
 message); the stack's alarms; and the last errors each function logged. Read-only.
 
 \b
@@ -353,6 +354,34 @@ def _show_groups(out: Any, states: list[GroupState], all_groups: bool) -> None:
         line(out, f"... and {len(shown) - SHOWN_GROUPS} more")
 
 
+def last_install(aws: Aws) -> dict[str, Any] | None:
+    """The install function's latest line (deploy or by hand): what it installed, skipped or was refused."""
+    group = f"/aws/lambda/{aws.stack}-install-index-template"
+    found = list(_json_lines(aws, [group], '{ $.logship = "install-index-template" }', 0))
+    if not found:
+        return None
+    record, at = max(found, key=lambda pair: pair[1])
+    return record | {"_at": at}
+
+
+def _show_install(out: Any, install: dict[str, Any] | None) -> list[str]:
+    """The index template and retention as last installed; what needs a person (a failure, no retention)."""
+    from logship.core.timefmt import iso_millis
+
+    if install is None:
+        line(out, "index template: no install logged (InstallIndexTemplate=false, or its logs expired)")
+        return []
+    parts = [part for part in str(install.get("reason", "")).split("; ") if part]
+    line(out, f"index template: {install.get('status')} ({install.get('request_type')}, "
+              f"{iso_millis(install['_at'])})", "bold")
+    for part in parts:
+        line(out, f"  {part}")
+    if install.get("status") != "SUCCESS":
+        return ["the last install of the index template failed"]
+    return ["nothing deletes old indices (the cluster has no lifecycle API)"] if any(
+        "has no lifecycle API" in part for part in parts) else []
+
+
 def _needs_a_person(states: list[GroupState], queues: list[QueueState], alarms: list[dict[str, Any]]) -> list[str]:
     counts = Counter(g.state for g in states)
     reasons = [f"{counts[s]} group(s) {s.replace('_', '-')}" for s in ("missing", "limit_blocked", "clash", "unknown")
@@ -370,7 +399,7 @@ def _needs_a_person(states: list[GroupState], queues: list[QueueState], alarms: 
 @click.option("--since", type=Since(), default="24h", show_default=True, metavar="SINCE",
               help="How far back to read the functions' logs (errors, reported limits).")
 @click.option("--check", is_flag=True, help="Exit 1 when something needs a person (a group not shipped, a message "
-              "in a dead-letter queue, an alarm in ALARM).")
+              "in a dead-letter queue, an alarm in ALARM, a failed install, a cluster without retention).")
 @aws_options
 def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) -> None:
     from logship.subscribe.subscriber import Subscriber
@@ -389,6 +418,7 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
         states = group_states(aws, subscriber, functions, since, out)
         _show_groups(out, states, all_groups)
         _show_functions(out, functions, states, all_groups)
+    install_problems = _show_install(out, last_install(aws)) if outputs.get("InstallIndexTemplateFunctionArn") else []
     if outputs.get("DestinationArn") and outputs.get("ShipLogsLogGroupName"):  # Role=central
         _show_sources(out, sources_seen(aws, outputs["ShipLogsLogGroupName"], since), int(time.time() * 1000))
     queues = [queue_state(aws, label, outputs[key]) for key, label in (
@@ -409,6 +439,6 @@ def status(groups: bool, all_groups: bool, since: int, check: bool, aws: Aws) ->
             from logship.core.timefmt import iso_millis
 
             line(out, f"  {group}: {iso_millis(stamp)}  {text}")
-    reasons = policy_problems + _needs_a_person(states, queues, alarms)
+    reasons = policy_problems + install_problems + _needs_a_person(states, queues, alarms)
     if check and reasons:
         raise CliError("needs a person: " + "; ".join(reasons), FAILED)
