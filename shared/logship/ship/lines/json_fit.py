@@ -1,34 +1,34 @@
 """A line's JSON in a form every cluster indexes under ``json``, decided before sending.
 
 ``flat_object`` (OpenSearch) and ``flattened`` (Elasticsearch) index each leaf as one keyword term with its
-path (``json._valueAndPath``: ``path=value``; flattened's keyed field: ``key\\0value``), which Lucene refuses
-over 32,766 bytes: "Document contains at least one immense term in field=...". Elasticsearch's ``flattened``
-also refuses an object nested deeper than its ``depth_limit``, 20: "The provided [flattened] field [json]
-exceeds the maximum depth limit of [20]". Either would refuse the whole document, and its retry would lose
+path (flat_object's ``json._valueAndPath``: ``json.<path>=<value>``; flattened's keyed field:
+``<path>\\0<value>``), which Lucene refuses over 32,766 bytes: "Document contains at least one immense term in
+field=...". Elasticsearch's ``flattened`` also refuses a key whose path is ``depth_limit`` (20) keys long
+(``FlattenedFieldParser``: ``path.length() + 1 > depthLimit``): "The provided [flattened] field [json] exceeds
+the maximum depth limit of [20]". Either would refuse the whole document, and its retry would lose
 every field of the line. So a leaf too long is cut to fit, and what lies deeper is kept as its JSON text;
 the line itself stays whole in ``event.original``, and ``logship.reason`` says what was cut.
 
 Only a line long enough or nested enough to break a rule is walked (:func:`may_not_fit`, which the parser asks
 first): a leaf's term can pass 32,766 bytes only in a line of more than 8,191 characters (4 bytes a character at
-most), and an object nested past the limit needs a ``{`` per level (arrays add no depth to a flattened field).
+most), and a key 20 keys deep needs 20 ``{`` (the line's own included; arrays add no depth to a flattened field).
 The usual line costs one count.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
-
-import orjson
 
 MAX_TERM_BYTES = 32_766  # Lucene's IndexWriter.MAX_TERM_LENGTH
 MAX_DEPTH = 20  # Elasticsearch's flattened depth_limit, by default; OpenSearch's flat_object has none
 _SHORT_LINE = MAX_TERM_BYTES // 4
-_PATH_ROOM = len("json._valueAndPath=")  # what flat_object writes besides the path and the value
+_PATH_ROOM = len("json.=")  # what flat_object's term holds besides the path and the value
 
 
 def may_not_fit(text: str) -> bool:
     """Whether the JSON ``text`` could hold a leaf or a nesting some cluster refuses (else :func:`fit` is a no-op)."""
-    return len(text) > _SHORT_LINE or text.count("{") > MAX_DEPTH
+    return len(text) > _SHORT_LINE or text.count("{") >= MAX_DEPTH
 
 
 def fit(value: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
@@ -44,8 +44,9 @@ def fit(value: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
 
 
 def _fit(node: Any, path: str, depth: int, changes: list[str]) -> Any:
+    """``depth``: how many keys long the paths of ``node``'s own keys are (1 at the line's object)."""
     if isinstance(node, dict):
-        if depth >= MAX_DEPTH:
+        if depth >= MAX_DEPTH:  # its keys would be 20 keys deep: the object becomes a leaf, 19 keys deep
             return _as_text(node, path, changes)
         return {key: _fit(child, f"{path}.{key}" if path else str(key), depth + 1, changes)
                 for key, child in node.items()}
@@ -57,16 +58,36 @@ def _fit(node: Any, path: str, depth: int, changes: list[str]) -> Any:
 
 
 def _as_text(node: Any, path: str, changes: list[str]) -> str:
-    changes.append(f"{path} deeper than {MAX_DEPTH} levels kept as its JSON text")
-    return _cut(orjson.dumps(node).decode(), path, changes)
+    changes.append(f"{path} nested past {MAX_DEPTH - 1} keys kept as its JSON text")
+    # the stdlib writes whatever the line's parser read (NaN, integers past 64 bits, lone surrogates)
+    return _cut(json.dumps(node, ensure_ascii=False), path, changes)
 
 
 def _cut(text: str, path: str, changes: list[str]) -> str:
-    room = MAX_TERM_BYTES - _PATH_ROOM - len(path.encode())
+    room = max(MAX_TERM_BYTES - _PATH_ROOM - len(path.encode(errors="surrogatepass")), 0)
     if len(text) * 4 <= room:
         return text
-    encoded = text.encode(errors="surrogatepass")  # a JSON \ud800 escape leaves a lone surrogate
-    if len(encoded) <= room:
+    size = _utf8_size(text)
+    if size <= room:
         return text
-    changes.append(f"{path} ({len(encoded):,} bytes) cut to {max(room, 0):,}")
-    return encoded[:max(room, 0)].decode(errors="ignore")
+    changes.append(f"{path} ({size:,} bytes) cut to {room:,}")
+    return cut_to_bytes(text, room)
+
+
+def fit_text(text: str, field: str) -> str:
+    """One value of another flat_object/flattened field (``correlation.<key>``), cut to the term limit like json's."""
+    if len(text) <= _SHORT_LINE:
+        return text
+    return cut_to_bytes(text, max(MAX_TERM_BYTES - len(f"{field}=".encode(errors="surrogatepass")), 0))
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode(errors="surrogatepass"))  # a JSON \ud800 escape leaves a lone surrogate: 3 bytes
+
+
+def cut_to_bytes(text: str, limit: int) -> str:
+    """The longest start of ``text`` whose UTF-8 is at most ``limit`` bytes, cut between characters."""
+    keep = min(len(text), limit)
+    while (size := _utf8_size(text[:keep])) > limit:
+        keep -= max(1, (size - limit + 3) // 4)
+    return text[:keep]
