@@ -27,12 +27,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.integration.fault_proxy import Seen, plain
+from tests.integration.simple_patterns import intersect, simple_match
 from tests.integration.term_limits import flat_object_refusal
 
 # index-management IndexManagementPlugin.INDEX_MANAGEMENT_INDEX
@@ -100,23 +100,6 @@ def ism_failure(reason: str) -> Answer:
 
 def klist(items: list[Any]) -> str:  # Kotlin/Java List.toString()
     return "[" + ", ".join(map(str, items)) + "]"
-
-
-@lru_cache(maxsize=4096)
-def intersect(p: str, q: str) -> bool:
-    """Whether two simple-match patterns (only ``*``) match a common name: Operations.intersection of
-    Regex.simpleMatchToAutomaton(...) is not empty (ISMTemplateService.overlapping)."""
-    if not p or not q:
-        return p.strip("*") == q.strip("*") == ""
-    if p[0] == "*":
-        return intersect(p[1:], q) or intersect(p, q[1:])
-    if q[0] == "*":
-        return intersect(p, q[1:]) or intersect(p[1:], q)
-    return p[0] == q[0] and intersect(p[1:], q[1:])
-
-
-def simple_match(pattern: str, name: str) -> bool:  # Regex.simpleMatch
-    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), name) is not None
 
 
 def token(value: Any) -> str:  # the XContent token a JSON value starts with
@@ -428,8 +411,9 @@ class OpenSearchStandIn:
             if "indices:admin/create" in self.denied_actions and index not in existing:
                 refused[i] = 403, {"type": "security_exception", "reason": self.no_permission("indices:admin/create")}
             elif not self.auto_create_index and index not in existing:
-                # AutoCreateIndex: OpenSearch's IndexNotFoundException names only the index, 404
-                refused[i] = 404, {"type": "index_not_found_exception", "reason": f"no such index [{index}]",
+                # AutoCreateIndex: IndexNotFoundException("[action.auto_create_index] is [false]", index), 404
+                refused[i] = 404, {"type": "index_not_found_exception",
+                                   "reason": f"no such index [{index}] and [action.auto_create_index] is [false]",
                                    "index": index, "resource.id": index, "resource.type": "index_expression",
                                    "index_uuid": "_na_"}
             elif (error := self.refused_content(index, source, mappings)) is not None:
@@ -588,10 +572,16 @@ class OpenSearchStandIn:
                                           f"please use a different priority than {template['priority']}")
 
     def rendered(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """GetPolicyResponse: the stored policy without type wrapper and user; stored with the config schema."""
+        """GetPolicyResponse: the stored policy without type wrapper and user; stored with the config schema. From
+        2.10 a rollover renders its copy_alias too (RolloverAction.populateAction: COPY_ALIAS_FIELD, default false)."""
         version = (self.major, self.minor)
         schema = max(s for major, minor, s in SCHEMA if (major, minor) <= version)
-        return {**stored["policy"], "schema_version": schema}
+        policy = json.loads(json.dumps(stored["policy"]))
+        for state in policy["states"] if version >= (2, 10) else ():
+            for action in state["actions"]:
+                if isinstance(action.get("rollover"), dict):
+                    action["rollover"].setdefault("copy_alias", False)
+        return {**policy, "schema_version": schema}
 
     def get_policy(self, method: str, policy_id: str, _query: dict[str, str], _body: Any, action: str) -> tuple:
         self.deny(action)

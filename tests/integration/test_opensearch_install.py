@@ -188,3 +188,30 @@ def test_a_cluster_without_ism_installs_the_template_and_says_nothing_will_delet
         assert "retention: this cluster has no lifecycle API (ISM: 400: no handler found for uri " \
                "[/_plugins/_ism/policies/logship-cwl] and method [GET]); nothing will delete old" in answer["Reason"]
         assert template(client, "logship-cwl")["index_patterns"] == ["cwl-2*", "cwl-failed-*"]
+
+
+def test_a_policy_is_left_alone_when_unchanged_whatever_ism_adds_as_it_stores_it(osmem_clone, cloudformation,
+                                                                                 monkeypatch):
+    with OpenSearchStandIn(osmem_clone.url, version="2.19.1") as cluster:
+        deploy(monkeypatch, cloudformation, cluster.url, INDEX_MODE="datastream")
+        again = deploy(monkeypatch, cloudformation, cluster.url, "Update", INDEX_MODE="datastream")
+        stored = OpenSearch(hosts=[cluster.url]).transport.perform_request(
+            "GET", "/_plugins/_ism/policies/logship-logs-aws.lambda-default")
+
+    rollover = stored["policy"]["states"][0]["actions"][0]
+    assert rollover["rollover"]["copy_alias"] is False  # ISM 2.10+ writes it back; logship never sent it
+    assert rollover["retry"] == {"count": 3, "backoff": "exponential", "delay": "1m"}
+    assert "ISM policy logship-logs-aws.lambda-default unchanged" in again["Reason"], again["Reason"]
+    assert stored["_seq_no"] == 0  # never written again
+
+
+def test_with_retention_turned_off_a_policy_left_from_before_is_named_with_how_to_remove_it(
+        osmem_clone, cloudformation, monkeypatch):
+    with OpenSearchStandIn(osmem_clone.url, version="2.19.1") as cluster:
+        deploy(monkeypatch, cloudformation, cluster.url)
+        off = deploy(monkeypatch, cloudformation, cluster.url, "Update", INDEX_RETENTION_DAYS="0")
+
+    assert off["Status"] == "SUCCESS"
+    assert "the policy logship-cwl an earlier install put in place is still there and goes on deleting this " \
+           "stack's indices: to keep them, POST _plugins/_ism/remove/cwl-2*,cwl-failed-*, then DELETE " \
+           "_plugins/_ism/policies/logship-cwl" in off["Reason"]

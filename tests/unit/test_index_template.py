@@ -92,6 +92,21 @@ def test_a_prefix_that_would_let_patterns_overlap_is_refused(prefix, problem):
     assert problem in prefix_problem(prefix)
 
 
+@pytest.mark.parametrize("dataset", ["failed", "aws.lambda.failed"])
+def test_a_dataset_naming_another_stacks_failed_stream_is_refused_by_the_settings_and_the_template(dataset):
+    import re
+
+    from logship.core.config import ConfigError, ShipperConfig
+    from tests.template_stack import TEMPLATE
+
+    with pytest.raises(ConfigError, match=r"must not end in '\.failed'"):
+        ShipperConfig.from_env({"OPENSEARCH_ENDPOINT": "https://x", "OPENSEARCH_AUTH": "none", "AWS_REGION": "eu-west-1",
+                                "INDEX_MODE": "datastream", "DATA_STREAM_DATASET": dataset})
+    allowed = re.compile(TEMPLATE["Parameters"]["DataStreamDataset"]["AllowedPattern"])
+    assert not allowed.fullmatch(dataset)
+    assert allowed.fullmatch("aws.lambda")
+
+
 def test_the_templates_allowed_pattern_says_what_the_settings_say():
     import re
 
@@ -128,7 +143,7 @@ def test_elasticsearch_indices_follow_the_ilm_policy_and_opensearch_uses_ism_tem
         "template"]["settings"]
     assert template_body("cwl", Flavor("serverless"))["template"]["settings"] == {}
     ism = ism_policy(IndexNaming("cwl"), 30)["policy"]
-    assert ism["ism_template"] == [{"index_patterns": ["cwl-2*", "cwl-failed-*"], "priority": 100}]
+    assert ism["ism_template"] == {"index_patterns": ["cwl-2*", "cwl-failed-*"], "priority": 100}
     assert ism["states"][0]["transitions"][0]["conditions"] == {"min_index_age": "30d"}
     assert ism["states"][1]["actions"] == [{"delete": {}}]
     assert ilm_policy(7)["policy"]["phases"]["delete"] == {"min_age": "7d", "actions": {"delete": {}}}
@@ -190,8 +205,8 @@ def test_a_streams_retention_rolls_the_write_index_over_daily_then_deletes():
     assert ism["states"][0]["actions"] == [{"rollover": {"min_index_age": "1d", "min_size": "50gb"}}]
     assert ism["states"][0]["transitions"][0]["conditions"] == {"min_index_age": "14d"}
     # ISM matches a backing index (.ds-<stream>-000001) to a template by its data stream's name
-    assert ism["ism_template"] == [{"index_patterns": ["logs-checkout-prod", "logs-checkout.failed-prod"],
-                                    "priority": 100}]
+    assert ism["ism_template"] == {"index_patterns": ["logs-checkout-prod", "logs-checkout.failed-prod"],
+                                   "priority": 100}  # one object: the form every ISM from OpenSearch 1.0 reads
     assert ism_policy(IndexNaming("cwl"), 14)["policy"]["states"][0]["actions"] == []  # daily indices never roll over
     hot = ilm_policy(14, rollover=True, version=(8, 15))["policy"]["phases"]["hot"]["actions"]
     assert hot == {"rollover": {"max_age": "1d", "max_primary_shard_size": "50gb"}}

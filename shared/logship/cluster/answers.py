@@ -24,10 +24,18 @@ class ClusterAnswer:
         error = info.get("error")
         if isinstance(error, dict):
             cause = error.get("root_cause")
-            first = cause[0] if isinstance(cause, list) and cause and isinstance(cause[0], dict) else error
-            reason = first.get("reason") or error.get("reason") or ""
+            first = cause[0] if isinstance(cause, list) and cause and isinstance(cause[0], dict) else {}
+            reason = error.get("reason") or first.get("reason") or ""
             return cls(exc.status_code, str(error.get("type", exc.error)), str(reason)[:500])
         return cls(exc.status_code, "", str(error if error is not None else exc.info or exc.error)[:500])
+
+    @classmethod
+    def refusal(cls, exc: TransportError) -> ClusterAnswer:
+        """The cluster's refusal in ``exc``; ``exc`` itself is raised again when it is no refusal but a cluster
+        that did not answer, or may answer otherwise next time (429, 5xx): the install's caller says what to check."""
+        if not isinstance(exc.status_code, int) or exc.status_code == 429 or exc.status_code >= 500:
+            raise exc
+        return cls.of(exc)
 
     @property
     def unknown_path(self) -> bool:

@@ -76,7 +76,7 @@ class Flavor:
     def described(self) -> str:
         name = {"opensearch": "OpenSearch", "elasticsearch": "Elasticsearch",
                 "serverless": "OpenSearch Serverless"}.get(self.distribution, self.distribution)
-        version = ".".join(map(str, self.version))
+        version = ".".join(map(str, self.version)) or ("(version unknown)" if self.distribution == "opensearch" else "")
         extra = (" (OSS build)" if self.distribution == "elasticsearch" and self.build_flavor == "oss" else "") + (
             " in compatibility mode (GET / answers 7.10.2)" if self.compatibility_mode else "")
         return f"{name} {version}{extra}".replace("  ", " ").strip()
@@ -102,8 +102,8 @@ def detect(client: Any, serverless: bool = False) -> Flavor:
         node_version = _node_version(client, PLAIN_HEADERS)
         if node_version and node_version != number:  # an Elasticsearch 7.10.2 node says 7.10.2
             return Flavor("opensearch", node_version, compatibility_mode=True)
-        if opensearch_tagline:  # its nodes would not say: OpenSearch of an unknown version, at least 1.0
-            return Flavor("opensearch", (1, 0), compatibility_mode=True)
+        if opensearch_tagline:  # its nodes would not say: OpenSearch of a version unknown (install says so)
+            return Flavor("opensearch", (), compatibility_mode=True)
     return Flavor("elasticsearch", number, str(version.get("build_flavor") or "default"))
 
 

@@ -1,7 +1,7 @@
 """The index template for a stack's daily indices (or data streams) and the retention policy, installed idempotently.
 
 Explicit mappings for every field logship writes, ``dynamic: false`` at the root so nothing unexpected
-can create a conflicting mapping, and ``json`` as one ``flat_object`` (OpenSearch 2.7+) or ``flattened``
+can create a conflicting mapping, and ``json`` as one ``flat_object`` (OpenSearch 2.14+) or ``flattened``
 (Elasticsearch 7.3+) field, so two functions logging the same key with different types never clash.
 Where neither exists, ``json`` is stored but not searchable (``enabled: false``): documents still index.
 
@@ -23,7 +23,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 
 from logship.cluster.answers import ClusterAnswer, InstallError
 from logship.cluster.engine import Flavor, detect
-from logship.cluster.retention import install_retention
+from logship.cluster.retention import install_retention, left_in_place
 from logship.core.indices import IndexNaming
 
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
@@ -180,6 +180,10 @@ def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30,
     naming = naming or IndexNaming(index_prefix)
     flavor = detect(client, serverless)
     report = InstallReport(flavor)
+    if flavor.distribution == "opensearch" and not flavor.version:
+        report.skipped.append("the cluster's version is unknown: in compatibility mode only GET _nodes/_local says "
+                              "it, and the cluster refused it (with fine-grained access control, grant the installer "
+                              "cluster:monitor/nodes/info); json is kept but not searchable until it can tell")
     _check_flavor(flavor, elasticsearch, report)
     if serverless:
         _check_document_ids(collection_type, document_ids, report)
@@ -192,10 +196,11 @@ def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30,
     try:
         client.indices.put_index_template(name=naming.name, body=body)
     except TransportError as exc:
-        if exc.status_code in (401, 403) or isinstance(exc, Unreachable):
+        answer = ClusterAnswer.refusal(exc)  # the cluster did not answer: raised as it is
+        if answer.status in (401, 403):
             raise
         raise InstallError(f"the cluster ({flavor.described}) refused the index template {naming.name} "
-                           f"({ClusterAnswer.of(exc)}). {_template_fix(ClusterAnswer.of(exc))}") from exc
+                           f"({answer}). {_template_fix(answer)}") from exc
     what = f"data streams {naming.described}" if naming.is_stream else naming.described
     mode = f", index.mode {index_mode}" if flavor.sets_index_mode else ""
     if index_mode != "standard" and not flavor.sets_index_mode:
@@ -208,17 +213,18 @@ def install(client: Any, *, index_prefix: str = "cwl", retention_days: int = 30,
 
 def _retention(client: Any, flavor: Flavor, naming: IndexNaming, retention_days: int, report: InstallReport) -> str:
     """The retention policy's name, or "" when none is installed (the report says why)."""
-    if not retention_days:
-        report.skipped.append(f"retention: none (IndexRetentionDays=0): delete old {naming.described} indices "
-                              "yourself")
-        return ""
     if not flavor.lifecycle:
         report.skipped.append("retention: OpenSearch Serverless has no ISM; set a data lifecycle policy "
                               "on the collection instead")
         return ""
+    if not retention_days:
+        report.skipped.append(f"retention: none (IndexRetentionDays=0): delete old {naming.described} indices "
+                              "yourself")
+        report.skipped.extend(filter(None, [left_in_place(client, flavor.lifecycle, naming)]))
+        return ""
     outcome = install_retention(client, flavor.lifecycle, naming, retention_days, flavor.version)
     report.done.extend(outcome.done)
-    report.skipped.extend(outcome.notes)
+    report.skipped.extend(outcome.skipped)
     return outcome.policy
 
 

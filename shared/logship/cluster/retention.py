@@ -50,7 +50,8 @@ def ism_policy(naming: IndexNaming, retention_days: int) -> dict[str, Any]:
              "transitions": [{"state_name": "delete", "conditions": {"min_index_age": f"{retention_days}d"}}]},
             {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
         ],
-        "ism_template": [{"index_patterns": naming.patterns, "priority": ISM_PRIORITY}],
+        # One object, not a list: OpenSearch 1.0's ISM (and Open Distro's) reads only this form; later ones both.
+        "ism_template": {"index_patterns": naming.patterns, "priority": ISM_PRIORITY},
     }}
 
 
@@ -73,7 +74,7 @@ class RetentionOutcome:
 
     policy: str = ""
     done: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def install_retention(client: Any, lifecycle: str, naming: IndexNaming, retention_days: int,
@@ -85,9 +86,23 @@ def install_retention(client: Any, lifecycle: str, naming: IndexNaming, retentio
     return _install_ism(client, lifecycle, naming, retention_days)
 
 
+def left_in_place(client: Any, lifecycle: str, naming: IndexNaming) -> str:
+    """With no retention asked for: a note when an earlier install's policy is still there (it goes on deleting
+    the stack's indices, new ones too), saying how to remove it; else ""."""
+    path = f"/_ilm/policy/{naming.name}" if lifecycle == "_ilm" else f"/{lifecycle}/policies/{naming.name}"
+    try:
+        client.transport.perform_request("GET", path)
+    except TransportError:
+        return ""
+    detach = (f"POST {','.join(naming.patterns)}/_ilm/remove" if lifecycle == "_ilm"
+              else f"POST {lifecycle}/remove/{','.join(naming.patterns)}")
+    return (f"retention: the policy {naming.name} an earlier install put in place is still there and goes on "
+            f"deleting this stack's indices: to keep them, {detach}, then DELETE {path.lstrip('/')}")
+
+
 def absent(lifecycle: str, answer: ClusterAnswer, naming: IndexNaming) -> RetentionOutcome:
     api = "ILM" if lifecycle == "_ilm" else "ISM"
-    return RetentionOutcome(notes=[
+    return RetentionOutcome(skipped=[
         f"retention: this cluster has no lifecycle API ({api}: {answer}); nothing will delete old "
         f"{naming.described} indices: delete them yourself, or install {api} and run the installer again"])
 
@@ -103,24 +118,30 @@ def _permission_fix(answer: ClusterAnswer, api: str) -> str:
         if api == "ISM":
             return ("The installer's role may not manage ISM policies: with fine-grained access control, map the "
                     "InstallIndexTemplate function's role to a role with the cluster permission "
-                    "cluster:admin/opendistro/ism/* (policies, add, change_policy, explain)")
+                    "cluster:admin/opendistro/ism/* (policies, add, change_policy, explain), and on the stack's "
+                    "indices indices:admin/opensearch/ism/managedindex")
         return ("The installer's credentials may not manage ILM: grant the cluster privilege manage_ilm, and on "
                 "the stack's indices the index privileges manage_ilm and manage")
     return "Fix what the cluster names, then deploy again"
 
 
 # ------------------------------------------------------------------------------------------------- ISM
-def _essentials(policy: dict[str, Any]) -> Any:
-    """What a policy does, without what ISM adds when it stores one (action retry defaults, timestamps)."""
-    def action(entry: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in entry.items() if k not in ("retry", "timeout", "custom_action")}
+def holds(stored: Any, sent: Any) -> bool:
+    """Whether the policy ISM stored still says everything logship sent: every key sent with the same value, lists
+    item by item. What ISM adds when it stores a policy (each action's ``retry``, a rollover's ``copy_alias``,
+    ``last_updated_time``, ``schema_version``, ``ism_template`` as a list) does not make it different."""
+    if isinstance(sent, dict):
+        return isinstance(stored, dict) and all(holds(stored.get(key), value) for key, value in sent.items())
+    if isinstance(sent, list):
+        return isinstance(stored, list) and len(stored) == len(sent) and all(map(holds, stored, sent))
+    return stored == sent
 
-    states = [(s.get("name"), [action(a) for a in s.get("actions") or []],
-               [(t.get("state_name"), t.get("conditions")) for t in s.get("transitions") or []])
-              for s in policy.get("states") or []]
-    templates = [(sorted(t.get("index_patterns") or []), t.get("priority"))
-                 for t in policy.get("ism_template") or []]
-    return policy.get("default_state"), states, templates, policy.get("description")
+
+def _ism_holds(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
+    templates = stored.get("ism_template")
+    stored = {**stored, "ism_template": templates[0] if isinstance(templates, list) and len(templates) == 1
+              else templates}
+    return holds(stored, sent)
 
 
 def _install_ism(client: Any, base: str, naming: IndexNaming, days: int) -> RetentionOutcome:
@@ -129,7 +150,7 @@ def _install_ism(client: Any, base: str, naming: IndexNaming, days: int) -> Rete
     try:
         current = client.transport.perform_request("GET", path)
     except TransportError as exc:  # a missing policy is 404, but so is a missing ISM on some versions
-        answer = ClusterAnswer.of(exc)
+        answer = ClusterAnswer.refusal(exc)
         if answer.unknown_path:
             return absent(base, answer, naming)
         if not isinstance(exc, NotFoundError):
@@ -137,13 +158,13 @@ def _install_ism(client: Any, base: str, naming: IndexNaming, days: int) -> Rete
         current = None
     rolls = " (rolled over daily)" if naming.is_stream else ""
     outcome = RetentionOutcome(name)
-    changed = current is not None and _essentials(current.get("policy") or {}) != _essentials(body["policy"])
+    changed = current is not None and not _ism_holds(current.get("policy") or {}, body["policy"])
     if current is None or changed:
         params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]} if current else {}
         try:
             stored = client.transport.perform_request("PUT", path, params=params, body=body)
         except TransportError as exc:
-            answer = ClusterAnswer.of(exc)
+            answer = ClusterAnswer.refusal(exc)
             raise refused(f"the ISM policy {name}", answer, _ism_fix(answer)) from exc
         verb = "updated" if current else "installed"
     else:
@@ -173,7 +194,7 @@ def _attach_ism(client: Any, base: str, naming: IndexNaming, stored: dict[str, A
                                                            body=ism_attach_body(name)).get("updated_indices") or 0)
                       for chunk in _chunks(outdated))
     except TransportError as exc:
-        answer = ClusterAnswer.of(exc)
+        answer = ClusterAnswer.refusal(exc)
         raise refused(what, answer, _permission_fix(answer, "ISM")) from exc
     updated = int(added.get("updated_indices") or 0)
     if updated:
@@ -181,7 +202,7 @@ def _attach_ism(client: Any, base: str, naming: IndexNaming, stored: dict[str, A
     if changed:
         outcome.done.append(f"{_indices(changed)} moved to the policy's new version")
     if others:
-        outcome.notes.append(_left_to_others(others))
+        outcome.skipped.append(_left_to_others(others))
 
 
 def _ism_states(explained: dict[str, Any], name: str, seq_no: Any) -> tuple[dict[str, str], list[str]]:
@@ -206,7 +227,7 @@ def _install_ilm(client: Any, naming: IndexNaming, days: int, version: tuple[int
     try:
         client.transport.perform_request("PUT", f"/_ilm/policy/{name}", body=body)
     except TransportError as exc:
-        answer = ClusterAnswer.of(exc)
+        answer = ClusterAnswer.refusal(exc)
         if answer.unknown_path:
             return absent("_ilm", answer, naming)
         fix = _permission_fix(answer, "ILM") if answer.status in (401, 403) else (
@@ -238,13 +259,13 @@ def _attach_ilm(client: Any, naming: IndexNaming, outcome: RetentionOutcome) -> 
             client.transport.perform_request("PUT", f"/{chunk}/_settings", params=_ATTACH_QUERY,
                                              body=ilm_attach_settings(name))
     except TransportError as exc:
-        answer = ClusterAnswer.of(exc)
+        answer = ClusterAnswer.refusal(exc)
         raise refused(f"attaching the ILM policy {name} to the existing {naming.described} indices", answer,
                       _permission_fix(answer, "ILM")) from exc
     if unmanaged:
         outcome.done.append(f"ILM policy {name} attached to {_indices(len(unmanaged))} that existed before it")
     if others:
-        outcome.notes.append(_left_to_others(others))
+        outcome.skipped.append(_left_to_others(others))
 
 
 def ilm_attach_settings(policy: str) -> dict[str, Any]:
