@@ -215,6 +215,9 @@ def _stream_part(env: Mapping[str, str], name: str, default: str) -> str:
     if not _STREAM_PART.match(value) or value.startswith((".", "_")):
         raise ConfigError(f"{name}={value!r} must be 1 to 100 lowercase letters, digits, '_' or '.' (no '-': it "
                           "separates the parts of logs-<dataset>-<namespace>), not starting with '.' or '_'")
+    if name == "DATA_STREAM_DATASET" and (value == "failed" or value.endswith(".failed")):
+        raise ConfigError(f"{name}={value!r} must not end in '.failed': logs-<dataset>.failed-<namespace> is "
+                          "another stack's stream of refused documents")
     return value
 
 
