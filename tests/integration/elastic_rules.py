@@ -2,15 +2,16 @@
 
 Each rule cites where it comes from: ``ES:<path>`` is a file of elastic/elasticsearch, ``docs-content:<path>`` a page of
 elastic/docs-content; INFERRED marks what was read from code rather than seen in an answer, APPROX a value this module
-approximates. The research notes behind them: /tmp/research/elasticsearch.md (kept outside the repository).
+approximates.
 """
 
 from __future__ import annotations
 
 import datetime
 import struct
-from functools import cache
 from typing import Any
+
+from tests.integration.simple_patterns import overlap, simple_match
 
 Version = tuple[int, int, int]
 
@@ -108,48 +109,6 @@ def merge_into(target: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- patterns
-def simple_match(pattern: str, name: str) -> bool:
-    """ES Regex.simpleMatch: ``*`` is the only wildcard."""
-    head, *rest = pattern.split("*")
-    if not rest:
-        return pattern == name
-    if not name.startswith(head):
-        return False
-    position = len(head)
-    for middle in rest[:-1]:
-        found = name.find(middle, position)
-        if found < 0:
-            return False
-        position = found + len(middle)
-    return name.endswith(rest[-1]) and len(name) - len(rest[-1]) >= position
-
-
-def patterns_intersect(a: str, b: str) -> bool:
-    """Whether some name matches both ``*``-patterns: the emptiness test of the product of the two automata that
-    ES:MetadataIndexTemplateService.findConflictingV2Templates runs (Operations.intersection of
-    Regex.simpleMatchToNonDeterminizedAutomaton). A star either matches nothing or eats the other side's next literal."""
-    @cache
-    def meet(i: int, j: int) -> bool:
-        if i == len(a) and j == len(b):
-            return True
-        if i < len(a) and a[i] == "*" and meet(i + 1, j):
-            return True
-        if j < len(b) and b[j] == "*" and meet(i, j + 1):
-            return True
-        if i == len(a) or j == len(b):
-            return False
-        if a[i] == "*" and b[j] != "*":
-            return meet(i, j + 1)
-        if b[j] == "*" and a[i] != "*":
-            return meet(i + 1, j)
-        return a[i] == b[j] != "*" and meet(i + 1, j + 1)
-    return meet(0, 0)
-
-
-def overlap(patterns: list[str], others: list[str]) -> bool:
-    return any(patterns_intersect(a, b) for a in patterns for b in others)
-
-
 def patterns_of(template: dict[str, Any]) -> list[str]:
     patterns = template.get("index_patterns") or []
     return [patterns] if isinstance(patterns, str) else list(patterns)

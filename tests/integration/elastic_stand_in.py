@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.integration import elastic_rules as rules
 from tests.integration.elastic_rules import HttpAnswer, cause, error, index_not_found
 from tests.integration.fault_proxy import Seen, plain
+from tests.integration.simple_patterns import simple_match
 from tests.integration.term_limits import flattened_refusal
 
 __all__ = ["ElasticStandIn", "HttpAnswer"]
@@ -195,7 +196,7 @@ class ElasticStandIn:
                 self.templates[name] = template
             return 200, {"acknowledged": True}
         if method == "GET":
-            found = {n: t for n, t in self.all_templates.items() if not name or rules.simple_match(name, n)}
+            found = {n: t for n, t in self.all_templates.items() if not name or simple_match(name, n)}
             if name and not found and "*" not in name:
                 raise error(404, cause("resource_not_found_exception", f"index template matching [{name}] not found"))
             return 200, {"index_templates": [{"name": n, "index_template": rules.shown_template(t, self.v)}
@@ -275,8 +276,8 @@ class ElasticStandIn:
                 found += [n for n in self.indices if not n.startswith(".")]
                 found += [b for backing in self.data_streams.values() for b in backing]
             elif "*" in part:
-                found += [n for n in self.indices if rules.simple_match(part, n) and not n.startswith(".")]
-                found += [b for s, backing in self.data_streams.items() if rules.simple_match(part, s) for b in backing]
+                found += [n for n in self.indices if simple_match(part, n) and not n.startswith(".")]
+                found += [b for s, backing in self.data_streams.items() if simple_match(part, s) for b in backing]
             elif part in self.data_streams:
                 found += self.data_streams[part]
             elif part in self.indices:
@@ -312,9 +313,9 @@ class ElasticStandIn:
             shown = {"index.creation_date": str(index["created"]), "index.number_of_shards": "1",
                      "index.number_of_replicas": "1", "index.provided_name": name, "index.uuid": index["uuid"],
                      **({"index.hidden": "true"} if index["data_stream"] else {}), **index["settings"]}
-            kept = {k: v for k, v in shown.items() if not wanted or any(rules.simple_match(w, k) for w in wanted)}
+            kept = {k: v for k, v in shown.items() if not wanted or any(simple_match(w, k) for w in wanted)}
             extra = {k: v for k, v in defaults.items() if k not in shown and (
-                not wanted or any(rules.simple_match(w, k) for w in wanted))}
+                not wanted or any(simple_match(w, k) for w in wanted))}
             if not kept and query.get("include_defaults") != "true":
                 continue
             flat = query.get("flat_settings") == "true"
@@ -437,7 +438,7 @@ class ElasticStandIn:
         inner = template.get("template") or {}
         settings = rules.flat_settings(inner.get("settings") or {})
         if (stream and "index.mode" not in settings and self.logsdb_enabled and self.v >= (8, 15, 0)
-                and rules.simple_match("logs-*-*", stream)):
+                and simple_match("logs-*-*", stream)):
             settings["index.mode"] = "logsdb"  # LogsdbIndexModeSettingsProvider
         if settings.get("index.mode") == "logsdb" and self.license not in ("enterprise", "trial"):
             settings.setdefault("index.mapping.source.mode", "stored")  # LogsdbLicenseService fallback

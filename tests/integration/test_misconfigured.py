@@ -36,24 +36,24 @@ FIXES = {
 
 
 @contextlib.contextmanager
-def refusing(case: str, osmem_url: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """A cluster refusing every document as ``case`` says: its URL and the shipper's settings for it."""
+def refusing(case: str, osmem_url: str) -> Iterator[tuple[str, dict[str, str], list[Any]]]:
+    """A cluster refusing every document as ``case`` says: its URL, the shipper's settings for it, and every request
+    it received."""
     if case == "OpenSearch: the role may not create indices":
         with OpenSearchStandIn(osmem_url, version="2.19.1", user="logship-shipper",
                                denied_actions=frozenset({"indices:admin/create"})) as cluster:
-            yield cluster.url, {}
+            yield cluster.url, {}, cluster.seen
     elif case == "OpenSearch: action.auto_create_index false":
         with OpenSearchStandIn(osmem_url, version="2.19.1", auto_create_index=False) as cluster:
-            yield cluster.url, {}
+            yield cluster.url, {}, cluster.seen
     elif case == "Elasticsearch: the key may not create indices":
         with ElasticStandIn("8.15.0", create_index_denied=True) as es:
-            yield es.url, {}
-    elif case == "a pipeline the cluster does not have":  # osmem-server has no ingest API: every pipeline is missing
-        yield osmem_url, {"INGEST_PIPELINE": "logs@custom"}
-    else:
+            yield es.url, {}, es.seen
+    else:  # osmem-server has no ingest API: every pipeline is missing; FaultProxy refuses ids as a time series does
         with FaultProxy(osmem_url) as proxy:
-            proxy.faults.refuse_ids = True
-            yield proxy.url, {}
+            proxy.faults.refuse_ids = case == "ids on a time series collection"
+            pipeline = {"INGEST_PIPELINE": "logs@custom"} if case == "a pipeline the cluster does not have" else {}
+            yield proxy.url, pipeline, proxy.faults.seen
 
 
 def dead_letters(queue_url: str) -> list[dict[str, Any]]:
@@ -76,8 +76,9 @@ def ship(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], en
 def test_a_batch_refused_for_a_setting_is_kept_at_once_with_what_to_fix(case, aws, osmem_clone, monkeypatch, capsys):
     queue_url = boto3.client("sqs").create_queue(QueueName="logship-DeadLetterQueue")["QueueUrl"]
     event = encode(load("cwl_python_runtime"))
-    with refusing(case, osmem_clone.url) as (endpoint, env):
+    with refusing(case, osmem_clone.url) as (endpoint, env, seen):
         answer, lines = ship(monkeypatch, capsys, endpoint, queue_url, event, **env)
+        bulk_requests = [request for request in seen if "/_bulk" in request.path]
 
     [kept] = dead_letters(queue_url)
     assert kept["requestPayload"] == event  # the whole batch, replayable as it came
@@ -90,6 +91,18 @@ def test_a_batch_refused_for_a_setting_is_kept_at_once_with_what_to_fix(case, aw
     assert FIXES[case] in error["error"]
     assert "dead-letter queue" in error["kept"]
     assert answer == error  # Lambda is answered: no retry of a batch that would be refused again
+    assert len(bulk_requests) == 1  # stopped at the first refusal: no retry, no fallback chain
+
+
+def test_a_batch_that_cannot_be_kept_goes_back_to_lambda_with_the_refusal(aws, osmem_clone, monkeypatch, capsys):
+    from logship.ship.sink import MisconfiguredError
+
+    gone = "https://sqs.eu-west-1.amazonaws.com/123456789012/logship-DeadLetterQueue-deleted"
+    with OpenSearchStandIn(osmem_clone.url, version="2.19.1", denied_actions=frozenset({"indices:admin/create"})) \
+            as cluster, pytest.raises(MisconfiguredError, match="may not create indices") as raised:
+        ship(monkeypatch, capsys, cluster.url, gone, encode(load("cwl_python_runtime")))
+
+    assert "NonExistentQueue" in str(raised.value.__cause__)  # Lambda retries, then keeps it with this reason
 
 
 def test_once_the_permission_is_granted_redrive_ships_the_kept_batch(aws, osmem_clone, monkeypatch, capsys):

@@ -32,7 +32,11 @@ def on_failure_message(request: Mapping[str, Any], *, condition: str, error_type
 
 
 def queue_keeper(queue_url: str, region: str) -> Keep:
-    """Keeps dead letters in ``queue_url`` (the stack's dead-letter queue); the client is made on first use."""
+    """Keeps dead letters in ``queue_url`` (the stack's dead-letter queue); the client is made on first use.
+
+    Bounded (a few seconds): in a VPC without a NAT gateway or an SQS endpoint the call cannot connect, and the
+    batch is then left to Lambda's retries and its on-failure destination, which keep it all the same.
+    """
     client: list[Any] = []
 
     def keep(body: str) -> None:
@@ -40,8 +44,10 @@ def queue_keeper(queue_url: str, region: str) -> Keep:
             raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set: the batch is left to Lambda's retries")
         if not client:
             import boto3
+            from botocore.config import Config
 
-            client.append(boto3.client("sqs", region_name=region))
+            client.append(boto3.client("sqs", region_name=region, config=Config(
+                connect_timeout=3, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 2})))
         client[0].send_message(QueueUrl=queue_url, MessageBody=body)
 
     return keep

@@ -170,12 +170,16 @@ def ship_or_keep(shipper: Shipper, event: Any, deadline: Deadline, keep: Keep, f
                  stream: IO[str] | None = None) -> dict[str, Any]:
     """A subscription event, shipped; or, when the cluster refuses it for a setting (a permission, automatic index
     creation off, a missing pipeline), kept in the dead-letter queue at once with what to fix: Lambda's two
-    retries would meet the same refusal. Raises when it cannot be kept, so that Lambda retries it."""
+    retries would meet the same refusal. When it cannot be kept, the refusal is raised: Lambda retries the batch
+    and then keeps it with that reason."""
     try:
         return shipper.ship(event, deadline, stream)
     except MisconfiguredError as exc:
-        keep(on_failure_message(event, condition="Misconfigured", error_type=type(exc).__name__, reason=str(exc),
-                                function_arn=function_arn))
+        try:
+            keep(on_failure_message(event, condition="Misconfigured", error_type=type(exc).__name__,
+                                    reason=str(exc), function_arn=function_arn))
+        except Exception as keep_error:
+            raise exc from keep_error
         line = {"logship": "ship-logs", "level": "error", "error": f"{type(exc).__name__}: {exc}"[:2000],
                 "kept": "the batch is in the dead-letter queue: fix the cause, then replay it (logship redrive)"}
         emit(line, stream)

@@ -20,6 +20,7 @@ from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, SerializationError, TransportError
 from urllib3.exceptions import ConnectTimeoutError
 
+from logship.cluster.answers import ClusterAnswer
 from logship.cluster.bounded_connection import CredentialsTimeoutError
 from logship.cluster.secrets import secret_error_in
 from logship.ship.documents import UNENCODABLE, Document, Page, bulk_lines
@@ -163,9 +164,10 @@ _MISCONFIGURED = (
                 r"\[(?P<index>[^\]]*)\]"),
      "the shipper's credentials ({who}) may not create the index {index}: grant auto_configure (or create_index) "
      "on the stack's indices, then replay the dead-letter queue"),
-    # action.auto_create_index false (or excluding these names): Elasticsearch "no such index [x] and
-    # [action.auto_create_index] is [false]", OpenSearch "no such index [x]"
-    (re.compile(r"^no such index \[(?P<index>[^\]]*)\]"),
+    # action.auto_create_index false, or excluding these names (AutoCreateIndex, OpenSearch and Elasticsearch
+    # alike: IndexNotFoundException("[action.auto_create_index] is [false]", index)). Any other "no such index"
+    # (an index deleted while a request was on its way) is retried as usual.
+    (re.compile(r"no such index \[(?P<index>[^\]]*)\] and \[action\.auto_create_index\]"),
      "the cluster does not create the index {index} on a write (action.auto_create_index): allow the stack's "
      "index patterns in action.auto_create_index, then replay the dead-letter queue"),
 )
@@ -191,11 +193,8 @@ def _reason(error: Any) -> dict[str, Any]:
 
 def _request_reason(exc: TransportError) -> dict[str, Any]:
     """What OpenSearch said about a whole request: its error type and reason, else the status."""
-    info = exc.info if isinstance(exc.info, dict) else {}
-    error = info.get("error")
-    if isinstance(error, dict):
-        return {"type": str(error.get("type", exc.error)), "reason": str(error.get("reason", ""))[:500]}
-    return {"type": str(exc.error), "reason": str(exc.info)[:500]}
+    answer = ClusterAnswer.of(exc)
+    return {"type": answer.type or str(exc.error), "reason": answer.reason}
 
 
 def _never_sent(exc: TransportConnectionError) -> bool:
