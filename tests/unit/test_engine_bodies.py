@@ -12,7 +12,7 @@ unknown setting fails too.
 What the types cannot say (they are looser there than the engines): ISM transition conditions and the
 arguments of ISM's delete action are open records; a date's ``format`` is any string; ``ignore_above`` is
 accepted on any field type. The version rules those leave out (``flattened`` from 7.3, ``flat_object`` from
-2.7, ILM's ``max_primary_shard_size`` from 7.13, ``index.mode`` values) are the stand-ins' and
+2.14, ILM's ``max_primary_shard_size`` from 7.13, ``index.mode`` values) are the stand-ins' and
 test_index_template.py's.
 """
 
