@@ -9,10 +9,10 @@ the maximum depth limit of [20]". Either would refuse the whole document, and it
 every field of the line. So a leaf too long is cut to fit, and what lies deeper is kept as its JSON text;
 the line itself stays whole in ``event.original``, and ``logship.reason`` says what was cut.
 
-Only a line long enough or nested enough to break a rule is walked (:func:`may_not_fit`, which the parser asks
-first): a leaf's term can pass 32,766 bytes only in a line of more than 8,191 characters (4 bytes a character at
-most), and a key 20 keys deep needs 20 ``{`` (the line's own included; arrays add no depth to a flattened field).
-The usual line costs one count.
+Only a line long enough or nested enough to break a rule is walked (:func:`may_not_fit`, which the JSON
+parser asks first, written out in its loop): a leaf's term can pass 32,766 bytes only in a line of more than
+8,191 characters (4 bytes a character at most), and a key 20 keys deep needs 20 ``{`` (the line's own included;
+arrays add no depth to a flattened field). The usual line costs one count.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from typing import Any
 
 MAX_TERM_BYTES = 32_766  # Lucene's IndexWriter.MAX_TERM_LENGTH
 MAX_DEPTH = 20  # Elasticsearch's flattened depth_limit, by default; OpenSearch's flat_object has none
-_SHORT_LINE = MAX_TERM_BYTES // 4
+SHORT_LINE = MAX_TERM_BYTES // 4
 _PATH_ROOM = len("json.=")  # what flat_object's term holds besides the path and the value
 
 
 def may_not_fit(text: str) -> bool:
     """Whether the JSON ``text`` could hold a leaf or a nesting some cluster refuses (else :func:`fit` is a no-op)."""
-    return len(text) > _SHORT_LINE or text.count("{") >= MAX_DEPTH
+    return len(text) > SHORT_LINE or text.count("{") >= MAX_DEPTH
 
 
 def fit(value: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
@@ -76,7 +76,7 @@ def _cut(text: str, path: str, changes: list[str]) -> str:
 
 def fit_text(text: str, field: str) -> str:
     """One value of another flat_object/flattened field (``correlation.<key>``), cut to the term limit like json's."""
-    if len(text) <= _SHORT_LINE:
+    if len(text) <= SHORT_LINE:
         return text
     return cut_to_bytes(text, max(MAX_TERM_BYTES - len(f"{field}=".encode(errors="surrogatepass")), 0))
 

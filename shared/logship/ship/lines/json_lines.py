@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
-from logship.ship.lines.json_fit import fit, fit_text, may_not_fit
+from logship.ship.lines.json_fit import MAX_DEPTH, SHORT_LINE, fit, fit_text
 from logship.ship.lines.platform import platform_record
 
 # What one line may add under ``correlation`` (configured keys first, then ``x-correlation-*`` in line order):
@@ -45,7 +45,7 @@ class JsonLines:
             return original, platform_record(value, original)
         value = _with_inner_object(value)
         fields: Fields = {"json": value, "event": {"original": original}}
-        if may_not_fit(candidate):  # a long or deeply nested line: cut to what every cluster indexes
+        if len(candidate) > SHORT_LINE or candidate.count("{") >= MAX_DEPTH:  # json_fit.may_not_fit, inline
             fields["json"], cut = fit(value, candidate)
             if cut:
                 fields["logship"] = {"reason": cut}
@@ -58,13 +58,15 @@ class JsonLines:
         for key in self._correlation_keys:
             v = value.get(key)
             if isinstance(v, _SCALARS) and not isinstance(v, bool) and len(found) < MAX_CORRELATION_KEYS:
-                found[key] = fit_text(str(v), f"correlation.{key}")
+                text = str(v)
+                found[key] = text if len(text) <= SHORT_LINE else fit_text(text, f"correlation.{key}")
         # No key starts with x-correlation- unless the keys, decoded and joined, hold it: one search, exact.
         for key, v in value.items() if "x-correlation-" in "\n".join(value) else ():
             if key.startswith("x-correlation-") and isinstance(v, _SCALARS) and not isinstance(v, bool):
                 if len(found) >= MAX_CORRELATION_KEYS:
                     break
-                found.setdefault(key, fit_text(str(v), f"correlation.{key}"))
+                text = str(v)
+                found.setdefault(key, text if len(text) <= SHORT_LINE else fit_text(text, f"correlation.{key}"))
         if found:
             fields["correlation"] = found
 
