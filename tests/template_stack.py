@@ -23,8 +23,11 @@ NO_VALUE = object()
 class Stack:
     """The template's values for one stack: ``Stack("prod", FilterName="x").environment("ShipLogsFunction")``."""
 
-    def __init__(self, name: str = "logship", **parameters: str) -> None:
-        defaults = {key: str(spec.get("Default", "")) for key, spec in TEMPLATE["Parameters"].items()}
+    def __init__(self, name: str = "logship", template: dict[str, Any] | None = None, **parameters: str) -> None:
+        """``template``: another form of the template (SAM's transform of it, say); template.yaml by default."""
+        self.template = template or TEMPLATE
+        self.resources = self.template["Resources"]
+        defaults = {key: str(spec.get("Default", "")) for key, spec in self.template["Parameters"].items()}
         self.name = name
         self.parameters = defaults | parameters
         self.pseudo = {"AWS::StackName": name, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
@@ -36,10 +39,10 @@ class Stack:
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.parameters:
-            if TEMPLATE["Parameters"][name]["Type"] == "CommaDelimitedList":
+            if self.template["Parameters"][name]["Type"] == "CommaDelimitedList":
                 return self.parameters[name].split(",")
             return self.parameters[name]
-        resource = RESOURCES[name]
+        resource = self.resources[name]
         if resource["Type"] == "AWS::SQS::Queue":  # Ref is the queue URL; its name is generated from the logical id
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.name}-{name}"
         properties = resource["Properties"]
@@ -51,24 +54,26 @@ class Stack:
         return self.value(named) if named else f"{self.name}-{name}-1a2b3c"  # a made-up physical id
 
     def arn(self, name: str, attribute: str = "Arn") -> str:
-        if RESOURCES[name]["Type"] == "AWS::SQS::Queue":
+        if self.resources[name]["Type"] == "AWS::SQS::Queue":
             assert attribute in ("Arn", "QueueName")
             queue = f"{self.name}-{name}"
             return queue if attribute == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
-        kind = RESOURCES[name]["Type"]
+        kind = self.resources[name]["Type"]
         if kind.startswith("Custom::") or attribute != "Arn":  # what the resource's function or AWS returns
             return f"{self.name}-{name}-{attribute}"
         if kind == "AWS::Kinesis::Stream":
-            return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{self.value(RESOURCES[name]['Properties']['Name'])}"
+            return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{self.value(self.resources[name]['Properties']['Name'])}"
         if kind == "AWS::Logs::Destination":
-            return f"arn:aws:logs:{REGION}:{ACCOUNT}:destination:{self.value(RESOURCES[name]['Properties']['DestinationName'])}"
+            return f"arn:aws:logs:{REGION}:{ACCOUNT}:destination:{self.value(self.resources[name]['Properties']['DestinationName'])}"
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{self.ref(name)}"
         if kind == "AWS::IAM::Role":  # CloudFormation names it <stack>-<logical id>-<suffix>
             return f"arn:aws:iam::{ACCOUNT}:role/{self.name}-{name}"
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
 
     def condition(self, node: Any) -> bool:
         if isinstance(node, str):
-            return self.condition(TEMPLATE["Conditions"][node])
+            return self.condition(self.template["Conditions"][node])
         [(function, args)] = node.items()
         if function == "Fn::Equals":
             return str(self.value(args[0])) == str(self.value(args[1]))
@@ -114,19 +119,38 @@ class Stack:
 
     def exists(self, logical: str) -> bool:
         """Whether the stack creates the resource (its Condition, if it has one, holds)."""
-        condition = RESOURCES[logical].get("Condition")
+        condition = self.resources[logical].get("Condition")
         return condition is None or self.condition(condition)
 
     def environment(self, function: str) -> dict[str, str]:
-        return {k: str(v) for k, v in self.value(RESOURCES[function]["Properties"]["Environment"]["Variables"]).items()}
+        return {k: str(v) for k, v in self.value(self.resources[function]["Properties"]["Environment"]["Variables"]).items()}
 
     def log_groups(self) -> dict[str, dict[str, str]]:
         """Every log group the stack creates: ``{name: tags}``."""
         return {self.ref(logical): {tag["Key"]: tag["Value"] for tag in self.value(r["Properties"].get("Tags", []))}
-                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Logs::LogGroup" and self.exists(logical)}
+                for logical, r in self.resources.items() if r["Type"] == "AWS::Logs::LogGroup" and self.exists(logical)}
 
     def functions(self) -> dict[str, dict[str, str]]:
         """Every function the stack creates: ``{name: tags}`` (the Globals' tags and the function's own)."""
-        shared = self.value(TEMPLATE["Globals"]["Function"].get("Tags", {}))
+        shared = self.value(self.template["Globals"]["Function"].get("Tags", {}))
         return {self.ref(logical): shared | self.value(r["Properties"].get("Tags", {}))
-                for logical, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function" and self.exists(logical)}
+                for logical, r in self.resources.items() if r["Type"] == "AWS::Serverless::Function" and self.exists(logical)}
+
+
+def transformed(parameters: dict[str, str]) -> dict[str, Any]:
+    """The template after AWS's SAM transform (samtranslator, as CloudFormation runs it) for these parameters."""
+    import json
+
+    from samtranslator.translator.transform import transform
+
+    template = json.loads(json.dumps(TEMPLATE))
+    for resource in template["Resources"].values():  # sam build's job; the transform wants S3 locations
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    return transform(template, parameters, NoManagedPolicies())

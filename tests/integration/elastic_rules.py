@@ -11,7 +11,7 @@ import datetime
 import struct
 from typing import Any
 
-from tests.integration.simple_patterns import overlap, simple_match
+from tests.simple_patterns import overlap, simple_match
 
 Version = tuple[int, int, int]
 

@@ -35,8 +35,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.integration import elastic_rules as rules
 from tests.integration.elastic_rules import HttpAnswer, cause, error, index_not_found
 from tests.integration.fault_proxy import Seen, plain
-from tests.integration.simple_patterns import simple_match
 from tests.integration.term_limits import flattened_refusal
+from tests.simple_patterns import simple_match
 
 __all__ = ["ElasticStandIn", "HttpAnswer"]
 

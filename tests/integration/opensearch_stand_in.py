@@ -32,8 +32,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.integration.fault_proxy import Seen, plain
-from tests.integration.simple_patterns import intersect, simple_match
 from tests.integration.term_limits import flat_object_refusal
+from tests.simple_patterns import intersect, simple_match
 
 # index-management IndexManagementPlugin.INDEX_MANAGEMENT_INDEX
 CONFIG_INDEX = ".opendistro-ism-config"

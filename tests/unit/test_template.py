@@ -86,7 +86,7 @@ def _expected(function: str, stack: Stack, *, groups: str, suspects: str, retent
               # tags are read only on groups named like a logship function's; the trailing * covers "name:*"
               "logs:ListTagsForResource": [f"{PREFIX}{suspects}*-{component}*" for component in COMPONENTS],
               "lambda:ListTags": FUNCTIONS,  # does a filter's other destination still exist, and whose?
-              "logs:DescribeLogGroups": PREFIX + "*",  # lists the account: no narrower resource exists
+              "logs:DescribeLogGroups": "*",  # the Service Authorization Reference gives it no resource type
               # the backfill: a new subscription's earlier lines, read and handed to the shipper alone
               "logs:FilterLogEvents": groups, "lambda:InvokeFunction": stack.arn("ShipLogsFunction"),
               # does an account policy count toward a group's limit; this stack's own, in that mode

@@ -6,7 +6,6 @@ namespace and dimension it emits it with, so a renamed figure cannot leave an al
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from logship.ship.report import SHIPPER_METRICS
 from logship.subscribe.reconcile import UNFINISHED
 from logship.subscribe.report import FIGURES
 from tests.doc_pages import section
-from tests.template_stack import RESOURCES, TEMPLATE, Stack
+from tests.template_stack import RESOURCES, TEMPLATE, Stack, transformed
 from tests.unit.test_template import KEY, SECRET, _grants, statements
 
 FUNCTIONS = [name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"]
@@ -57,26 +56,9 @@ def test_the_installer_names_the_vpc_it_runs_in_for_its_error_messages():
     assert Stack().environment("InstallIndexTemplateFunction")["VPC_SUBNET_IDS"] == ""
 
 
-def _translated(parameters: dict[str, Any]) -> dict[str, Any]:
-    """The template after AWS's SAM transform (samtranslator, as CloudFormation runs it) for these parameters."""
-    from samtranslator.translator.transform import transform
-
-    template = json.loads(json.dumps(TEMPLATE))
-    for resource in template["Resources"].values():  # sam build's job; the transform wants S3 locations
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key"
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    return transform(template, parameters, NoManagedPolicies())
-
-
 def test_the_sam_transform_passes_the_vpc_config_to_exactly_the_two_functions(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    resources = _translated({"OpenSearchEndpoint": "https://vpc-logs-abc.eu-west-1.es.amazonaws.com", **VPC})["Resources"]
+    resources = transformed({"OpenSearchEndpoint": "https://vpc-logs-abc.eu-west-1.es.amazonaws.com", **VPC})["Resources"]
 
     with_vpc = {name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
                 and "VpcConfig" in r["Properties"]}

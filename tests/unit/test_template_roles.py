@@ -166,10 +166,10 @@ def test_a_relays_own_groups_go_to_its_own_destination_named_for_its_region_and_
 def test_the_roles_the_sam_transform_makes_for_a_members_functions_carry_the_tag_the_central_role_trusts(monkeypatch):
     """MemberDeliveryRole admits only principals tagged logship:component; the transform copies a function's tags
     onto the role it generates for it, which is the principal of the AssumeRole call."""
-    from tests.unit.test_template_operations import _translated
+    from tests.template_stack import transformed
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    resources = _translated({"Role": "member", "OpenSearchEndpoint": "", "CentralDestinationArn": DESTINATION,
+    resources = transformed({"Role": "member", "OpenSearchEndpoint": "", "CentralDestinationArn": DESTINATION,
                              "CentralStreamArn": STREAM, "CentralDeliveryRoleArn": DELIVERY_ROLE})["Resources"]
     trusted = central(OrganizationId="o-a1b2c3d4e5").value(
         RESOURCES["MemberDeliveryRole"]["Properties"]["AssumeRolePolicyDocument"])["Statement"][0]["Condition"]
