@@ -51,9 +51,14 @@ def search_all(client: OpenSearch, index: str = "cwl-*", **query: Any) -> list[d
 
 
 def load_handler(function: str) -> Any:
-    """Import ``functions/<function>/app.py`` by path, fresh each time, as Lambda would on a cold start."""
+    """Import ``functions/<function>/app.py`` by path, fresh each time, as Lambda would on a cold start.
+
+    With a moto account up, the handler runs under exactly its role's policies (tests/integration/own_policies.py).
+    """
     import importlib.util
     from pathlib import Path
+
+    from tests.integration.own_policies import as_its_role
 
     path = Path(__file__).parent.parent / "functions" / function / "app.py"
     spec = importlib.util.spec_from_file_location(f"{function}_app", path)
@@ -61,6 +66,7 @@ def load_handler(function: str) -> Any:
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.handler = as_its_role(function, module.handler)
     return module
 
 

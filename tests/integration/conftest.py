@@ -18,12 +18,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.integration import own_policies
 from tests.integration.moto_gaps import (
     teach_account_policies,
     teach_destinations,
     teach_log_classes,
     teach_logging_config,
 )
+from tests.integration.own_policies import teach_policy_checks
 from tests.payloads import load
 
 ACCOUNT = "123456789012"  # moto's account
@@ -103,6 +105,7 @@ def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     teach_logging_config(monkeypatch)
     teach_account_policies(monkeypatch)
     teach_destinations(monkeypatch)
+    teach_policy_checks(monkeypatch)
 
 
 @pytest.fixture(name="aws")
@@ -116,6 +119,7 @@ def aws_account(monkeypatch: pytest.MonkeyPatch) -> Any:
         boto3.setup_default_session(region_name=REGION)  # the session the functions' clients come from
         account = Account()
         assert account.shipper_arn == SHIPPER_ARN
+        monkeypatch.setattr(own_policies._State, "active", True)  # handlers run as their roles
         yield account
 
 

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import search_all
 from tests.integration.conftest import ACCOUNT as CENTRAL
 from tests.integration.conftest import STREAM
+from tests.integration.own_policies import create_role, role_policies
 from tests.integration.test_backfill import now_ms
 from tests.integration.test_kinesis_transport import mapping, shipper
 from tests.integration.test_reconcile_subscriptions import RECONCILER, SCHEDULED, reconcile, summaries
@@ -56,6 +57,10 @@ def admit(principal: Any, condition: dict[str, Any] | None = None) -> None:
 def central(stream: Any) -> Any:
     """The central account: its stream (eu-west-1) and, in the member's region, the destination writing to it."""
     stream_arn = stream.client.describe_stream(StreamName=STREAM)["StreamDescription"]["StreamARN"]
+    # the role members' backfill writes to the stream as: the central stack's own (policies checked in moto)
+    create_role("logship-MemberDeliveryRole", role_policies("MemberDeliveryRole", tuple(sorted({
+        "Role": "central", "Transport": "kinesis", "OpenSearchEndpoint": "https://logs.example.com",
+        "MemberAccountIds": f"{MEMBER},{CENTRAL}"}.items()))))
     role = boto3.client("iam").create_role(RoleName="logship-DestinationRole", AssumeRolePolicyDocument="{}")
     boto3.client("logs", region_name=MEMBER_REGION).put_destination(
         destinationName="logship", targetArn=stream_arn, roleArn=role["Role"]["Arn"])
