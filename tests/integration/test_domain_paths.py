@@ -1,4 +1,4 @@
-"""Every request the installer makes to a domain is one its role may make: each (method, path), as it went over the
+"""Every request the installer and the shipper make to a domain is one their roles may make: each (method, path), as it went over the
 wire to the stand-ins, against the template's es:ESHttp* grants for the same settings, matched as IAM matches a
 resource (``*`` and ``?`` wildcards; the domain's ARN, then the path). On Amazon OpenSearch Service IAM authorizes
 each HTTP request by these actions and the request's path; no AWS service checks them here."""
@@ -27,12 +27,12 @@ STACK = {"daily": {"IndexPrefix": "cwl"},
          "a pipeline": {"IndexPrefix": "cwl", "IngestPipeline": "logs@custom"}}
 
 
-def grants(parameters: dict[str, str]) -> list[tuple[str, str]]:
-    """(action, resource pattern) the template gives the installer with SigV4 on the domain."""
+def grants(parameters: dict[str, str], function: str = "InstallIndexTemplateFunction") -> list[tuple[str, str]]:
+    """(action, resource pattern) the template gives the function with SigV4 on the domain."""
     stack = Stack(**({"OpenSearchAuth": "sigv4", "OpenSearchDomainArn": DOMAIN,
                       "OpenSearchEndpoint": "https://search-logs-abc.eu-west-1.es.amazonaws.com"} | parameters))
     found = []
-    for policy in stack.value(RESOURCES["InstallIndexTemplateFunction"]["Properties"]["Policies"]):
+    for policy in stack.value(RESOURCES[function]["Properties"]["Policies"]):
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -100,3 +100,23 @@ def test_a_path_the_role_lacks_is_found():
 
     assert refused([Seen("DELETE", "/cwl-2025.11.20", {}, b""), Seen("GET", "/_cat/indices", {}, b"")],
                    grants(STACK["daily"])) == ["DELETE /cwl-2025.11.20", "GET /_cat/indices"]
+
+
+@pytest.mark.parametrize("settings", ["daily", "a pipeline"])
+def test_every_request_the_shipper_makes_is_granted(settings, osmem_clone, monkeypatch, capsys):
+    from tests.integration.test_ship_logs import run_shipper
+    from tests.payloads import load
+
+    parameters = STACK[settings]
+    from logship.ship.sink import MisconfiguredError
+
+    with OpenSearchStandIn(osmem_clone.url, version="2.19.1") as cluster:
+        try:  # no dead-letter queue here: the refused batch goes back to Lambda; the request is what counts
+            run_shipper(monkeypatch, capsys, cluster.url, load("cwl_python_runtime"),
+                        INGEST_PIPELINE=parameters.get("IngestPipeline", ""))
+        except MisconfiguredError:
+            assert "IngestPipeline" in parameters
+        seen = list(cluster.seen)
+
+    assert [s.method for s in seen] == ["POST"]  # the bulk request: a pipeline refuses it (osmem-server has none)
+    assert refused(seen, grants(parameters, "ShipLogsFunction")) == []
