@@ -7,7 +7,7 @@ for the Resource and Condition parts of IAM policies"): for most services it put
 a Condition is then taken as an explicit deny). Here a statement's Resource matches when moto names none, and its
 conditions are taken as met: what moto checks is the action, under the role's exact statements. Resources and
 condition keys are tests/unit/test_iam_reference.py's to check. The test harness's own requests (its setup and
-assertions, signed with the key ``testing``) are not checked, as they are no function's.
+assertions, signed with the key ``testing``, or moto's own ``FOOBARKEY``) are not checked, as they are no function's.
 
 A test invokes a handler as before (``load_handler(...).handler(event, context)``): with a moto account active,
 the call runs with the credentials of a role holding that function's policies for the stack's settings (read
