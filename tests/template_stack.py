@@ -18,6 +18,7 @@ RESOURCES = TEMPLATE["Resources"]
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account
 NO_VALUE = object()
+PACKAGE = ("logship-artifacts", "package.zip")  # where `sam deploy` uploads the code (bucket, key)
 
 
 class Stack:
@@ -117,6 +118,39 @@ class Stack:
                 return self.value(args[1] if self.condition(args[0]) else args[2])
         return {key: v for key, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
 
+    def refused(self) -> list[str]:
+        """What CloudFormation refuses before it creates anything ("Parameters" and "Rules" in its user guide): a
+        value outside its parameter's AllowedValues, AllowedPattern or MinValue/MaxValue, and each failing rule
+        assertion (its AssertDescription)."""
+        found = []
+        for name, spec in self.template.get("Parameters", {}).items():
+            value = self.parameters[name]
+            if "AllowedValues" in spec and value not in map(str, spec["AllowedValues"]):
+                found.append(f"Parameter '{name}' must be one of AllowedValues")
+            if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+                found.append(f"Parameter '{name}' must match pattern {spec['AllowedPattern']}")
+            if spec["Type"] == "Number" and not float(spec.get("MinValue", "-inf")) <= float(value) <= float(
+                    spec.get("MaxValue", "inf")):
+                found.append(f"Parameter '{name}' must be a number from {spec.get('MinValue')} to "
+                             f"{spec.get('MaxValue')}")
+        for rule in self.template.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self._rule(rule["RuleCondition"]):
+                continue
+            found += [a["AssertDescription"] for a in rule["Assertions"] if not self._rule(a["Assert"])]
+        return found
+
+    def _rule(self, node: Any) -> Any:
+        """CloudFormation's rule functions, over the parameters' values."""
+        if not isinstance(node, dict):
+            return node
+        [(function, args)] = node.items()
+        if function == "Ref":
+            return self.ref(args)
+        values = [self._rule(arg) for arg in (args if isinstance(args, list) else [args])]
+        return {"Fn::Equals": lambda: str(values[0]) == str(values[1]), "Fn::Not": lambda: not values[0],
+                "Fn::And": lambda: all(values), "Fn::Or": lambda: any(values),
+                "Fn::EachMemberEquals": lambda: all(member == values[1] for member in values[0])}[function]()
+
     def exists(self, logical: str) -> bool:
         """Whether the stack creates the resource (its Condition, if it has one, holds)."""
         condition = self.resources[logical].get("Condition")
@@ -137,8 +171,9 @@ class Stack:
                 for logical, r in self.resources.items() if r["Type"] == "AWS::Serverless::Function" and self.exists(logical)}
 
 
-def transformed(parameters: dict[str, str]) -> dict[str, Any]:
-    """The template after AWS's SAM transform (samtranslator, as CloudFormation runs it) for these parameters."""
+def transformed(parameters: dict[str, str], package: tuple[str, str] = PACKAGE) -> dict[str, Any]:
+    """The template after AWS's SAM transform (samtranslator, as CloudFormation runs it) for these parameters, its
+    code at ``package`` (S3 bucket and key, where `sam deploy` uploaded it)."""
     import json
 
     from samtranslator.translator.transform import transform
@@ -147,7 +182,7 @@ def transformed(parameters: dict[str, str]) -> dict[str, Any]:
     for resource in template["Resources"].values():  # sam build's job; the transform wants S3 locations
         for key in ("CodeUri", "ContentUri"):
             if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key"
+                resource["Properties"][key] = "s3://{}/{}".format(*package)
 
     class NoManagedPolicies:
         def load(self) -> dict[str, str]:

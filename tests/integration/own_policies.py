@@ -17,6 +17,7 @@ back from the environment the test set), created and assumed in moto for it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -62,7 +63,8 @@ def teach_policy_checks(monkeypatch: pytest.MonkeyPatch) -> None:
         """moto's own check (ActionAuthenticatorMixin._authenticate_and_authorize_action) for a function's request,
         without its recomputation of the signature, which moto gets wrong for requests with a query string."""
         signed_by = self.headers.get("Authorization", "").partition("Credential=")[2].split("/")[0]
-        if not _State.checking or signed_by in HARNESS_KEYS or iam_request_cls is not IAMRequest:
+        if (not _State.checking or signed_by in HARNESS_KEYS or iam_request_cls is not IAMRequest
+                or "Authorization" not in self.headers):  # unsigned: a custom resource's answer at its URL
             return
         query = urlparse(self.uri).query
         request = iam_request_cls(account_id=self.current_account, method=self.method,
@@ -167,11 +169,17 @@ def _assumed(function: str, policies: tuple[str, tuple[dict[str, Any], ...]]) ->
 
 @contextlib.contextmanager
 def running_as(function_dir: str) -> Iterator[None]:
-    """The function's role for the duration: its credentials in the environment (new sessions) and in the default
-    session (the one the functions' clients and the tests' fault hooks share)."""
+    """The function's role (made for the test's settings) for the duration."""
     function = FUNCTIONS[function_dir]
     parameters = tuple(sorted(stack_parameters(function, os.environ).items()))
-    credentials = _assumed(function, role_policies(f"{function}Role", parameters))
+    with with_credentials(_assumed(function, role_policies(f"{function}Role", parameters))):
+        yield
+
+
+@contextlib.contextmanager
+def with_credentials(credentials: Mapping[str, str]) -> Iterator[None]:
+    """A role's credentials for the duration, its requests checked: in the environment (new sessions) and in the
+    default session (the one the functions' clients and the tests' fault hooks share)."""
     saved = {key: os.environ.get(key) for key in credentials}
     default = boto3.DEFAULT_SESSION._session if boto3.DEFAULT_SESSION else None
     saved_credentials = default.get_credentials() if default else None
@@ -197,6 +205,7 @@ def as_its_role(function_dir: str, handler: Any) -> Any:
     if function_dir not in FUNCTIONS:
         return handler
 
+    @functools.wraps(handler)
     def run(event: Any, context: Any) -> Any:
         if not _State.active:
             return handler(event, context)
