@@ -38,8 +38,9 @@ What moto (5.2.x, moto/cloudformation) does otherwise than CloudFormation, and i
   with the resolved properties (API parameter names are the properties', CloudFormation's registry schema for
   ``Ref``, the primary identifier, and the ``Fn::GetAtt`` attributes, its read-only properties), and deleted so.
 
-Every resource's resolved properties are validated against CloudFormation's registry schema for its type (the
-schemas cfn-lint ships): a value of the wrong type or an unknown property fails the deploy here as it would there.
+Every resource's resolved properties are converted to the types CloudFormation's registry schema gives them (as
+CloudFormation converts "14" for an integer) and validated against that schema (the schemas cfn-lint ships): a
+value of the wrong type or an unknown property fails the deploy here as it would there.
 The functions' code in S3 is a placeholder package: what runs for an invocation is the handler from this checkout.
 """
 
@@ -50,6 +51,7 @@ import functools
 import io
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -59,6 +61,7 @@ import regex
 from botocore.session import get_session
 from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 from jsonschema import Draft7Validator, ValidationError, validators
+from moto.awslambda.models import LambdaFunction, LayerVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.custom_model import CustomModel
@@ -80,7 +83,7 @@ class DeployFailed(AssertionError):
     """The stack did not reach CREATE_COMPLETE (or DELETE_COMPLETE): the reason CloudFormation would give."""
 
 
-def _client(moto_url: str, service: str, account: str | None = None) -> Any:
+def aws_client(moto_url: str, service: str, account: str | None = None) -> Any:
     """A client on the moto server, in ``account`` (an organization's admin role in it) or the harness's own."""
     keys = {"aws_access_key_id": HARNESS_KEY, "aws_secret_access_key": HARNESS_KEY}
     if account and account != ACCOUNT:
@@ -129,7 +132,7 @@ def _as_schema_says(value: Any, schema: dict[str, Any], definitions: dict[str, A
     return value
 
 
-def _check_properties(logical_id: str, resource_type: str, properties: dict[str, Any]) -> None:
+def check_properties(logical_id: str, resource_type: str, properties: dict[str, Any]) -> None:
     """The resolved properties, as CloudFormation's handler for the type validates them (its registry schema)."""
     errors = sorted(_Validator(_schema(resource_type)).iter_errors(properties), key=str)
     if errors:
@@ -174,7 +177,7 @@ class ApiResource(CloudFormationModel):
         self.attributes: dict[str, Any] = {}
 
     def api(self, service: str) -> Any:
-        return _client(self.moto_url, service, self.account_id)
+        return aws_client(self.moto_url, service, self.account_id)
 
     @staticmethod
     def cloudformation_name_type() -> str:
@@ -328,8 +331,7 @@ class Invocations:
 
 def _stack_of(function: Any) -> str | None:
     """The logship stack a moto function belongs to (the tag every logship function carries), if any."""
-    tags = function.tags if isinstance(function.tags, dict) else {t["Key"]: t["Value"] for t in function.tags}
-    return tags.get("logship:stack")
+    return function.tags.get("logship:stack")
 
 
 def run_function(function: Any, event: Any) -> Any:
@@ -391,15 +393,12 @@ class StackCustomResource(CustomModel):
         resource.stack_id, resource.resource_type = kwargs["StackId"], kwargs["ResourceType"]
         resource.properties = cloudformation_json["Properties"]
         resource.account_id = account_id
-        cloudformation_backends[account_id][region_name].get_stack(resource.stack_id).add_custom_resource(resource)
         resource.send("Create")
         if resource.failure:
             raise DeployFailed(f"{resource.logical_id} ({resource.resource_type}): CREATE_FAILED: {resource.failure}")
         return resource
 
     def send(self, request_type: str) -> None:
-        import uuid
-
         self.request_id = str(uuid.uuid4())
         self.awaiting[self.request_id] = self
         event = {"RequestType": request_type, "ServiceToken": self.properties["ServiceToken"],
@@ -410,8 +409,6 @@ class StackCustomResource(CustomModel):
         if request_type != "Create":
             event["PhysicalResourceId"] = self.physical_resource_id
         self._finished = False
-        from moto.awslambda.models import lambda_backends
-
         run_function(lambda_backends[self.account_id][self.region_name].get_function(self.properties["ServiceToken"]),
                      event)
         if not self._finished and not self.failure:
@@ -490,6 +487,7 @@ def _delete_in_order(self: Any) -> None:
 def teach_cloudformation(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> None:
     """moto's CloudFormation, doing what the module's docstring lists as CloudFormation does."""
     monkeypatch.setattr(ApiResource, "moto_url", moto_url)
+    monkeypatch.setattr(Invocations, "logs", [])
     _teach_values(monkeypatch)
     _teach_resource_types(monkeypatch)
     _teach_stacks(monkeypatch)
@@ -537,7 +535,7 @@ def _teach_resource_types(monkeypatch: pytest.MonkeyPatch) -> None:
             logical = next((k for k, v in resources_map._resource_json_map.items() if v is resource_json), "?")
             schema = _schema(resource_json["Type"])
             found[1]["Properties"] = _as_schema_says(found[1]["Properties"], schema, schema.get("definitions", {}))
-            _check_properties(logical, resource_json["Type"], found[1]["Properties"])
+            check_properties(logical, resource_json["Type"], found[1]["Properties"])
         return found
 
     def model(resource_type: str) -> Any:
@@ -615,8 +613,6 @@ def _teach_roles(monkeypatch: pytest.MonkeyPatch) -> None:
 def _teach_functions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Functions with their tags, layers, architecture and logging; logship's run when invoked; layer versions
     named, referred to and deleted as CloudFormation does."""
-    from moto.awslambda.models import LambdaFunction, LayerVersion, lambda_backends
-
     create_function = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def function(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
@@ -653,12 +649,12 @@ class TemplateStack:
         refused = Stack(name, template=self.template, **parameters).refused()
         if refused:
             raise DeployFailed(f"CreateStack {name}: {'; '.join(refused)}")
-        s3 = _client(moto_url, "s3", account)
+        s3 = aws_client(moto_url, "s3", account)
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket=bucket, Key=key, Body=function_zip())
         s3.put_object(Bucket=bucket, Key=f"{name}.template", Body=json.dumps(self.template).encode())
-        cloudformation = _client(moto_url, "cloudformation", account)
+        cloudformation = aws_client(moto_url, "cloudformation", account)
         try:
             cloudformation.create_stack(
                 StackName=name, TemplateURL=f"https://{bucket}.s3.amazonaws.com/{name}.template",
@@ -683,7 +679,7 @@ class TemplateStack:
                 if resource.get("DeletionPolicy") == "Retain" and made[logical] is not None}
 
     def delete(self) -> None:
-        cloudformation = _client(self.moto_url, "cloudformation", self.account)
+        cloudformation = aws_client(self.moto_url, "cloudformation", self.account)
         cloudformation.delete_stack(StackName=self.name)
         events = cloudformation.describe_stack_events(StackName=self.stack_id)["StackEvents"]
         if events[0]["ResourceStatus"] != "DELETE_COMPLETE":
@@ -693,7 +689,7 @@ class TemplateStack:
 def holdings(moto_url: str, account: str | None = None) -> set[str]:
     """Everything of the kinds a stack makes that the account and region hold, as the APIs list it."""
     def api(service: str) -> Any:
-        return _client(moto_url, service, account)
+        return aws_client(moto_url, service, account)
 
     logs, lambda_ = api("logs"), api("lambda")
     groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]

@@ -13,37 +13,37 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.integration.deployed import cloud, moto_server  # noqa: F401  (fixtures)
-from tests.integration.stack_deploy import DeployFailed, TemplateStack, holdings, teach_cloudformation
-from tests.template_stack import Stack
+from tests.integration.stack_deploy import (
+    DeployFailed,
+    TemplateStack,
+    aws_client,
+    check_properties,
+    holdings,
+    teach_cloudformation,
+)
+from tests.template_stack import ACCOUNT, REGION, Stack
 
 USERS_GROUP = "/aws/lambda/orders-api"  # a function's log group that exists before the stack
-CENTRAL, MEMBER = "123456789012", "111122223333"
-REGION = "eu-west-1"
+CENTRAL, MEMBER = ACCOUNT, "111122223333"
 
 
 @pytest.fixture
-def moto_url(cloud: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+def moto_url(cloud: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
     teach_cloudformation(monkeypatch, cloud["moto"])
     return str(cloud["moto"])
 
 
-def client(moto_url: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=moto_url)
-
-
 def _secret(moto_url: str) -> dict[str, str]:
-    arn = client(moto_url, "secretsmanager").create_secret(
+    arn = aws_client(moto_url, "secretsmanager").create_secret(
         Name="logship-opensearch", SecretString='{"username": "logship", "password": "correct-horse"}')["ARN"]
     return {"OpenSearchAuth": "basic", "OpenSearchSecretArn": arn,
             "OpenSearchSecretKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
 
 
 def _vpc(moto_url: str) -> dict[str, str]:
-    ec2 = client(moto_url, "ec2")
+    ec2 = aws_client(moto_url, "ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)]
     group = ec2.create_security_group(GroupName="logship", Description="logship", VpcId=vpc)["GroupId"]
@@ -57,6 +57,8 @@ SHAPES: dict[str, Callable[[str, str], dict[str, str]]] = {
         "OpenSearchEndpoint": cluster, "OpenSearchDomainArn": "arn:aws:es:eu-west-1:123456789012:domain/logs"},
     "standalone: basic auth from a KMS-encrypted secret, in a VPC": lambda cluster, url: {
         "OpenSearchEndpoint": cluster, **_secret(url), **_vpc(url)},
+    "standalone: an OpenSearch Serverless collection": lambda cluster, _: {
+        "OpenSearchEndpoint": cluster, "OpenSearchCollectionArn": "arn:aws:aoss:eu-west-1:123456789012:collection/abc123"},
     "standalone: Transport=kinesis": lambda cluster, _: {
         "OpenSearchEndpoint": cluster, "OpenSearchAuth": "none", "Transport": "kinesis"},
     "standalone: SubscriptionMode=account-policy": lambda cluster, _: {
@@ -80,27 +82,22 @@ def _promised_outputs(stack: TemplateStack) -> set[str]:
 
 
 def _filters(moto_url: str, account: str | None = None) -> list[str]:
-    from tests.integration.stack_deploy import _client
-
-    found = _client(moto_url, "logs", account).describe_subscription_filters(logGroupName=USERS_GROUP)
+    found = aws_client(moto_url, "logs", account).describe_subscription_filters(logGroupName=USERS_GROUP)
     return [f["destinationArn"] for f in found["subscriptionFilters"]]
 
 
 def deploy_and_delete(moto_url: str, parameters: dict[str, str], account: str | None = None,
-                      name: str = "logship") -> TemplateStack:
-    """Deploy, check what the shape promises, delete, check the account is as it was; the stack, for more checks."""
-    from tests.integration.stack_deploy import _client
-
-    logs = _client(moto_url, "logs", account)
+                      name: str = "logship") -> None:
+    """Deploy, check what the shape promises, delete, check the account is as it was."""
+    logs = aws_client(moto_url, "logs", account)
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):  # a stack before this one's
         logs.create_log_group(logGroupName=USERS_GROUP)
     before = holdings(moto_url, account)
     stack = TemplateStack(moto_url, name, account, **parameters)
     assert set(stack.outputs) == _promised_outputs(stack)
     template = Stack(name, template=stack.template, **parameters)
-    if template.condition("AccountPolicy"):
-        assert f"account policy logship-{name}" in holdings(moto_url, account) or any(
-            p.startswith(f"account policy logship-{name}@") for p in holdings(moto_url, account))
+    if template.condition("AccountPolicy"):  # named logship-<stack>, and @<region> in a member
+        assert [h for h in holdings(moto_url, account) if h.startswith(f"account policy logship-{name}")]
     else:  # the sweep subscribed the group that was there first, to the stack's destination
         role = parameters.get("Role", "standalone")
         destination = {"member": parameters.get("CentralDestinationArn"), "relay": stack.outputs.get("DestinationArn")
@@ -110,7 +107,6 @@ def deploy_and_delete(moto_url: str, parameters: dict[str, str], account: str | 
     stack.delete()
     assert holdings(moto_url, account) - retained == before
     assert _filters(moto_url, account) == []
-    return stack
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -119,6 +115,7 @@ def test_each_shape_deploys_from_the_template_and_deletes_cleanly(shape: str, mo
 
 
 def test_a_member_deploys_against_its_central_stack(moto_url: str, osmem_clone: Any) -> None:
+    before = holdings(moto_url)
     central = TemplateStack(moto_url, "central", None, OpenSearchEndpoint=osmem_clone.url, OpenSearchAuth="none",
                             Role="central", Transport="kinesis", MemberAccountIds=MEMBER)
     for parameters in ({}, {"SubscriptionMode": "account-policy"}):
@@ -126,7 +123,16 @@ def test_a_member_deploys_against_its_central_stack(moto_url: str, osmem_clone: 
                                      "CentralStreamArn": central.outputs["LogStreamArn"],
                                      "CentralDeliveryRoleArn": central.outputs["MemberDeliveryRoleArn"],
                                      **parameters}, account=MEMBER)
+    retained = central.retained()
     central.delete()
+    assert holdings(moto_url) - retained == before
+
+
+def test_a_property_cloudformation_would_refuse_fails_the_deploy_here_too() -> None:
+    """The check every resource's properties pass (CloudFormation's registry schema for the type) can refuse."""
+    with pytest.raises(DeployFailed, match=r"ShipLogsLogGroup \(AWS::Logs::LogGroup\): Properties validation "
+                                           r"failed: /RetentionInDays: 13 is not one of"):
+        check_properties("ShipLogsLogGroup", "AWS::Logs::LogGroup", {"RetentionInDays": 13})
 
 
 def test_a_setting_cloudformation_refuses_creates_nothing(moto_url: str) -> None:
