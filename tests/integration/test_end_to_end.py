@@ -1,6 +1,6 @@
-"""One end-to-end test, run two ways: on stand-ins (a moto server holding the stack, osmem-server; CI runs this)
-and against a stack deployed in a real account with a real cluster (``make test-deployed STACK=name``, which
-passes ``--deployed-stack``; skipped without it or without credentials).
+"""One end-to-end test, run two ways: on stand-ins (the stack deployed from template.yaml into a moto server,
+osmem-server as its cluster; CI runs this) and against a stack deployed in a real account with a real cluster
+(``make test-deployed STACK=name``, which passes ``--deployed-stack``; skipped without it or without credentials).
 
 Create a log group as Lambda would, wait for the stack to subscribe it, log to it, wait for the documents,
 check their fields and that each event is there once, clean up.
@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 from logship_cli.context import Aws, Cluster, connect
-from tests.conftest import LambdaContext, load_handler
-from tests.integration.deployed import DeployedStack
-from tests.integration.test_backfill import filter_delivers_to
+from tests.integration.stack_deploy import TemplateStack, teach_cloudformation
 from tests.payloads import load
 
 
@@ -97,32 +96,24 @@ def run_end_to_end(target: Target) -> None:
 # ------------------------------------------------------------------------------------------ stand-ins
 
 @pytest.fixture
-def stand_ins(cloud: dict[str, Any], opensearch: Any, osmem_clone: Any, monkeypatch: pytest.MonkeyPatch) -> Target:
-    stack = DeployedStack(cloud["moto"], "logship", osmem_clone.url)
-    environment = {"ShipLogsFunction": stack.stack.environment("ShipLogsFunction"),
-                   "SubscribeLogGroupFunction": stack.stack.environment("SubscribeLogGroupFunction")}
-
-    def in_function(logical: str, call: Callable[[Any], Any]) -> Any:
-        """Run a handler with its function's environment, as Lambda would (then the test's own again)."""
-        env = environment[logical] | {"AWS_LAMBDA_FUNCTION_NAME": f"logship-{logical}",
-                                      "OPENSEARCH_ENDPOINT": osmem_clone.url, "OPENSEARCH_AUTH": "none"}
-        with monkeypatch.context() as patched:
-            for key, value in env.items():
-                patched.setenv(key, value)
-            return call(load_handler({"ShipLogsFunction": "ship_logs",
-                                      "SubscribeLogGroupFunction": "subscribe_log_group"}[logical]).handler)
-
-    # CloudWatch Logs (moto) hands a subscribed group's events to ship-logs: the real handler runs them.
-    filter_delivers_to(monkeypatch, stack.shipper_arn, lambda event: in_function(
-        "ShipLogsFunction", lambda handler: handler(event, LambdaContext())))
+def stand_ins(cloud: dict[str, Any], osmem_clone: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+    """The stack deployed from template.yaml into moto's CloudFormation (tests/integration/stack_deploy.py), its
+    cluster osmem-server; CloudWatch Logs delivering to ship-logs and EventBridge to subscribe-log-group run the
+    deployed functions, as their roles."""
+    teach_cloudformation(monkeypatch, cloud["moto"])
+    stack = TemplateStack(cloud["moto"], "logship", OpenSearchEndpoint=osmem_clone.url, OpenSearchAuth="none")
+    functions = boto3.client("lambda", region_name="eu-west-1", endpoint_url=cloud["moto"])
 
     def announce(group: str) -> None:
+        """EventBridge hands the CreateLogGroup event to the rule's target (PutEvents takes no ``aws.`` source)."""
         event = load("cloudtrail_create_lambda_group")
         event["detail"]["requestParameters"]["logGroupName"] = group
-        in_function("SubscribeLogGroupFunction", lambda handler: handler(
-            json.loads(json.dumps(event)), LambdaContext(function_name="logship-subscribe-log-group")))
+        answer = functions.invoke(FunctionName=stack.outputs["SubscribeLogGroupFunctionArn"],
+                                  Payload=json.dumps(event).encode())
+        assert "FunctionError" not in answer, answer["Payload"].read()
 
-    return Target(Aws("logship", "eu-west-1"), announce, patience_s=10, poll_s=0.1)
+    yield Target(Aws("logship", "eu-west-1"), announce, patience_s=10, poll_s=0.1)
+    stack.delete()
 
 
 def test_end_to_end_on_stand_ins(stand_ins: Target) -> None:
