@@ -66,7 +66,7 @@ def test_every_module_of_the_layer_is_in_a_sub_package():
 def test_the_import_graph_is_read_from_the_source():
     # The reader itself, on modules whose imports are known: a broken reader would pass every test below.
     assert "logship.core.config" in GRAPH["logship.ship.shipper"]
-    assert "logship.ship.lines.dotnet" in GRAPH["logship.ship.lines.stacks"]  # from logship.ship.lines import dotnet
+    assert "logship.ship.lines.python" in GRAPH["logship.ship.lines.stacks"]  # from logship.ship.lines import python
     assert GRAPH["logship.core.timefmt"] == set()
 
 

@@ -91,3 +91,19 @@ def test_a_correlation_value_longer_than_the_term_limit_is_cut_too():
     kept = fields["correlation"]["x-correlation-id"]
     assert set(kept) == {"é"}
     assert len(f"correlation.x-correlation-id={kept}".encode()) <= MAX_TERM_BYTES
+
+
+def test_a_part_nested_deeper_than_json_can_be_written_stays_in_the_original_only():
+    """orjson reads up to 1,024 levels, the stdlib writes back fewer than 1,000 (RecursionError): a line nested
+    1,000 deep made the line parser raise, and the shipper kept it without any fields."""
+    from logship.ship.lines import LineParser
+
+    line = '{"message": "deep", "a":' + '{"a":' * 1000 + "1" + "}" * 1001
+    message, fields = LineParser().parse(line)
+    assert message == "deep"
+    node = fields["json"]
+    for _ in range(MAX_DEPTH - 1):
+        node = node["a"]
+    assert node == "(nested too deep to write out: see event.original)"
+    assert "nested too deep to write out" in fields["logship"]["reason"]
+    assert fields["event"]["original"] == line

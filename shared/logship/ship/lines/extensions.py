@@ -6,13 +6,10 @@ Extension] 2024/01/15 10:00:00 INFO ...``). The level goes to ``log.level``, the
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from logship.ship.lines.common import Fields
+from logship.ship.lines.family import DIGITS, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 DATADOG = "DD_EXTENSION | "
 # The Go extension (before v60) put its time first: "2022-06-22 09:57:55 UTC | DD_EXTENSION | DEBUG | ...".
@@ -23,21 +20,25 @@ _NAMED = re.compile(r"\[([^\]\n]{3,80})\] (?:\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:
                     r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) (.*)", re.S)
 
 
-def datadog_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
-    match = _DATADOG.match(text)
-    return _written_by("DD_EXTENSION", text, match[2], match[1], json_lines) if match else None
+def _datadog_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
+    match = _DATADOG.match(text) if text[:1] == "D" or text[19:26] == DATADOG_TIME else None
+    return _written_by("DD_EXTENSION", text, match[2], match[1], lines) if match else None
 
 
-def bracketed_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _bracketed_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     """NestJS, or an extension naming itself: ``[<name>] [<time>] <LEVEL> <message>``."""
     match = _NEST.match(text)
     if match:
-        return _written_by(match[2], text, match[3], match[1], json_lines)
+        return _written_by(match[2], text, match[3], match[1], lines)
     match = _NAMED.match(text)
-    return _written_by(match[1], text, match[3], match[2], json_lines) if match else None
+    return _written_by(match[1], text, match[3], match[2], lines) if match else None
 
 
-def _written_by(logger: str, text: str, body: str, level: str, json_lines: JsonLines) -> tuple[str, Fields]:
-    message, fields = runtime_body(text, body, level, None, json_lines)
+def _written_by(logger: str, text: str, body: str, level: str, lines: Lines) -> tuple[str, Fields]:
+    message, fields = runtime_body(text, body, level, None, lines)
     fields.setdefault("log", {})["logger"] = logger
     return message, fields
+
+
+DATADOG_EXTENSION = Family("Datadog's extension", _datadog_line, starts=(DATADOG,), first=DIGITS)
+BRACKETED = Family("NestJS, extensions naming themselves: [<name>] ...", _bracketed_line, first="[")

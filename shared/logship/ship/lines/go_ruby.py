@@ -4,13 +4,10 @@ which the Lambda runtime gives the request id, and the runtime's own error lines
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from logship.ship.lines.common import Fields
+from logship.ship.lines.family import DIGITS, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 _GO_LOG = re.compile(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? (.*)", re.S)
 # "I, [2019-10-26T10:04:01.689856 #8]  INFO 6573a3a0-... -- : message" (no request id outside Lambda).
@@ -24,29 +21,37 @@ _GO_FRAME = re.compile(r"goroutine \d+ \[|\[signal |created by |[\w./*()\[\]-]+\
 _RUBY_FRAME = re.compile(r"\S+\.rb:\d+:in ")
 
 
-def go_log_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
-    match = _GO_LOG.match(text)
+def _go_log_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
+    match = _GO_LOG.match(text) if text[4:5] == "/" else None
     if not match:
         return None
-    return runtime_body(text, match[1], None, None, json_lines)
+    return runtime_body(text, match[1], None, None, lines)
 
 
-def ruby_logger_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _ruby_logger_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     match = _RUBY_LOGGER.match(text)
     if not match:
         return None
     level, request_id, body = match.groups()
-    return runtime_body(text, body, level, request_id, json_lines)
+    return runtime_body(text, body, level, request_id, lines)
 
 
-def go_panic(text: str) -> Fields:
+def _go_panic_line(text: str, _lines: Lines) -> tuple[str, Fields]:
     """``panic: runtime error: invalid memory address or nil pointer dereference``: the process dies."""
     first = text.partition("\n")[0]
     fields: Fields = {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": first[len(GO_PANIC):]}}
     if "\n" in text:
         fields["error"]["stack_trace"] = text
-    return fields
+    return text, fields
 
 
-def is_frame(text: str) -> bool:
-    return bool(_GO_FRAME.match(text) or _RUBY_FRAME.match(text))
+def _handler_panic_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    return text, {"log": {"level": "ERROR"}, "error": {"type": "panic", "message": text}}
+
+
+
+GO_LOG = Family("Go: the log package", _go_log_line, first=DIGITS)
+RUBY_LOGGER = Family("Ruby: Logger", _ruby_logger_line, starts=tuple(f"{letter}, [" for letter in "DIWEFA"),
+                     frames=_RUBY_FRAME)
+GO_HANDLER_PANIC_LINE = Family("Go: aws-lambda-go's handler panic", _handler_panic_line, starts=(GO_HANDLER_PANIC,))
+GO_PANIC_LINE = Family("Go: panic", _go_panic_line, starts=(GO_PANIC,), frames=_GO_FRAME)

@@ -6,13 +6,10 @@ event per line (``e.printStackTrace()``, stdout loggers): ``java.lang.X: message
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from logship.ship.lines.common import Fields
+from logship.ship.lines.family import DIGITS, HEX, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 # The request id is empty outside a request (two spaces), and some patterns wrap it: "<%X{AWSRequestId}>".
 _LOG4J = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?)\s+(?:<?([\w-]+)>?\s+)??"
@@ -28,31 +25,30 @@ _LOGGER = re.compile(r"([A-Za-z_$][\w$.]*)(?::(\d+))? - ")
 CONTINUATION = ("\tat ", "\t... ", "Caused by: ", "\tCaused by: ", "Suppressed: ", "\tSuppressed: ")
 
 
-def log4j_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _log4j_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     match = _LOG4J.match(text)
     if not match:
         return None
     _ts, request_id, level, body = match.groups()
-    return _with_logger(text, body, level, request_id, json_lines)
+    return _with_logger(text, body, level, request_id, lines)
 
 
-def slf4j_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _slf4j_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     if text[8:9] != "-" or text[36:37] != " ":
         return None
     match = _SLF4J.match(text)
     if not match:
         return None
     request_id, level, body = match.groups()
-    return _with_logger(text, body, level, request_id, json_lines)
+    return _with_logger(text, body, level, request_id, lines)
 
 
-def _with_logger(text: str, body: str, level: str, request_id: str | None,
-                 json_lines: JsonLines) -> tuple[str, Fields]:
+def _with_logger(text: str, body: str, level: str, request_id: str | None, lines: Lines) -> tuple[str, Fields]:
     """The message is what the code logged; the logger (and its line) go to ``log.logger`` (``log.origin``)."""
     logger = _LOGGER.match(body)
     if not logger:
-        return runtime_body(text, body, level, request_id, json_lines)
-    message, fields = runtime_body(text, body[logger.end():], level, request_id, json_lines)
+        return runtime_body(text, body, level, request_id, lines)
+    message, fields = runtime_body(text, body[logger.end():], level, request_id, lines)
     log = fields.setdefault("log", {})
     log["logger"] = logger[1]
     if logger[2]:
@@ -60,12 +56,17 @@ def _with_logger(text: str, body: str, level: str, request_id: str | None,
     return message, fields
 
 
-def uncaught(text: str) -> Fields | None:
+def _uncaught_line(text: str, _lines: Lines) -> tuple[str, Fields]:
     """An error whatever printed it: the thread died of it (its stack may follow in this event, or in the next)."""
     match = _UNCAUGHT.match(text)
     if not match:
-        return None
+        return text, {}
     error: Fields = {"type": match[1], "message": match[2] or ""}
     if match[3]:
         error["stack_trace"] = text
-    return {"log": {"level": "ERROR"}, "error": error}
+    return text, {"log": {"level": "ERROR"}, "error": error}
+
+
+LOG4J = Family("Java: aws-lambda-java-log4j2", _log4j_line, first=DIGITS, continues=CONTINUATION)
+SLF4J = Family("Java: slf4j-aws-lambda", _slf4j_line, first=HEX)
+UNCAUGHT_LINE = Family("Java: Exception in thread", _uncaught_line, starts=(UNCAUGHT,))

@@ -23,6 +23,7 @@ from typing import Any
 MAX_TERM_BYTES = 32_766  # Lucene's IndexWriter.MAX_TERM_LENGTH
 MAX_DEPTH = 20  # Elasticsearch's flattened depth_limit, by default; OpenSearch's flat_object has none
 SHORT_LINE = MAX_TERM_BYTES // 4
+TOO_DEEP = "(nested too deep to write out: see event.original)"
 _PATH_ROOM = len("json.=")  # what flat_object's term holds besides the path and the value
 
 
@@ -58,9 +59,13 @@ def _fit(node: Any, path: str, depth: int, changes: list[str]) -> Any:
 
 
 def _as_text(node: Any, path: str, changes: list[str]) -> str:
+    try:  # the stdlib writes whatever the line's parser read (NaN, integers past 64 bits, lone surrogates)...
+        text = json.dumps(node, ensure_ascii=False)
+    except RecursionError:  # ...but not an object nested about a thousand deep: that part stays in the original
+        changes.append(f"{path} nested too deep to write out (it is in event.original)")
+        return TOO_DEEP
     changes.append(f"{path} nested past {MAX_DEPTH - 1} keys kept as its JSON text")
-    # the stdlib writes whatever the line's parser read (NaN, integers past 64 bits, lone surrogates)
-    return _cut(json.dumps(node, ensure_ascii=False), path, changes)
+    return _cut(text, path, changes)
 
 
 def _cut(text: str, path: str, changes: list[str]) -> str:

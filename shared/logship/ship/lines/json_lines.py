@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
+from logship.ship.lines.family import Family, Lines
 from logship.ship.lines.json_fit import MAX_DEPTH, SHORT_LINE, fit, fit_text
 from logship.ship.lines.platform import platform_record
 
@@ -131,3 +132,10 @@ def _message(value: dict[str, Any], fields: Fields) -> str | None:
     if message is None and error and "message" in error:  # an error record: "KeyError: 'orderId'"
         return f"{error['type']}: {error['message']}" if "type" in error else error["message"]
     return None
+
+
+def _json_line(text: str, lines: Lines) -> tuple[str, Fields]:
+    return lines.json(text, text)
+
+
+JSON = Family("JSON: Lambda's JSON log format, Powertools, pino, bunyan, winston, ...", _json_line, first="{")

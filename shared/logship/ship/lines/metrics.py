@@ -6,6 +6,7 @@ import math
 import re
 
 from logship.ship.lines.common import Fields
+from logship.ship.lines.family import Family, Lines
 
 PREFIX = "MONITORING|"
 _MONITORING = re.compile(r"MONITORING\|(\d+(?:\.\d+)?)\|([-+]?[\d.]+(?:[eE][-+]?\d+)?)\|([^|]*)\|([^|\s]+)")
@@ -25,3 +26,10 @@ def monitoring(text: str) -> Fields:
     return {"event": {"action": "metric"},
             "metric": {"name": name, "value": number, "unit": unit.strip() or "None",
                        "timestamp_ms": int(seconds * 1000)}}
+
+
+def _monitoring_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    return text, monitoring(text)
+
+
+MONITORING = Family("MONITORING| custom metrics", _monitoring_line, starts=(PREFIX,))

@@ -5,13 +5,11 @@ pino-lambda, which writes the same shape without a request id outside a request.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from logship.ship.lines import dotnet
 from logship.ship.lines.common import Fields, normalize_level
+from logship.ship.lines.family import DIGITS, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 _ISO_TAB = re.compile(r"(\d{4}-\d\d-\d\dT[\d:.]+Z)\t(.*)", re.S)
 # The common shape in one match: "<time>\t<request id>\t<LEVEL>\t<message>".
@@ -21,23 +19,27 @@ _LEVEL = re.compile(r"([A-Za-z]+)[\t\n](.*)", re.S)
 CONTINUATION = ("    at ",)
 
 
-def tab_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _tab_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     if "Z\t" not in text[:40]:  # a timeout line, or log4j's "<date> <time>": not this shape
         return None
     full = _FULL.match(text)
     if full and normalize_level(full[2]):
         request_id, level, body = full.groups()
-        return runtime_body(text, body, level, request_id, json_lines)
+        return runtime_body(text, body, level, request_id, lines)
     match = _ISO_TAB.match(text)
     if not match:
         return None
     rest = match[2]
     second, tab, after = rest.partition("\t")
     if not tab:  # "<time>\t<message>"
-        return runtime_body(text, rest, None, None, json_lines)
+        return runtime_body(text, rest, None, None, lines)
     if normalize_level(second):  # pino-lambda outside a request: "<time>\t<LEVEL>\t<message>"
-        return runtime_body(text, after, second, None, json_lines)
+        return runtime_body(text, after, second, None, lines)
     level = _LEVEL.match(after)  # the level ends with a tab, or a newline before a pretty-printed record
     if level and normalize_level(level[1]):
-        return runtime_body(text, level[2], level[1], second, json_lines)
-    return runtime_body(text, after, None, second, json_lines)  # nodejs8.10: "<time>\t<request id>\t<message>"
+        return runtime_body(text, level[2], level[1], second, lines)
+    return runtime_body(text, after, None, second, lines)  # nodejs8.10: "<time>\t<request id>\t<message>"
+
+
+TAB = Family("Node.js, .NET, pino-lambda: <time>\\t<request id>\\t<LEVEL>\\t...", _tab_line, first=DIGITS,
+             continues=(*CONTINUATION, *dotnet.CONTINUATION))

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, finite_or_marked
+from logship.ship.lines.family import DIGITS, UPPER, Family, Lines
 
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: (\S+)")
@@ -48,39 +49,45 @@ _PHASE_DURATION = {"initReport": "init_duration_ms", "restoreReport": "restore_d
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def invocation_line(text: str) -> Fields | None:
-    """Fields of a START, END or REPORT line (most of Lambda's own lines, one per invocation each), else None:
-    found by the line's first word, before any other check."""
-    found = _INVOCATION_LINES.get(text[:text.find(" ")])
-    return found[1](text) if found and text.startswith(found[0]) else None
+def _invocation_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    """START, END or REPORT: most of Lambda's own lines, one each per invocation (offered only lines starting so)."""
+    return text, _PARSERS[text[0]](text)
 
 
-def platform_line(text: str) -> Fields | None:
-    """Fields of a platform line, or None when the line is not one."""
-    for prefix, parse in _PARSERS:
-        if text.startswith(prefix):
-            return parse(text)
+def _phase_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    """INIT_START, INIT_REPORT and SnapStart's RESTORE_START, RESTORE_REPORT."""
+    return text, (_phase_report_line(text) if "_REPORT" in text[:15] else _runtime_start_line(text))
+
+
+def _runtime_exit_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
+    """``RequestId: <id> Error: Runtime exited with error: ...`` (the words may stand elsewhere in the line)."""
     if RUNTIME_EXITED in text or (text.startswith("RequestId:") and "Error:" in text):
-        return _runtime_exit(text)
-    if text.startswith(_UNKNOWN_ERROR):  # "Unknown application error occurred\nRuntime.Unknown"
-        first, _, error_type = text.partition("\n")
-        return {"event": {"outcome": "failure"}, "log": {"level": "ERROR"},
-                "error": {"type": error_type.strip() or "Runtime.Unknown", "message": first}}
-    word = text.split(None, 1)[0] if text.strip() else ""
-    if word in _PLATFORM_WORDS:
-        return {"event": {"action": word.lower()}}
+        return text, _runtime_exit(text)
     return None
 
 
-def timeout_line(text: str) -> Fields | None:
+def _unknown_error_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    """``Unknown application error occurred\nRuntime.Unknown``."""
+    first, _, error_type = text.partition("\n")
+    return text, {"event": {"outcome": "failure"}, "log": {"level": "ERROR"},
+                  "error": {"type": error_type.strip() or "Runtime.Unknown", "message": first}}
+
+
+def _word_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
+    """``EXTENSION``, ``TELEMETRY``, ``LOGS`` lines and the runtime-done words: the word is the action."""
+    word = text.split(None, 1)[0]
+    return (text, {"event": {"action": word.lower()}}) if word in _PLATFORM_WORDS else None
+
+
+def _timeout_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
     """``<time> <request id> Task timed out after 3.00 seconds``."""
-    match = _TIMEOUT.match(text)
+    match = _TIMEOUT.match(text) if " Task timed out after " in text else None
     if not match:
         return None
     fields: Fields = {"event": {"action": "timeout", "outcome": "failure"}, "log": {"level": "ERROR"},
                       "error": {"type": "Timeout", "message": f"Task timed out after {match[2]} seconds"}}
     execution(fields, match[1])
-    return fields
+    return text, fields
 
 
 def _start_line(text: str) -> Fields:
@@ -267,12 +274,14 @@ def _runtime_exit(text: str) -> Fields:
     return fields
 
 
-_PARSERS = (("REPORT RequestId:", _report_line), ("START RequestId:", _start_line),
-            ("END RequestId:", _end_line), ("INIT_START", _runtime_start_line), ("RESTORE_START", _runtime_start_line),
-            ("INIT_REPORT", _phase_report_line), ("RESTORE_REPORT", _phase_report_line))
-# The first word of START, END and REPORT lines -> how the line starts, and its parser.
-_INVOCATION_LINES = {prefix.split(" ", 1)[0]: (prefix, parse) for prefix, parse in _PARSERS[:3]}
-# Every way a platform line can start, besides containing "Runtime exited with error": a line starting with
-# none of these (and without those words) is not one, whatever else it says.
-PREFIXES = (*(prefix for prefix, _parse in _PARSERS), "RequestId:", _UNKNOWN_ERROR, *_PLATFORM_WORDS)
+_PARSERS = {"S": _start_line, "E": _end_line, "R": _report_line}
 RUNTIME_EXITED = "Runtime exited with error"
+
+INVOCATION = Family("platform: START, END, REPORT", _invocation_line,
+                    starts=("START RequestId:", "END RequestId:", "REPORT RequestId:"))
+PHASE = Family("platform: INIT_START, INIT_REPORT, RESTORE_START, RESTORE_REPORT", _phase_line,
+               starts=("INIT_START", "RESTORE_START", "INIT_REPORT", "RESTORE_REPORT"))
+RUNTIME_EXIT = Family("platform: Runtime exited with error", _runtime_exit_line, first=UPPER)
+UNKNOWN_ERROR = Family("platform: Unknown application error", _unknown_error_line, starts=(_UNKNOWN_ERROR,))
+WORDS = Family("platform: EXTENSION, TELEMETRY, LOGS, ...", _word_line, starts=tuple(_PLATFORM_WORDS))
+TIMEOUT = Family("platform: Task timed out", _timeout_line, first=DIGITS)

@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from logship.ship.lines.common import LEVELS, Fields, error_from_text, execution, loads_json, promote_error
+from logship.ship.lines.family import ANY, DIGITS, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 _PYTHON = re.compile(r"\[([A-Za-z]+)\]\t(\S+)\t(\S*)\t(.*)", re.S)
 _PYTHON_BARE = re.compile(r"\[([A-Z]+)\]\s+(.*)", re.S)  # uncaught exceptions: "[ERROR] ValueError: ..."
@@ -31,19 +28,19 @@ UNHANDLED = "LAMBDA_WARNING: Unhandled exception."
 CONTINUATION = ("  File \"", "    ", "During handling of the above exception", "The above exception was the direct")
 
 
-def bracket_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
+def _bracket_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     match = _PYTHON.match(text)
     if match:
         level, _ts, request_id, body = match.groups()
         if level == "WARNING" and body.startswith(UNHANDLED):
             return body, unhandled(body, text, request_id)
-        message, fields = runtime_body(text, body, level, request_id, json_lines)
+        message, fields = runtime_body(text, body, level, request_id, lines)
         if level in _ERROR_LEVELS and "\r" in body and "error" not in fields:  # logger.exception(): "\r"-joined
             error_from_text(body.replace("\r", "\n"), fields)
         return message, fields
     match = _PYTHON_BARE.match(text)
     if match and match[1] in LEVELS:  # the runtime's own report of an unhandled exception, lines "\r"-joined
-        return runtime_body(text, match[2].replace("\r", "\n"), match[1], None, json_lines)
+        return runtime_body(text, match[2].replace("\r", "\n"), match[1], None, lines)
     return None
 
 
@@ -72,21 +69,34 @@ def unhandled(text: str, original: str | None = None, request_id: str | None = N
     return fields
 
 
-def bootstrap_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
-    match = _BOOTSTRAP.match(text)
+def _bootstrap_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
+    match = _BOOTSTRAP.match(text) if text[2:3] == " " or text[1:2] == " " else None  # "26 Jan", "6 Jan"
     if not match:
         return None
-    return runtime_body(text, match[2], match[1], None, json_lines)
+    return runtime_body(text, match[2], match[1], None, lines)
 
 
-def old_uncaught(text: str) -> Fields | None:
-    match = _OLD_UNCAUGHT.match(text)
+def _old_uncaught_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
+    """python2.7/3.6's (java8's, .NET Core's) uncaught error in one event: ``<message>: <Type>`` then its stack."""
+    match = _OLD_UNCAUGHT.match(text) if "\n" in text else None
     if not match:
         return None
-    return {"log": {"level": "ERROR"},
-            "error": {"type": match[2], "message": match[1], "stack_trace": match[3]}}
+    return text, {"log": {"level": "ERROR"}, "error": {"type": match[2], "message": match[1], "stack_trace": match[3]}}
 
 
-def import_error(text: str) -> Fields:
+def _import_error_line(text: str, _lines: Lines) -> tuple[str, Fields]:
     """The same ``error.type`` the current runtimes give (``[ERROR] Runtime.ImportModuleError: ...``)."""
-    return {"log": {"level": "ERROR"}, "error": {"type": "Runtime.ImportModuleError", "message": text}}
+    return text, {"log": {"level": "ERROR"}, "error": {"type": "Runtime.ImportModuleError", "message": text}}
+
+
+def _unhandled_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    return text, unhandled(text)
+
+
+BRACKETED = Family("Python: [LEVEL]\\t<time>\\t<request id>\\t...", _bracket_line, first="[",
+                   continues=CONTINUATION)
+UNHANDLED_HINT = Family("Python: LAMBDA_WARNING: Unhandled exception.", _unhandled_line, starts=(UNHANDLED,))
+IMPORT_ERROR_LINE = Family("python2.7/3.6, old Node: Unable to import module", _import_error_line,
+                           starts=(IMPORT_ERROR,))
+BOOTSTRAP = Family("python3.6: its bootstrap's lines", _bootstrap_line, first=DIGITS)
+OLD_UNCAUGHT = Family("python2.7/3.6, java8, .NET Core: an uncaught error in one event", _old_uncaught_line, first=ANY)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from logship.ship.lines.common import Fields, error_from_text, error_object, set_level
+from logship.ship.lines.family import Family, Lines
 from logship.ship.lines.metrics import PREFIX as MONITORING
 from logship.ship.lines.metrics import monitoring
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 # Bodies the runtimes write before an error object: Node (invoke errors, uncaught exceptions and rejections,
 # also at init), Ruby (handler and init errors).
@@ -19,13 +15,13 @@ _SPACE = " \t\r\n"
 
 
 def runtime_body(text: str, body: str, level: str | None, request_id: str | None,
-                 json_lines: JsonLines) -> tuple[str, Fields]:
+                 lines: Lines) -> tuple[str, Fields]:
     """``text`` is the whole line (kept in ``event.original``), ``body`` the part after the prefix."""
     start = body.lstrip(_SPACE) if body[:1] in _SPACE else body  # .NET Powertools: "info\n{...}"
     fields: Fields = {}
     message = body
     if start[:1] == "{":
-        message, fields = json_lines.parse(start, text)
+        message, fields = lines.json(start, text)
         if "json" not in fields:
             message = body
     elif body.startswith(ERROR_PREFIXES):
@@ -34,7 +30,7 @@ def runtime_body(text: str, body: str, level: str | None, request_id: str | None
         fields = monitoring(body)
     elif "\t{" in body and body[-1:] == "}":  # pino-lambda: "message\t{...the record...}"
         cut = body.index("\t{")
-        message, fields = json_lines.parse(body[cut + 1:], text)
+        message, fields = lines.json(body[cut + 1:], text)
         message = body[:cut] if "json" in fields else body
     if not fields:
         error_from_text(body, fields)
@@ -43,3 +39,13 @@ def runtime_body(text: str, body: str, level: str | None, request_id: str | None
     if request_id and request_id != "undefined":
         fields.setdefault("faas", {}).setdefault("execution", request_id)
     return message, fields
+
+
+def _error_line(text: str, _lines: Lines) -> tuple[str, Fields]:
+    """A runtime's error line without a prefix before it (Node's during init, Ruby's): its error object."""
+    fields: Fields = {"log": {"level": "ERROR"}}
+    error_object(text, fields)
+    return text, fields
+
+
+ERROR_LINE = Family("Node.js, Ruby: the runtime's error lines", _error_line, starts=ERROR_PREFIXES)

@@ -6,13 +6,10 @@ its message on the next line (before Rust 1.73: ``panicked at 'message', src/mai
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from logship.ship.lines.common import Fields
+from logship.ship.lines.family import DIGITS, Family, Lines
 from logship.ship.lines.runtime import runtime_body
-
-if TYPE_CHECKING:
-    from logship.ship.lines.json_lines import JsonLines
 
 # The time (when not left out), the level, then the spans the line was written in: "name{field=value ...}:".
 _TRACING = re.compile(r"(?:\d{4}-\d\d-\d\dT[\d:.]+Z +)? *(TRACE|DEBUG|INFO|WARN|ERROR) "
@@ -25,12 +22,12 @@ _PANIC = re.compile(r"thread '[^']*' panicked at (?:'(.*)', )?([^\n]*?):?(?:\n(.
 CONTINUATION = ("note: run with `RUST_BACKTRACE", "stack backtrace:")
 
 
-def tracing_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
-    match = _TRACING.match(text)
+def _tracing_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
+    match = _TRACING.match(text) if text[:1] not in DIGITS or text[10:11] == "T" else None
     if not match:
         return None
     level, spans, body = match.groups()
-    message, fields = runtime_body(text, body, level, None, json_lines)
+    message, fields = runtime_body(text, body, level, None, lines)
     request_id = _REQUEST_ID.search(spans)
     if request_id:
         fields.setdefault("faas", {}).setdefault("execution", request_id[1])
@@ -40,12 +37,12 @@ def tracing_line(text: str, json_lines: JsonLines) -> tuple[str, Fields] | None:
     return message, fields
 
 
-def panic(text: str) -> Fields | None:
+def _panic_line(text: str, _lines: Lines) -> tuple[str, Fields]:
     """A panic: an error whose message is on the line after (an event of its own, which the stack joiner adds),
     or in the line itself in one event (or quoted, before Rust 1.73)."""
     match = _PANIC.match(text)
     if not match:
-        return None
+        return text, {}
     quoted, _location, rest = match.groups()
     error: Fields = {"type": "panic"}
     message = quoted if quoted is not None else (rest.partition("\n")[0] if rest else None)
@@ -53,4 +50,10 @@ def panic(text: str) -> Fields | None:
         error["message"] = message
     if "\n" in text:
         error["stack_trace"] = text
-    return {"log": {"level": "ERROR"}, "error": error}
+    return text, {"log": {"level": "ERROR"}, "error": error}
+
+
+# Rust's tracing pads its level to five characters: " INFO", " WARN" start with a space, the others not.
+TRACING = Family("Rust: tracing", _tracing_line, starts=("ERROR ", "DEBUG ", "TRACE ", " INFO ", " WARN "),
+                 first=DIGITS)
+PANIC_LINE = Family("Rust: panic", _panic_line, starts=(PANIC,), continues=CONTINUATION)

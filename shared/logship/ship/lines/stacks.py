@@ -10,12 +10,13 @@ and continuation lines at the start of the next batch stay plain text (still sea
 
 from __future__ import annotations
 
-from logship.ship.lines import dotnet, java, node, python, rust
+from logship.ship.lines import python
 from logship.ship.lines.common import EXCEPTION, Fields
-from logship.ship.lines.go_ruby import is_frame
+from logship.ship.lines.table import FAMILIES
 
-_CONTINUATION = (*java.CONTINUATION, *python.CONTINUATION, *node.CONTINUATION, *dotnet.CONTINUATION,
-                 *rust.CONTINUATION, "\t", "  ")
+# How the lines of a stack printed one event per line start (each family's, and any indented line), or look.
+_CONTINUATION = (*(start for family in FAMILIES for start in family.continues), "\t", "  ")
+_FRAMES = tuple(family.frames for family in FAMILIES if family.frames is not None)
 _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 # The one way a line without fields starts a stack (every other head has fields): a caller may skip the rest.
 OPENS_A_STACK = python.TRACEBACK
@@ -109,7 +110,8 @@ class StackJoiner:
         if not fields:
             if not message:  # Go leaves a blank line between a panic's message and its goroutines
                 return (self.head or {}).get("error", {}).get("type") == "panic"
-            return message.startswith(_CONTINUATION) or is_frame(message) or self._exception_line(message)
+            return (message.startswith(_CONTINUATION) or any(frame.match(message) for frame in _FRAMES)
+                    or self._exception_line(message))
         # An exception line right after an error line without one (log4j to stdout, .NET, Python's last line):
         return not self._typed and fields.keys() == {"error"}
 
