@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from logship.core.timefmt import index_day, iso_millis
-from logship.ship.documents import DocumentBuilder, faas_fields
+from logship.ship.documents import DocumentBuilder, faas_fields, source_fields
 from logship.ship.payload import parse_batch
 from tests.payloads import encode, load
 
@@ -32,6 +32,15 @@ def test_iso_millis_and_index_day_agree_with_datetime():
 ])
 def test_faas_fields_from_group_and_stream(group, stream, expected):
     assert faas_fields(group, stream) == expected
+
+
+def test_a_capacity_providers_group_is_no_functions():
+    """Lambda Managed Instances: /aws/lambda/capacity-provider/<name>, stream <name>/managed-instances (Lambda
+    developer guide, "Configure CloudWatch Logs for Lambda Managed Instances")."""
+    group, stream = "/aws/lambda/capacity-provider/batch-fleet", "batch-fleet/managed-instances"
+    assert source_fields(group, stream) == {"lambda": {"capacity_provider": "batch-fleet"}}
+    assert source_fields("/aws/lambda/orders", "2025/11/22/[7]4a0d2e5f7c9b41d3a8e6f1b2c3d4e5f6") == {
+        "faas": {"name": "orders", "version": "7"}}
 
 
 def test_each_event_gets_its_own_id_index_and_trimmed_message():

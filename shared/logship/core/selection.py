@@ -20,6 +20,9 @@ STACK_TAG = "logship:stack"
 _SUSPECT_ENDINGS = tuple(f"-{component}" for component in COMPONENTS)
 # Where Lambda puts a function's logs unless its LoggingConfig names another ("custom") group.
 LAMBDA_PREFIX = "/aws/lambda/"
+# Lambda Managed Instances: a capacity provider's own group (its instances launched, terminated, failing), under
+# /aws/lambda/ but no function's (a function's name has no "/"): Lambda developer guide, "Managed Instances logs".
+CAPACITY_PROVIDER_PREFIX = "/aws/lambda/capacity-provider/"
 # A Lambda stream: YYYY/MM/DD/[<version>]<id> in a function's own group; YYYY/MM/DD/<function>[<version>]<id> in
 # a custom group, where it names the function.
 LAMBDA_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/(?P<function>[^\[\]/]*)\[(?P<version>[^\]]+)\]")

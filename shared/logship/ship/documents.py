@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logship.core.indices import IndexNaming
-from logship.core.selection import LAMBDA_PREFIX, LAMBDA_STREAM
+from logship.core.selection import CAPACITY_PROVIDER_PREFIX, LAMBDA_PREFIX, LAMBDA_STREAM
 from logship.core.timefmt import MILLIS_Z, iso_millis, iso_second
 from logship.ship.lines import Fields, LineParser, StackJoiner
 from logship.ship.lines.stacks import OPENS_A_STACK, fields_open_a_stack
@@ -64,6 +64,8 @@ def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
     is called (``/aws/lambda/shared`` included: functions may share any group); else the group names it.
     """
     faas: dict[str, str] = {}
+    if log_group.startswith(CAPACITY_PROVIDER_PREFIX):  # no function's: see source_fields
+        return faas
     match = LAMBDA_STREAM.match(log_stream)
     if match and match["function"]:
         faas["name"] = match["function"]
@@ -72,6 +74,15 @@ def faas_fields(log_group: str, log_stream: str) -> dict[str, str]:
     if match:
         faas["version"] = match["version"]
     return faas
+
+
+def source_fields(log_group: str, log_stream: str) -> dict[str, Any]:
+    """What wrote the batch: ``faas`` for a function's lines, ``lambda.capacity_provider`` for a Managed Instances
+    capacity provider's own group (``/aws/lambda/capacity-provider/<name>``), which is no function's."""
+    if log_group.startswith(CAPACITY_PROVIDER_PREFIX):
+        return {"lambda": {"capacity_provider": log_group[len(CAPACITY_PROVIDER_PREFIX):]}}
+    faas = faas_fields(log_group, log_stream)
+    return {"faas": faas} if faas else {}
 
 
 def naming_fields(function_name: str | None, pattern: re.Pattern[str] | None) -> dict[str, Any]:
@@ -344,11 +355,8 @@ class DocumentBuilder:
 
     def _batch(self, batch: Delivery | LogBatch) -> _Batch:
         cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
-        faas = faas_fields(batch.log_group, batch.log_stream)
-        shared: dict[str, Any] = {"cloud": cloud}
-        if faas:
-            shared["faas"] = faas
-        _merge(shared, naming_fields(faas.get("name"), self._pattern))
+        shared: dict[str, Any] = {"cloud": cloud, **source_fields(batch.log_group, batch.log_stream)}
+        _merge(shared, naming_fields(shared.get("faas", {}).get("name"), self._pattern))
         return _Batch(batch.log_group, batch.log_stream, shared, self.naming, self._document_ids)
 
     def pages(self, delivery: Delivery | LogBatch, metrics: FunctionMetrics | None = None) -> Iterator[Page | Document]:
@@ -458,11 +466,11 @@ class DocumentBuilder:
         if not batch.rejected:
             return []
         cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
-        faas = faas_fields(batch.log_group, batch.log_stream)
-        return [self._rejected(event, batch, cloud, faas) for event in batch.rejected]
+        source = source_fields(batch.log_group, batch.log_stream)
+        return [self._rejected(event, batch, cloud, source) for event in batch.rejected]
 
     def _rejected(self, event: RejectedEvent, batch: Delivery | LogBatch, cloud: dict[str, Any],
-                  faas: dict[str, str]) -> Document:
+                  writer: dict[str, Any]) -> Document:
         text = self._redactor(event.text) if self._redactor else event.text
         cloudwatch: dict[str, Any] = {"log_group": batch.log_group, "log_stream": batch.log_stream}
         if event.original_id is not None:
@@ -473,8 +481,7 @@ class DocumentBuilder:
             "error": {"type": INVALID_EVENT, "message": event.reason},
             "logship": {"failed_index": self.naming.index(event.timestamp), "position": event.position},
         }
-        if faas:
-            source["faas"] = faas
+        source.update(writer)
         return Document(self.naming.failed(event.timestamp), event.id, source, text, event.timestamp)
 
 

@@ -6,6 +6,11 @@ The line the stack continues (the *head*: an error line, or a ``WARN``/``ERROR``
 continuation line keeps its own document and gets the head's request id and level. The state lives for
 one batch (one delivery of one stream): at a batch boundary a head keeps the part of its stack it saw,
 and continuation lines at the start of the next batch stay plain text (still searchable by their words).
+
+Lambda Managed Instances run several requests at once in one environment, so one stream interleaves them: a
+line of another request (one carrying another request id) ends the stack, and is never taken for the error a
+head awaits. Plain lines carry no request id, so a stack printed one line per event can only be told apart
+by its order: docs/fields.md tells such functions to use the JSON log format, whose every record is attributed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ def fields_open_a_stack(fields: Fields) -> bool:
     may take any other line as final at once."""
     error, log = fields.get("error"), fields.get("log")
     return bool(error or (log and log.get("level") in _SEVERE))
+
+
+def _request_id(fields: Fields) -> str | None:
+    faas = fields.get("faas")
+    return faas.get("execution") if isinstance(faas, dict) else None
+
+
+def _other_request(fields: Fields, head: Fields) -> bool:
+    """Whether the line says it belongs to another request than the head (both carry one, and they differ)."""
+    mine, heads = _request_id(fields), _request_id(head)
+    return mine is not None and heads is not None and mine != heads
 
 
 class StackJoiner:
@@ -96,7 +112,7 @@ class StackJoiner:
             self._attach(message, fields, head)
             return True
         error = fields.get("error")
-        if not error:
+        if not error or _other_request(fields, head):  # Managed Instances interleave requests in one stream
             return False
         head["error"] = dict(error)  # python's unhandled exception, reported in the next event
         head["log"] = {**head.get("log", {}), "level": "ERROR"}  # the JSON format says WARNING
@@ -125,8 +141,7 @@ class StackJoiner:
             if match:
                 head["error"] = {**(head.get("error") or {}), "type": match[1], "message": match[2] or ""}
                 self._typed = True
-        faas = head.get("faas")
-        request_id = faas.get("execution") if isinstance(faas, dict) else None
+        request_id = _request_id(head)
         if request_id:
             fields["faas"] = {**fields.get("faas", {}), "execution": request_id}
         level = head.get("log", {}).get("level") or "ERROR"
