@@ -79,5 +79,5 @@ def test_go_and_rust_panics_with_their_stacks(opensearch, osmem_clone, monkeypat
     ship_all(monkeypatch, capsys, osmem_clone.url, RUNTIME_FIXTURES)
 
     hits = query(opensearch, PANICS)
-    assert sorted(h["faas"]["name"] for h in hits) == ["go-panic", "orders-rust", "rust-hello"]
+    assert sorted(h["faas"]["name"] for h in hits) == ["go-panic", "insights-demo", "orders-rust", "rust-hello"]
     assert all(h["log"]["level"] == "ERROR" and h["error"]["message"] for h in hits)

@@ -76,8 +76,8 @@ def test_powertools_typescript_error_object():
 
 def test_bunyan_numeric_levels():
     assert line("bunyan", 0)[0] == "hi"
-    assert line("bunyan", 0)[1]["log"] == {"level": "INFO"}
-    assert line("bunyan", 1)[1]["log"] == {"level": "WARN"}
+    assert line("bunyan", 0)[1]["log"] == {"level": "INFO", "logger": "myapp"}  # bunyan's "name"
+    assert line("bunyan", 1)[1]["log"] == {"level": "WARN", "logger": "myapp"}
 
 
 def test_dotnet_text_levels_and_unhandled_exception():
@@ -279,7 +279,7 @@ def test_log4j2_logger_and_line_are_apart_from_the_message():
     ("nestjs", 2, "ERROR", "ExceptionsHandler", "Cannot read properties of undefined (reading 'id')"),
     ("nestjs", 3, "WARN", "OrdersService", "Order o-17 has no customer"),
     ("nestjs", 4, "ERROR", "PaymentsService", "Card declined for order o-18"),  # in colours
-    ("parameters_secrets_extension", 2, "ERROR", "AWS Parameters and Secrets Lambda Extension",
+    ("parameters_secrets_extension", 3, "ERROR", "AWS Parameters and Secrets Lambda Extension",
      "Failed to fetch secret prod/db: AccessDeniedException"),
 ])
 def test_extension_and_framework_lines_carry_their_level_and_writer(fixture, index, level, logger, message):

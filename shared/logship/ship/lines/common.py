@@ -166,8 +166,13 @@ _ERROR_KEYS = frozenset(("error", "err", "errorType", "exception_name", "error_t
 
 
 def promote_error(value: dict[str, Any], fields: Fields) -> None:
-    """Error keys of a JSON record (Lambda's own, Powertools, pino/bunyan ``err``, winston ``stack``) -> ``error.*``."""
+    """Error keys of a JSON record (Lambda's own, Powertools, pino/bunyan ``err``, winston ``stack``) -> ``error.*``;
+    a record without any, whose ``meta`` object has them (winston's ``logger.error(message, {meta: ...})``,
+    express-winston), gets those."""
     if _ERROR_KEYS.isdisjoint(value):
+        meta = value.get("meta")
+        if isinstance(meta, dict) and not _ERROR_KEYS.isdisjoint(meta):
+            promote_error({key: v for key, v in meta.items() if key != "meta"}, fields)
         return
     # Powertools for TypeScript, pino and bunyan serialize errors as an object under "error" or "err".
     nested = value.get("error") or value.get("err")

@@ -1,7 +1,8 @@
 """Lines of Lambda extensions and frameworks that say their level in a shape of their own: Datadog's extension
 (``DD_EXTENSION | ERROR | ...``), NestJS's logger (``[Nest] 17  - <date>     LOG [NestFactory] ...``) and the
 extensions that name themselves in brackets before a Go ``log`` time (``[AWS Parameters and Secrets Lambda
-Extension] 2024/01/15 10:00:00 INFO ...``). The level goes to ``log.level``, the writer to ``log.logger``."""
+Extension] 2024/01/15 10:00:00 INFO ...``, some of its lines without a level word). The level goes to
+``log.level``, the writer to ``log.logger``."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ DATADOG = "DD_EXTENSION | "
 DATADOG_TIME = " UTC | "
 _DATADOG = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| )?DD_EXTENSION \| ([A-Za-z]+) \| (.*)", re.S)
 _NEST = re.compile(r"\[Nest\] \d+ +- [^\n]*? +(LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) \[([^\]\n]*)\] (.*)", re.S)
-_NAMED = re.compile(r"\[([^\]\n]{3,80})\] (?:\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?Z? )?"
-                    r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) (.*)", re.S)
+_NAMED = re.compile(r"\[([^\]\n]{3,80})\] (\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?Z? )?"
+                    r"(?:(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) )?(.*)", re.S)
 
 
 def _datadog_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
@@ -31,10 +32,12 @@ def _bracketed_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     if match:
         return _written_by(match[2], text, match[3], match[1], lines)
     match = _NAMED.match(text)
-    return _written_by(match[1], text, match[3], match[2], lines) if match else None
+    if not match or not (match[2] or match[3]):  # a time or a level after the name: else any "[x] text"
+        return None
+    return _written_by(match[1], text, match[4], match[3], lines)  # some lines say no level ("... is not present")
 
 
-def _written_by(logger: str, text: str, body: str, level: str, lines: Lines) -> tuple[str, Fields]:
+def _written_by(logger: str, text: str, body: str, level: str | None, lines: Lines) -> tuple[str, Fields]:
     message, fields = runtime_body(text, body, level, None, lines)
     fields.setdefault("log", {})["logger"] = logger
     return message, fields

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
+from logship.ship.lines.dialects import durable_record, ecs_record
 from logship.ship.lines.family import Family, Lines
 from logship.ship.lines.json_fit import MAX_DEPTH, SHORT_LINE, fit, fit_text
 from logship.ship.lines.platform import platform_record
@@ -93,12 +94,13 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
     """Well-known keys of JSON log records -> ECS fields; returns the record's own message, if any."""
     # Python's runtime writes its uncaught error record with "log_level" (its other records say "level").
     level = normalize_level(value.get("level") or value.get("levelname") or value.get("severity")
-                            or value.get("log_level"))
+                            or value.get("log_level") or value.get("log.level"))  # Elastic's ECS loggers: dotted
     if level:
         fields["log"] = {"level": level}
-    logger = value.get("logger") or value.get("logname")  # Lambda's JSON log format; aws-lambda-slf4j
-    if isinstance(logger, str) and logger:
+    logger = _logger(value)
+    if logger:
         fields.setdefault("log", {})["logger"] = logger
+    _dialects(value, fields)
     for key in _REQUEST_ID_KEYS:
         request_id = value.get(key)
         if isinstance(request_id, str) and request_id:
@@ -116,6 +118,21 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
         # A runtime's error response (aws-lambda-go's panic logged by slog at INFO, say) is a failure.
         fields.setdefault("log", {})["level"] = "ERROR"
     return _message(value, fields)
+
+
+def _dialects(value: dict[str, Any], fields: Fields) -> None:
+    """Loggers that say more in keys of their own (dialects.py): one key test each for the other records."""
+    if "ecs.version" in value or "ecs" in value:
+        ecs_record(value, fields)
+    if "executionArn" in value or "durableExecutionArn" in value:
+        durable_record(value, fields)
+
+
+def _logger(value: dict[str, Any]) -> str | None:
+    """Lambda's JSON log format, aws-lambda-slf4j, ECS loggers; bunyan and pino name their logger ``name``."""
+    logger = (value.get("logger") or value.get("logname") or value.get("log.logger")
+              or (value.get("name") if "hostname" in value and "msg" in value else None))
+    return logger if isinstance(logger, str) and logger else None
 
 
 def _message(value: dict[str, Any], fields: Fields) -> str | None:

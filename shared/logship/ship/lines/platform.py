@@ -22,6 +22,13 @@ _XRAY = re.compile(r"XRAY TraceId: (\S+)")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # a number with its thousands grouped: "1,384.56"
 _RUNTIME_VERSION = re.compile(r"(INIT_START|RESTORE_START) Runtime Version: (\S+)")
 _EXITED = re.compile(r"(?:RequestId: (\S+) )?Error: Runtime exited with error: ([^\n]*)")
+# Lambda's record of an invoke or init that failed before the function's code could say why: "RequestId: <id>
+# Error: fork/exec /var/task/bootstrap: no such file or directory" and, on the next line of the same event, its
+# type ("Runtime.InvalidEntrypoint", "Extension.LaunchError", "Extension.Crash", "Runtime.Unknown").
+_FAILED_RECORD = re.compile(r"RequestId: (\S+) Error: ([^\n]*)(?:\n([A-Z]\w*(?:\.\w+)+)\s*)?$")
+# EXTENSION/LOGS/TELEMETRY lines: "EXTENSION\tName: x\tState: LaunchError\tEvents: []\tError Type: UnknownError".
+_STATE = re.compile(r"\bState: (\w+)")
+_ERROR_TYPE = re.compile(r"\bError Type: (\S+)")
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
 _TIMEOUT = re.compile(r"(?:\S+ )?(\S+) Task timed out after ([\d.]+) seconds")
 _UNKNOWN_ERROR = "Unknown application error occurred"
@@ -60,23 +67,45 @@ def _phase_line(text: str, _lines: Lines) -> tuple[str, Fields]:
 
 
 def _runtime_exit_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
-    """``RequestId: <id> Error: Runtime exited with error: ...`` (the words may stand elsewhere in the line)."""
-    if RUNTIME_EXITED in text or (text.startswith("RequestId:") and "Error:" in text):
+    """``RequestId: <id> Error: Runtime exited with error: ...`` (the words may stand elsewhere in the line), or
+    another failure Lambda records so, with its type on the next line."""
+    if RUNTIME_EXITED in text:
         return text, _runtime_exit(text)
+    if text.startswith("RequestId:") and "Error:" in text:
+        failed = _FAILED_RECORD.match(text.rstrip())
+        return text, (_failed_record(failed) if failed else _runtime_exit(text))
     return None
+
+
+def _failed_record(match: re.Match[str]) -> Fields:
+    request_id, message, error_type = match.groups()
+    fields: Fields = {"event": {"action": "platform_error", "outcome": "failure"}, "log": {"level": "ERROR"},
+                      "error": {"type": error_type or "Runtime.ExitError", "message": message}}
+    execution(fields, request_id)
+    return fields
 
 
 def _unknown_error_line(text: str, _lines: Lines) -> tuple[str, Fields]:
     """``Unknown application error occurred\nRuntime.Unknown``."""
     first, _, error_type = text.partition("\n")
-    return text, {"event": {"outcome": "failure"}, "log": {"level": "ERROR"},
+    return text, {"event": {"action": "platform_error", "outcome": "failure"}, "log": {"level": "ERROR"},
                   "error": {"type": error_type.strip() or "Runtime.Unknown", "message": first}}
 
 
 def _word_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
-    """``EXTENSION``, ``TELEMETRY``, ``LOGS`` lines and the runtime-done words: the word is the action."""
+    """``EXTENSION``, ``TELEMETRY``, ``LOGS`` lines and the runtime-done words: the word is the action. An
+    extension that could not start (``State: LaunchError``) or any state with an ``Error Type`` is a failure."""
     word = text.split(None, 1)[0]
-    return (text, {"event": {"action": word.lower()}}) if word in _PLATFORM_WORDS else None
+    if word not in _PLATFORM_WORDS:
+        return None
+    fields: Fields = {"event": {"action": word.lower()}}
+    error_type = _ERROR_TYPE.search(text) if "Error Type:" in text else None
+    state = _STATE.search(text) if "Error" in text else None
+    if error_type or (state and "Error" in state[1]):
+        fields["event"]["outcome"] = "failure"
+        fields["log"] = {"level": "ERROR"}
+        fields["error"] = {"type": error_type[1] if error_type else f"Extension.{state[1]}"}  # type: ignore[index]
+    return text, fields
 
 
 def _timeout_line(text: str, _lines: Lines) -> tuple[str, Fields] | None:
@@ -228,8 +257,11 @@ def platform_record(value: dict[str, Any], original: str) -> Fields:
         _outcome(record.get("status"), record.get("errorType"), fields)
         _trace(record, fields)
         _report_fields(numbers, request_id, fields, "initDurationMs" in metrics or "restoreDurationMs" in metrics)
+        if "memorySizeMB" not in metrics:  # Managed Instances report no billing: no cold start either way
+            del fields["faas"]["coldstart"]
     else:
-        _outcome(record.get("status"), record.get("errorType"), fields)  # runtimeDone's success too
+        _outcome(record.get("status") or ("error" if record.get("errorType") else None), record.get("errorType"),
+                 fields)  # runtimeDone's success too; an extension's record says only its errorType
         if kind == "logsDropped":  # the runtime wrote lines Lambda could not deliver: someone should look
             fields["log"] = {"level": "WARN"}
         fields["event"] = {"action": _JSON_ACTIONS.get(kind) or _CAMEL.sub("_", kind).lower(),
@@ -240,6 +272,8 @@ def platform_record(value: dict[str, Any], original: str) -> Fields:
             fields.setdefault("faas", {})["version"] = record["version"]
         if kind == "initStart" and isinstance(record.get("runtimeVersion"), str):
             fields["faas"] = {"runtime": {"version": record["runtimeVersion"]}}
+        if kind == "initStart" and isinstance(record.get("initializationType"), str):
+            fields["lambda"] = {"initialization_type": record["initializationType"]}
         if kind in _PHASE_DURATION and _is_number(metrics.get("durationMs")):
             fields["lambda"] = {_PHASE_DURATION[kind]: metrics["durationMs"]}
         _trace(record, fields)
@@ -281,7 +315,8 @@ INVOCATION = Family("platform: START, END, REPORT", _invocation_line,
                     starts=("START RequestId:", "END RequestId:", "REPORT RequestId:"))
 PHASE = Family("platform: INIT_START, INIT_REPORT, RESTORE_START, RESTORE_REPORT", _phase_line,
                starts=("INIT_START", "RESTORE_START", "INIT_REPORT", "RESTORE_REPORT"))
-RUNTIME_EXIT = Family("platform: Runtime exited with error", _runtime_exit_line, first=UPPER)
+RUNTIME_EXIT = Family("platform: RequestId: <id> Error: ..., Runtime exited with error", _runtime_exit_line,
+                      first=UPPER)
 UNKNOWN_ERROR = Family("platform: Unknown application error", _unknown_error_line, starts=(_UNKNOWN_ERROR,))
 WORDS = Family("platform: EXTENSION, TELEMETRY, LOGS, ...", _word_line, starts=tuple(_PLATFORM_WORDS))
 TIMEOUT = Family("platform: Task timed out", _timeout_line, first=DIGITS)

@@ -18,6 +18,9 @@ _REQUEST_ID = re.compile(r'\brequestId="?([^"\s}]+)')
 _TRACE_ID = re.compile(r'\bxrayTraceId="?(?:Root=)?([^";\s}]+)')
 PANIC = "thread '"
 _PANIC = re.compile(r"thread '[^']*' panicked at (?:'(.*)', )?([^\n]*?):?(?:\n(.*))?$", re.S)
+# env_logger's default format, as the Lambda Insights agent (cloudwatch_lambda_agent) writes it:
+# "[2023-02-06T13:15:45.700Z INFO  cloudwatch_lambda_agent::rapid::rapid_client] Registering the ... Extension."
+_ENV_LOGGER = re.compile(r"\[(\d{4}-\d\d-\d\dT[\d:.]+Z) +(TRACE|DEBUG|INFO|WARN|ERROR) +([^\]\s]+)\] ?(.*)", re.S)
 # What follows a panic's message when each line is an event of its own.
 CONTINUATION = ("note: run with `RUST_BACKTRACE", "stack backtrace:")
 
@@ -34,6 +37,16 @@ def _tracing_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
     trace = _TRACE_ID.search(spans)
     if trace:
         fields.setdefault("trace", {"id": trace[1]})
+    return message, fields
+
+
+def _env_logger_line(text: str, lines: Lines) -> tuple[str, Fields] | None:
+    match = _ENV_LOGGER.match(text)
+    if not match:
+        return None
+    _time, level, target, body = match.groups()
+    message, fields = runtime_body(text, body, level, None, lines)
+    fields.setdefault("log", {})["logger"] = target
     return message, fields
 
 
@@ -56,4 +69,5 @@ def _panic_line(text: str, _lines: Lines) -> tuple[str, Fields]:
 # Rust's tracing pads its level to five characters: " INFO", " WARN" start with a space, the others not.
 TRACING = Family("Rust: tracing", _tracing_line, starts=("ERROR ", "DEBUG ", "TRACE ", " INFO ", " WARN "),
                  first=DIGITS)
+ENV_LOGGER = Family("Rust: env_logger (the Lambda Insights agent)", _env_logger_line, first="[")
 PANIC_LINE = Family("Rust: panic", _panic_line, starts=(PANIC,), continues=CONTINUATION)

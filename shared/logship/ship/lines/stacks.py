@@ -8,9 +8,10 @@ one batch (one delivery of one stream): at a batch boundary a head keeps the par
 and continuation lines at the start of the next batch stay plain text (still searchable by their words).
 
 Lambda Managed Instances run several requests at once in one environment, so one stream interleaves them: a
-line of another request (one carrying another request id) ends the stack, and is never taken for the error a
-head awaits. Plain lines carry no request id, so a stack printed one line per event can only be told apart
-by its order: docs/fields.md tells such functions to use the JSON log format, whose every record is attributed.
+line carrying another request id is never joined to the head. Python's unhandled-exception hint waits for its
+own request's error past other requests' lines (which stay as they are); any other stack ends at such a line.
+Plain lines carry no request id, so a stack printed one line per event can only be told apart by its order
+(docs/fields.md says so).
 """
 
 from __future__ import annotations
@@ -105,14 +106,17 @@ class StackJoiner:
             self._awaits = "message"
 
     def _awaited(self, message: str, fields: Fields, head: Fields) -> bool:
-        """The line the head waited for: whether it was taken (then the head has what it waited for)."""
+        """The line the head waited for: whether it was taken (then the head has what it waited for), or passed
+        over as another request's (then the head still waits, and the line stays as it is)."""
+        if self._awaits == "error" and _other_request(fields, head):  # Managed Instances interleave requests
+            return True
         awaits, self._awaits = self._awaits, ""
         if awaits == "message":  # a Rust panic's message, whatever it says
             head["error"] = {**head["error"], "message": message}
             self._attach(message, fields, head)
             return True
         error = fields.get("error")
-        if not error or _other_request(fields, head):  # Managed Instances interleave requests in one stream
+        if not error:
             return False
         head["error"] = dict(error)  # python's unhandled exception, reported in the next event
         head["log"] = {**head.get("log", {}), "level": "ERROR"}  # the JSON format says WARNING

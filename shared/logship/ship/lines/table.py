@@ -16,6 +16,7 @@ from logship.ship.lines import (
     json_lines,
     metrics,
     node,
+    php,
     platform,
     python,
     runtime,
@@ -27,6 +28,8 @@ FAMILIES: tuple[Family, ...] = (
     platform.INVOCATION,  # START, END, REPORT: a third of the lines of most functions
     json_lines.JSON,
     python.BRACKETED,
+    rust.ENV_LOGGER,
+    php.FPM,
     extensions.BRACKETED,
     node.TAB,
     platform.TIMEOUT,
@@ -45,6 +48,8 @@ FAMILIES: tuple[Family, ...] = (
     runtime.ERROR_LINE,
     python.IMPORT_ERROR_LINE,
     extensions.DATADOG_EXTENSION,
+    php.FPM_UNDECORATED,
+    php.PHP_ERROR,
     colour.COLOURED,
     # Lines without a prefix of their own: a process dying, an exception whatever printed it.
     go_ruby.GO_HANDLER_PANIC_LINE,
