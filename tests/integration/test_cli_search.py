@@ -70,8 +70,10 @@ def test_function_level_since_and_limit_narrow_the_search(shipped, osmem_clone):
     assert {hit.split()[2] for hit in warnings} <= {"WARN", "ERROR", "FATAL"}
     assert any(" WARN " in hit for hit in warnings)
     assert any(" ERROR " in hit for hit in warnings)
-    assert len(late) == 3
-    assert all(hit.startswith("2025-11-23") for hit in late)
+    since = 1_763_856_000_000  # 2025-11-23T00:00:00Z
+    assert len(late) == sum(event["timestamp"] >= since for name in subscription_names()
+                            for event in load(name)["logEvents"]) > 3
+    assert all(hit[:10] >= "2025-11-23" for hit in late)
     assert len(lines(two)) == 2
     assert f"2 of {len(everything)} hit(s)" in two.stderr
     assert "--limit 2: raise it to see more" in two.stderr

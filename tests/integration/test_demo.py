@@ -31,7 +31,8 @@ def test_demo_runs_the_whole_flow():
     assert "skipped /ecs/web: outside IncludePrefixes: /aws/lambda/" in out
     assert "/aws/lambda/orders-api: subscribed" in out
     assert re.search(r"/aws/lambda/legacy-report\s+\(not subscribed\)", out)
-    assert re.search(r"checkout\s+13 documents\n\s+image-resize\s+11 documents", out)
+    assert re.search(r"\n\s+checkout\s+13 documents\n", out)
+    assert re.search(r"\n\s+image-resize\s+11 documents\n", out)
     assert re.search(r"index cwl-2025\.11\.22\s+52 documents\n\s+index cwl-2025\.11\.23\s+3 documents", out)
     queries = example_queries()
     assert out.count("$ logship search '") == len(queries)
