@@ -170,9 +170,8 @@ def promote_error(value: dict[str, Any], fields: Fields) -> None:
     a record without any, whose ``meta`` object has them (winston's ``logger.error(message, {meta: ...})``,
     express-winston), gets those."""
     if _ERROR_KEYS.isdisjoint(value):
-        meta = value.get("meta")
-        if isinstance(meta, dict) and not _ERROR_KEYS.isdisjoint(meta):
-            promote_error({key: v for key, v in meta.items() if key != "meta"}, fields)
+        if "meta" in value and isinstance(value["meta"], dict) and not _ERROR_KEYS.isdisjoint(value["meta"]):
+            promote_error({key: v for key, v in value["meta"].items() if key != "meta"}, fields)
         return
     # Powertools for TypeScript, pino and bunyan serialize errors as an object under "error" or "err".
     nested = value.get("error") or value.get("err")

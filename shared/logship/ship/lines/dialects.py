@@ -13,6 +13,13 @@ from logship.ship.lines.common import Fields, normalize_level
 _DURABLE_KEYS = (("operationId", "operation_id"), ("operationName", "operation_name"), ("parentId", "parent_id"))
 
 
+def dialect_record(value: dict[str, Any], fields: Fields) -> None:
+    if "ecs.version" in value or "ecs" in value:
+        ecs_record(value, fields)
+    if "executionArn" in value or "durableExecutionArn" in value:
+        durable_record(value, fields)
+
+
 def durable_record(value: dict[str, Any], fields: Fields) -> None:
     """``lambda.durable.*`` from a record the SDK's logger wrote: every line of one execution has its ARN."""
     arn = value.get("executionArn") or value.get("durableExecutionArn")

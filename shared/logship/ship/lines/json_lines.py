@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from logship.ship.lines.common import Fields, execution, loads_json, normalize_level, promote_error
-from logship.ship.lines.dialects import durable_record, ecs_record
+from logship.ship.lines.dialects import dialect_record
 from logship.ship.lines.family import Family, Lines
 from logship.ship.lines.json_fit import MAX_DEPTH, SHORT_LINE, fit, fit_text
 from logship.ship.lines.platform import platform_record
@@ -43,7 +43,7 @@ class JsonLines:
             return candidate, {}
         if not isinstance(value, dict):
             return candidate, {}  # a list, number or string stays plain text
-        if isinstance(value.get("type"), str) and value["type"].startswith("platform.") and "record" in value:
+        if "record" in value and isinstance(value.get("type"), str) and value["type"].startswith("platform."):
             return original, platform_record(value, original)
         value = _with_inner_object(value)
         fields: Fields = {"json": value, "event": {"original": original}}
@@ -97,10 +97,13 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
                             or value.get("log_level") or value.get("log.level"))  # Elastic's ECS loggers: dotted
     if level:
         fields["log"] = {"level": level}
-    logger = _logger(value)
-    if logger:
+    # Lambda's JSON log format, aws-lambda-slf4j, ECS loggers; bunyan and pino name their logger "name".
+    logger = (value.get("logger") or value.get("logname") or value.get("log.logger")
+              or (value.get("name") if "hostname" in value and "msg" in value else None))
+    if isinstance(logger, str) and logger:
         fields.setdefault("log", {})["logger"] = logger
-    _dialects(value, fields)
+    if "ecs.version" in value or "ecs" in value or "executionArn" in value or "durableExecutionArn" in value:
+        dialect_record(value, fields)  # ECS loggers, the durable execution SDKs: dialects.py
     for key in _REQUEST_ID_KEYS:
         request_id = value.get(key)
         if isinstance(request_id, str) and request_id:
@@ -118,21 +121,6 @@ def _promote(value: dict[str, Any], fields: Fields) -> str | None:
         # A runtime's error response (aws-lambda-go's panic logged by slog at INFO, say) is a failure.
         fields.setdefault("log", {})["level"] = "ERROR"
     return _message(value, fields)
-
-
-def _dialects(value: dict[str, Any], fields: Fields) -> None:
-    """Loggers that say more in keys of their own (dialects.py): one key test each for the other records."""
-    if "ecs.version" in value or "ecs" in value:
-        ecs_record(value, fields)
-    if "executionArn" in value or "durableExecutionArn" in value:
-        durable_record(value, fields)
-
-
-def _logger(value: dict[str, Any]) -> str | None:
-    """Lambda's JSON log format, aws-lambda-slf4j, ECS loggers; bunyan and pino name their logger ``name``."""
-    logger = (value.get("logger") or value.get("logname") or value.get("log.logger")
-              or (value.get("name") if "hostname" in value and "msg" in value else None))
-    return logger if isinstance(logger, str) and logger else None
 
 
 def _message(value: dict[str, Any], fields: Fields) -> str | None:
