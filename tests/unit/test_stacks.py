@@ -199,3 +199,19 @@ def test_python_unhandled_exception_hint_becomes_the_error(fixture):
     assert 'order = event["orderId"]' in hint["error"]["stack_trace"]
     assert hint["faas"]["execution"] == error["faas"]["execution"] == start["faas"]["execution"]
     assert error["log"]["level"] == "ERROR"
+
+
+def test_frames_after_another_requests_line_never_join_a_requests_error():
+    """Managed Instances interleave requests in one stream: a line of request B between A's error and the frames
+    that follow it ends A's stack, so those frames (whose request no line says) are not given A's request."""
+    a, b = "6c1a9d2e-0b3f-4e5a-9c7d-1e2f3a4b5c61", "6c1a9d2e-0b3f-4e5a-9c7d-1e2f3a4b5c62"
+    payload = per_line("node_stack_per_event", 0, (
+        f"2025-12-07T09:40:01.010Z\t{a}\tERROR\tTypeError: Cannot read properties of undefined (reading 'id')",
+        f"2025-12-07T09:40:01.011Z\t{b}\tINFO\torder 7002 charged",
+        "    at handler (file:///var/task/index.mjs:12:30)"))
+    *_, head, other, frame = documents(payload)
+    assert head["faas"]["execution"] == a
+    assert "stack_trace" not in head["error"]
+    assert other["faas"]["execution"] == b
+    assert "error" not in other
+    assert "faas" not in frame or "execution" not in frame["faas"]
