@@ -8,6 +8,7 @@ import click
 
 from logship_cli.commands.backfill import backfill
 from logship_cli.commands.dashboards import dashboards
+from logship_cli.commands.init import init
 from logship_cli.commands.redrive import redrive
 from logship_cli.commands.replay import replay
 from logship_cli.commands.search import search
@@ -62,7 +63,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.meta["logship.debug"] = debug
 
 
-for command in (search, replay, redrive, backfill, status, setup_index, dashboards):
+for command in (init, search, replay, redrive, backfill, status, setup_index, dashboards):
     main.add_command(command)
 
 
