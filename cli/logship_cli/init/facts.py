@@ -20,7 +20,8 @@ _DOMAIN_HOST = re.compile(r"^(?:search|vpc)-(?P<name>[a-z][a-z0-9-]{2,27})-[a-z0
                           r"(?:(?P<region>[a-z0-9-]+)\.es\.amazonaws\.com|aos\.(?P<dual>[a-z0-9-]+)\.on\.aws)$")
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 _COLLECTION_HOST = re.compile(r"^(?P<id>[a-z0-9]{3,40})\.(?P<region>[a-z0-9-]+)\.aoss\.amazonaws\.com$")
-DESCRIBE_DOMAINS_AT_ONCE = 5  # DescribeDomains takes at most five names per call
+# Names per DescribeDomains call: the most its users report it takes (fewer is never refused).
+DESCRIBE_DOMAINS_AT_ONCE = 5
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError")
 
 
