@@ -253,7 +253,8 @@ def cluster(settings: dict[str, str], serverless: bool, timeout_s: float = 10.0)
 
     ``settings`` are the functions' environment (``OPENSEARCH_ENDPOINT`` or ``ELASTIC_CLOUD_ID``,
     ``OPENSEARCH_AUTH``, ``OPENSEARCH_SECRET_ARN``, ``AWS_REGION``). A Serverless collection has no ``GET /``: it
-    is asked for its indices instead, which takes the same authentication.
+    is asked ``GET _cat/indices`` instead, which Serverless supports under ``aoss:DescribeIndex`` ("Supported
+    operations and plugins in Amazon OpenSearch Serverless").
     """
     from opensearchpy.exceptions import ConnectionError as Unreachable
     from opensearchpy.exceptions import TransportError
