@@ -1,5 +1,5 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help install test test-load lint validate checkov unit integration demo bench build size deploy delete clean \
+.PHONY: help install test test-load lint validate checkov unit integration demo bench build size deploy publish delete clean \
 	lock dashboards index-template redrive engine-types
 
 PYTHON ?= python3
@@ -111,6 +111,11 @@ dashboards:  ## rewrite the Dashboards/Kibana NDJSON from their definition (cli/
 
 deploy: build  ## sam deploy --guided (asks for the parameters the first time)
 	$(SAM) deploy --guided
+
+publish: build  ## package and publish to the Serverless Application Repository: make publish BUCKET=<S3 bucket> [REGION=r]
+	@test -n "$(BUCKET)" || { echo "usage: make publish BUCKET=<an S3 bucket in the region, readable by serverlessrepo.amazonaws.com> [REGION=<region>]"; exit 2; }
+	$(SAM) package --s3-bucket "$(BUCKET)" --output-template-file .aws-sam/packaged.yaml $(if $(REGION),--region $(REGION))
+	$(SAM) publish --template .aws-sam/packaged.yaml $(if $(REGION),--region $(REGION))
 
 delete:  ## remove the stack
 	$(SAM) delete
