@@ -414,6 +414,15 @@ def logship_stacks(aws: Aws) -> list[Stack] | str:
 
 # --------------------------------------------------------------------------------------------------------- the VPC
 @dataclass(frozen=True)
+class Route:
+    """One active route of a route table: where to (an IPv4 range) and through what (local, pcx-, tgw-, nat-...)."""
+
+    table: str
+    destination: str
+    target: str
+
+
+@dataclass(frozen=True)
 class Network:
     """Whether functions in ``subnets`` with ``security_groups`` can reach the domain and the AWS APIs they call."""
 
@@ -425,7 +434,23 @@ class Network:
     nat: bool | None = None  # the subnets route 0.0.0.0/0 through a NAT gateway
     endpoints: frozenset[str] = frozenset()  # the VPC's endpoints: "s3", "secretsmanager", "sqs", ...
     route_tables: tuple[str, ...] = ()  # the subnets' route tables
+    cidrs: tuple[str, ...] = ()  # the subnets' IPv4 ranges
+    routes: tuple[Route, ...] = ()  # every route of those tables
     why: str = ""  # what could not be read
+
+    def routes_to(self, cidrs: tuple[str, ...]) -> list[Route | None]:
+        """For each of the subnets' tables, the route traffic to ``cidrs`` takes (the most specific one holding them
+        all, as VPC routing picks), or None where the table has none."""
+        import ipaddress
+
+        wanted = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+        chosen: list[Route | None] = []
+        for table in self.route_tables:
+            holding = [(ipaddress.ip_network(r.destination, strict=False), r) for r in self.routes if r.table == table]
+            holding = [(net, r) for net, r in holding if all(w.version == net.version and w.subnet_of(net)  # type: ignore[arg-type]
+                                                              for w in wanted)]
+            chosen.append(max(holding, key=lambda pair: pair[0].prefixlen)[1] if holding else None)
+        return chosen
 
 
 def network(aws: Aws, subnets: tuple[str, ...], groups: tuple[str, ...],
@@ -453,7 +478,8 @@ def network(aws: Aws, subnets: tuple[str, ...], groups: tuple[str, ...],
         nat=all(any(r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")
                     for r in t.get("Routes", [])) for t in tables) if tables else None,
         endpoints=frozenset(_endpoint_kinds(endpoints, {t["RouteTableId"] for t in tables})),
-        route_tables=tuple(sorted({t["RouteTableId"] for t in tables})))
+        route_tables=tuple(sorted({t["RouteTableId"] for t in tables})), cidrs=tuple(cidrs),
+        routes=tuple(_routes(tables)))
 
 
 def _route_tables(ec2: Any, vpc_id: str, subnets: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -465,6 +491,18 @@ def _route_tables(ec2: Any, vpc_id: str, subnets: tuple[str, ...]) -> list[dict[
         tables += ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                      {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
     return tables
+
+
+_TARGETS = ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId", "TransitGatewayId", "NetworkInterfaceId",
+            "LocalGatewayId", "CarrierGatewayId", "CoreNetworkArn", "InstanceId")
+
+
+def _routes(tables: list[dict[str, Any]]) -> list[Route]:
+    """The tables' active IPv4 routes (a ``blackhole`` one leads nowhere)."""
+    return [Route(str(t["RouteTableId"]), str(r["DestinationCidrBlock"]),
+                  next((str(r[k]) for k in _TARGETS if r.get(k)), "?"))
+            for t in tables for r in t.get("Routes", [])
+            if r.get("DestinationCidrBlock") and r.get("State", "active") == "active"]
 
 
 def _allows(permissions: list[dict[str, Any]], groups: tuple[str, ...], cidrs: list[str],

@@ -116,7 +116,7 @@ def _cluster(plan: Plan, answers: Answers, facts: Facts) -> None:
     else:
         where = "the cluster you gave"
     plan.choose("OpenSearchEndpoint", answers.endpoint, where)
-    if flavor is not None and flavor.distribution == "elasticsearch" and flavor.version[:1] in ((8,), (9,)):
+    if flavor is not None and flavor_parameter(flavor) == "elasticsearch":
         plan.choose("ClusterFlavor", "elasticsearch", f"it answered as {flavor.described}: requests carry its REST "
                     "compatibility headers")
     elif flavor is not None:
@@ -127,6 +127,13 @@ def _cluster(plan: Plan, answers: Answers, facts: Facts) -> None:
     else:
         plan.choose("ClusterFlavor", "opensearch", "not asked: plain JSON, which every engine takes (Elasticsearch 8 "
                     "and 9 too)")
+
+
+def flavor_parameter(flavor: Any) -> str:
+    """ClusterFlavor for what the cluster answered (a :class:`logship.cluster.engine.Flavor`): ``elasticsearch``
+    for Elasticsearch 8 and 9, the only ones that take its compatibility headers; else ``opensearch``."""
+    return "elasticsearch" if flavor.distribution == "elasticsearch" and flavor.version[:1] in ((8,), (9,)) \
+        else "opensearch"
 
 
 def _auth(plan: Plan, answers: Answers, facts: Facts) -> None:
@@ -175,10 +182,14 @@ def _fine_grained(plan: Plan, facts: Facts) -> None:
         "the stack's ShipLogsRoleArn and InstallIndexTemplateRoleArn outputs"
     plan.notes.append(f"domain {domain.name}: fine-grained access control is on: the roles need role mappings "
                       "(backend roles) in OpenSearch")
-    plan.after.append(f"in OpenSearch Dashboards (Security, Roles), map {roles} as backend roles: the shipper's to "
-                      "a role that may write <prefix>-2* and <prefix>-failed-* (create_index and crud), the "
-                      "installer's to one that may install index templates and ISM policies (docs/security.md, "
-                      "Least privilege)")
+    plan.after.append(mapping_fix(roles))
+
+
+def mapping_fix(roles: str) -> str:
+    """What to do in OpenSearch's security plugin so that the stack's roles (``roles``, named) are let in."""
+    return (f"in OpenSearch Dashboards (Security, Roles), map {roles} as backend roles: the shipper's to a role that "
+            "may write <prefix>-2* and <prefix>-failed-* (create_index and crud), the installer's to one that may "
+            "install index templates and ISM policies (docs/security.md, Least privilege)")
 
 
 def _network(plan: Plan, answers: Answers, facts: Facts) -> None:
@@ -204,14 +215,34 @@ def _network(plan: Plan, answers: Answers, facts: Facts) -> None:
         return
     groups = ",".join(answers.security_groups)
     if net.admitted is False and domain:
-        first = domain.security_groups[0]
-        plan.before.append(f"the domain's security groups ({','.join(domain.security_groups)}) admit no HTTPS from "
-                           f"{groups}: aws ec2 authorize-security-group-ingress --group-id {first} --protocol tcp "
-                           f"--port 443 --source-group {answers.security_groups[0]}")
+        plan.before.append(ingress_fix(domain.security_groups, answers.security_groups))
     if net.egress is False:
         plan.before.append(f"the security groups {groups} let no HTTPS (TCP 443) out: allow it to the domain")
     reads_secret = answers.auth in ("basic", "apikey")
     _endpoint_needs(plan, net, facts.region, reads_secret)
+
+
+def ingress_fix(domain_groups: tuple[str, ...], groups: tuple[str, ...]) -> str:
+    return (f"the domain's security groups ({','.join(domain_groups)}) admit no HTTPS from {','.join(groups)}: aws ec2 "
+            f"authorize-security-group-ingress --group-id {domain_groups[0]} --protocol tcp --port 443 "
+            f"--source-group {groups[0]}")
+
+
+def s3_endpoint_fix(net: Network, region: str) -> str:
+    return ("the subnets have no NAT gateway and the VPC no S3 gateway endpoint: the installer could not answer "
+            "CloudFormation (the stack would wait an hour, then fail). aws ec2 create-vpc-endpoint --vpc-id "
+            f"{net.vpc_id} --service-name com.amazonaws.{region}.s3 --route-table-ids "
+            f"{' '.join(net.route_tables) or '<the subnets route tables>'}")
+
+
+def secret_endpoint_fix(net: Network, region: str) -> str:
+    return ("the functions read the secret, and the VPC has no Secrets Manager endpoint: aws ec2 create-vpc-endpoint "
+            f"--vpc-id {net.vpc_id} --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.secretsmanager "
+            "--private-dns-enabled --subnet-ids ... --security-group-ids ...")
+
+
+SQS_ENDPOINT_NOTE = ("no SQS endpoint in the VPC (optional): a batch the cluster refuses for a setting takes Lambda's "
+                     "retries before the dead-letter queue keeps it")
 
 
 def _endpoint_needs(plan: Plan, net: Network, region: str, reads_secret: bool) -> None:
@@ -220,18 +251,11 @@ def _endpoint_needs(plan: Plan, net: Network, region: str, reads_secret: bool) -
         plan.notes.append("the subnets route to the internet through a NAT gateway: the functions reach AWS's APIs")
         return
     if "s3" not in net.endpoints:
-        plan.before.append(f"the subnets have no NAT gateway and the VPC no S3 gateway endpoint: the installer "
-                           "could not answer CloudFormation (the stack would wait an hour, then fail). aws ec2 "
-                           f"create-vpc-endpoint --vpc-id {net.vpc_id} --service-name com.amazonaws.{region}.s3 "
-                           f"--route-table-ids {' '.join(net.route_tables) or '<the subnets route tables>'}")
+        plan.before.append(s3_endpoint_fix(net, region))
     if reads_secret and "secretsmanager" not in net.endpoints:
-        plan.before.append(f"the functions read the secret, and the VPC has no Secrets Manager endpoint: aws ec2 "
-                           f"create-vpc-endpoint --vpc-id {net.vpc_id} --vpc-endpoint-type Interface --service-name "
-                           f"com.amazonaws.{region}.secretsmanager --private-dns-enabled --subnet-ids ... "
-                           "--security-group-ids ...")
+        plan.before.append(secret_endpoint_fix(net, region))
     if "sqs" not in net.endpoints:
-        plan.notes.append("no SQS endpoint in the VPC (optional): a batch the cluster refuses for a setting takes "
-                          "Lambda's retries before the dead-letter queue keeps it")
+        plan.notes.append(SQS_ENDPOINT_NOTE)
 
 
 def _documents(plan: Plan, answers: Answers, facts: Facts) -> None:
@@ -281,9 +305,13 @@ def _subscriptions(plan: Plan, answers: Answers, facts: Facts) -> None:
         return
     plan.choose("SubscriptionMode", mode, "a subscription filter on each selected group")
     if others:
-        plan.notes.append(f"account policy {others[0].name} delivers this account's groups: each has room for one "
-                          "filter of its own besides it (a group with another filter is reported limit_blocked)")
+        plan.notes.append(other_policy_note(others[0].name))
     _trail(plan, answers, facts, can_policy=not others)
+
+
+def other_policy_note(name: str) -> str:
+    return (f"account policy {name} delivers this account's groups: each has room for one filter of its own besides "
+            "it (a group with another filter is reported limit_blocked)")
 
 
 def _trail(plan: Plan, answers: Answers, facts: Facts, can_policy: bool) -> None:
