@@ -4,8 +4,12 @@ Applied to every integration test (conftest), in-process and in the moto server 
 answers rather than moto's silence:
 
 - **Log classes** (CloudWatch Logs, "Log classes"): CreateLogGroup's ``logGroupClass`` is kept, DescribeLogGroups
-  returns it, and a group of a class other than Standard refuses subscription filters and FilterLogEvents with
-  ``ValidationException: This operation is only supported on the Standard log class.``
+  returns it; an Infrequent Access group ("Subscription filters: No") refuses subscription filters, and a group
+  of a class other than Standard refuses FilterLogEvents, with ``ValidationException: This operation is only
+  supported on the Standard log class.``. A Delivery group takes a subscription filter: AWS's own setup of Lambda
+  logs to S3 or Firehose puts one on it (Lambda, "Sending Lambda function logs to Amazon S3"); whether it takes
+  one to a Lambda function is undocumented, so the tests refuse it too (tests/integration/aws_faults.py). Its
+  retention is fixed: PutRetentionPolicy answers ``This operation is not supported for Delivery log class``.
 - **Lambda's logging configuration** (Lambda API, ``LoggingConfig``): CreateFunction and UpdateFunctionConfiguration
   keep it, and every function description (GetFunction, GetFunctionConfiguration, ListFunctions) returns it,
   ``LogFormat`` ``Text`` and ``LogGroup`` ``/aws/lambda/<name>`` unless given; ListFunctions pages by
@@ -46,6 +50,7 @@ from moto.logs.exceptions import (
 from moto.logs.models import logs_backends
 
 STANDARD_ONLY = "This operation is only supported on the Standard log class."
+NO_SUBSCRIPTIONS = ("INFREQUENT_ACCESS",)  # "Log classes": "Subscription filters: No"
 
 
 def _log_group_class(group: Any) -> str:
@@ -58,6 +63,7 @@ def teach_log_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     put_filter = logs_models.LogGroup.put_subscription_filter
     filter_events = logs_models.LogGroup.filter_log_events
     create = logs_responses.LogsResponse.create_log_group
+    put_retention = logs_models.LogsBackend.put_retention_policy
 
     def init(self: Any, account_id: str, region: str, name: str, **kwargs: Any) -> None:
         group_init(self, account_id, region, name, **kwargs)
@@ -66,12 +72,18 @@ def teach_log_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     def to_describe_dict(self: Any) -> dict[str, Any]:
         return describe(self) | {"logGroupClass": _log_group_class(self)}
 
-    def standard_only(method: Any) -> Any:
+    def refused_for(classes: Any, method: Any) -> Any:
         def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if _log_group_class(self) != "STANDARD":
+            if classes(_log_group_class(self)):
                 raise ValidationException(STANDARD_ONLY)
             return method(self, *args, **kwargs)
         return checked
+
+    def put_retention_policy(self: Any, log_group_name: str, retention_in_days: int) -> None:
+        group = self.groups.get(log_group_name)
+        if group is not None and _log_group_class(group) == "DELIVERY":
+            raise InvalidParameterException("This operation is not supported for Delivery log class")
+        put_retention(self, log_group_name, retention_in_days)
 
     def create_log_group(self: Any) -> str:
         log_class = self._get_param("logGroupClass")
@@ -83,8 +95,11 @@ def teach_log_classes(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(logs_models.LogGroup, "__init__", init)
     monkeypatch.setattr(logs_models.LogGroup, "to_describe_dict", to_describe_dict)
-    monkeypatch.setattr(logs_models.LogGroup, "put_subscription_filter", standard_only(put_filter))
-    monkeypatch.setattr(logs_models.LogGroup, "filter_log_events", standard_only(filter_events))
+    monkeypatch.setattr(logs_models.LogGroup, "put_subscription_filter",
+                        refused_for(NO_SUBSCRIPTIONS.__contains__, put_filter))
+    monkeypatch.setattr(logs_models.LogGroup, "filter_log_events",
+                        refused_for(lambda log_class: log_class != "STANDARD", filter_events))
+    monkeypatch.setattr(logs_models.LogsBackend, "put_retention_policy", put_retention_policy)
     monkeypatch.setattr(logs_responses.LogsResponse, "create_log_group", create_log_group)
 
 

@@ -106,6 +106,27 @@ def test_under_a_policy_the_install_sweep_backfills_and_removes_leftover_filters
     assert (scheduled["already_subscribed"], scheduled["backfill_shipped"]) == (1, 0)  # the schedule does not
 
 
+def test_under_a_policy_infrequent_access_is_skipped_and_a_delivery_group_is_reported_for_what_is_known(
+        policy_account, capsys, cloudformation, calls, monkeypatch):
+    """Whether an account policy delivers a Delivery group is undocumented: the sweep counts it as delivered (nothing
+    to put), never fails it, tries its backfill and leaves its fixed retention alone."""
+    aws = policy_account
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    aws.groups(*STACK_GROUPS)
+    aws.groups("/aws/lambda/archive", log_class="INFREQUENT_ACCESS")
+    aws.groups("/aws/lambda/to-s3", log_class="DELIVERY")
+    create_policy(aws, preflight(cloudformation, capsys))
+
+    lines = reconcile(capsys, cloudformation.request("Create"))
+
+    summary = summaries(lines)[-1]
+    assert (summary["log_class"], summary["already_subscribed"], summary["failed"]) == (1, 1, 0)
+    assert "problems" not in summary
+    assert "PutRetentionPolicy" not in [operation for operation, _ in calls]
+    backfill = next(line for line in lines if line.get("logship") == "backfill")
+    assert (backfill["log_group"], backfill["status"]) == ("/aws/lambda/to-s3", "log_class")
+
+
 def test_a_sweep_whose_policy_is_gone_says_so_for_every_group(policy_account, capsys):
     policy_account.groups("/aws/lambda/orders")
 

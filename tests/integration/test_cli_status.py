@@ -166,6 +166,28 @@ def test_status_shows_each_group_of_another_class_and_check_does_not_call_for_a_
     assert "Standard" in result.output
 
 
+def test_status_tells_a_delivery_group_aws_refused_from_one_the_sweep_has_not_reached(cloud):
+    """A Delivery group is asked for a filter (not skipped by class): only the sweep's report says AWS refused."""
+    stack = DeployedStack(cloud["moto"], "logship")
+    logs = stack.aws("logs")
+    for name in ("/aws/lambda/to-s3", "/aws/lambda/to-firehose"):
+        logs.create_log_group(logGroupName=name, logGroupClass="DELIVERY")
+    log_line(stack, "/aws/lambda/logship-reconcile-subscriptions", {
+        "logship": "subscription", "level": "info", "log_group": "/aws/lambda/to-s3", "outcome": "log_class",
+        "detail": "log class DELIVERY: CloudWatch Logs refused logship's filter for it (This operation is only "
+                  "supported on the Standard log class.)"})
+
+    result = run("--check")
+
+    assert result.exit_code == 1, result.output  # the other one is missing: the next sweep asks for it
+    rows = {name: next(line for line in result.output.splitlines() if name in line)
+            for name in ("/aws/lambda/to-s3", "/aws/lambda/to-firehose")}
+    assert "log-class" in rows["/aws/lambda/to-s3"]
+    assert "missing" in rows["/aws/lambda/to-firehose"]
+    assert "1 group(s) missing" in result.output
+    assert "log-class" not in result.output.split("needs a person")[-1]
+
+
 def test_status_shows_which_function_logs_where_and_the_groups_not_shipped(cloud):
     stack = DeployedStack(cloud["moto"], "logship")
     logs, lambda_ = stack.aws("logs"), stack.aws("lambda")

@@ -170,20 +170,51 @@ def test_scheduled_sweep_fixes_stale_filters_and_unsubscribes_newly_excluded_gro
                        "/aws/lambda/taken": "clash"}
 
 
-def test_a_sweep_subscribes_standard_groups_and_counts_the_others_without_calling(account, capsys, timeline):
+def test_a_sweep_skips_infrequent_access_without_a_call_and_asks_for_a_delivery_group(account, capsys, timeline,
+                                                                                     monkeypatch):
+    """Infrequent Access is documented to take no subscription filter; a Delivery group is what AWS's own delivery of
+    Lambda logs to S3 puts a filter on, so logship asks. Whether AWS takes one to Lambda there is undocumented: here
+    it does (moto's answer); the next test has it refuse."""
+    monkeypatch.setenv("RETENTION_DAYS", "30")
     account.groups("/aws/lambda/orders", *STACK_GROUPS)
     account.groups("/aws/lambda/archive", log_class="INFREQUENT_ACCESS")
     account.groups("/aws/lambda/to-s3", log_class="DELIVERY")
 
     lines = reconcile(capsys, SCHEDULED)
 
-    assert account.shipped() == {"/aws/lambda/orders"}
+    assert account.shipped() == {"/aws/lambda/orders", "/aws/lambda/to-s3"}
     summary = summaries(lines)[-1]
-    assert (summary["log_class"], summary["LogClassSkipped"], summary["failed"], summary["subscribed"]) == (2, 2, 0, 1)
+    assert (summary["log_class"], summary["LogClassSkipped"], summary["subscribed"], summary["failed"]) == (1, 1, 2, 0)
     assert "problems" not in summary
     asked = [params.get("logGroupName") for operation, params in timeline if operation in (
         "DescribeSubscriptionFilters", "PutSubscriptionFilter", "FilterLogEvents")]
-    assert {"/aws/lambda/archive", "/aws/lambda/to-s3"}.isdisjoint(asked)
+    assert "/aws/lambda/archive" not in asked
+    # a Delivery group's retention is fixed by its class: never asked to change it
+    assert [p["logGroupName"] for operation, p in timeline if operation == "PutRetentionPolicy"] == ["/aws/lambda/orders"]
+    # its earlier lines cannot be read back (moto refuses FilterLogEvents for any class but Standard): told, not failed
+    [backfill] = [line for line in lines if line.get("logship") == "backfill"]
+    assert (backfill["log_group"], backfill["status"], backfill["level"]) == ("/aws/lambda/to-s3", "log_class", "info")
+    assert "the filter delivers what is ingested from its creation on" in backfill["detail"]
+
+
+def test_a_delivery_group_aws_refuses_is_counted_by_its_class_and_told_once(account, capsys, monkeypatch):
+    """The other answer a Delivery group may get (undocumented, so both are tested): the refusal AWS gives an
+    Infrequent Access group. Counted as log_class, never a failure, and logged so `logship status` can tell it."""
+    account.groups(*STACK_GROUPS)
+    account.groups("/aws/lambda/to-s3", log_class="DELIVERY")
+    answer_with(monkeypatch, "PutSubscriptionFilter", "ValidationException",
+                "This operation is only supported on the Standard log class.")
+
+    lines = reconcile(capsys, SCHEDULED)
+
+    summary = summaries(lines)[-1]
+    assert (summary["log_class"], summary["failed"], summary["subscribed"]) == (1, 0, 0)
+    assert "problems" not in summary
+    [told] = [line for line in lines if line.get("logship") == "subscription"]
+    assert (told["log_group"], told["outcome"], told["level"]) == ("/aws/lambda/to-s3", "log_class", "info")
+    assert told["detail"].startswith("log class DELIVERY: CloudWatch Logs refused logship's filter for it "
+                                     "(This operation is only supported on the Standard log class.)")
+    assert account.filters("/aws/lambda/to-s3") == {}
 
 
 def test_a_sweep_subscribes_the_custom_groups_functions_log_to_and_an_uninstall_takes_them_back(account, capsys,

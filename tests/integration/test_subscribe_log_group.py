@@ -193,6 +193,22 @@ def test_the_created_group_of_infrequent_access_class_is_skipped_and_the_event_s
     assert "retention" not in summary
 
 
+def test_a_created_delivery_group_is_asked_for_a_filter_and_the_event_succeeds(aws, monkeypatch, capsys):
+    """A Delivery group's class is no reason to skip it: AWS's own delivery to S3 is a filter on such a group.
+    AWS accepts logship's here (moto's answer; the real one is undocumented, see test_reconcile_subscriptions)."""
+    aws.groups("/aws/lambda/orders-api", log_class="DELIVERY")
+    event = load("cloudtrail_create_lambda_group")
+    event["detail"]["requestParameters"]["logGroupClass"] = "DELIVERY"
+
+    lines = run_subscriber(monkeypatch, capsys, event, RETENTION_DAYS="30")  # no SubscribeError
+
+    summary = lines[-1]
+    assert (summary["outcome"], summary["failed"], summary["log_class"]) == ("subscribed", 0, 0)
+    assert aws.filters("/aws/lambda/orders-api") == {"logship": SHIPPER_ARN}
+    assert summary["retention"] == "fixed by its class (DELIVERY)"
+    assert summary["backfill"]["status"] == "log_class"  # FilterLogEvents does not read it back here: told
+
+
 def test_aws_refusing_for_the_log_class_is_classified_when_the_record_did_not_say(aws, monkeypatch, capsys):
     """A record without logGroupClass (older CloudTrail records, other creators): AWS's answer decides."""
     aws.groups("/aws/lambda/orders-api", log_class="INFREQUENT_ACCESS")

@@ -34,7 +34,8 @@ Examples:
 """
 LAST_ERRORS = 3
 SHOWN_GROUPS = 50
-_REPORTED = ("limit_blocked", "clash", "failed")  # outcomes only acting tells: the functions log them
+# Outcomes only acting tells (the functions log them): a refusal for the log class too (a DELIVERY group's).
+_REPORTED = ("limit_blocked", "clash", "failed", "log_class")
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
     from botocore.exceptions import BotoCoreError, ClientError
 
     from logship.core.selection import Verdict
-    from logship.subscribe.subscriptions import SUBSCRIBABLE_CLASS, Outcome, log_class_result
+    from logship.subscribe.subscriptions import Outcome, skipped_for_class
 
     name = group["logGroupName"]
     try:
@@ -147,10 +148,11 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
         if verdict is not Verdict.INCLUDED:
             return GroupState(name, "excluded", subscriber.selection.why(name, writers))
         log_class = group.get("logGroupClass")
-        if log_class and log_class != SUBSCRIBABLE_CLASS:
-            return GroupState(name, "log_class", log_class_result(log_class).detail)
+        skipped = skipped_for_class(log_class)
+        if skipped is not None:
+            return GroupState(name, "log_class", skipped.detail)
         if subscriber.config.account_policy:
-            return _by_policy(subscriber, name)
+            return _by_policy(subscriber, name, log_class)
         found = subscriber.filters.inspect(name)
     except (ClientError, BotoCoreError) as exc:
         from logship.core.aws_calls import error_code
@@ -168,13 +170,15 @@ def judge(subscriber: Any, group: dict[str, Any], reported: dict[str, dict[str, 
     return GroupState(name, "missing", f"{found.detail}; the next sweep (or `logship backfill`) subscribes it")
 
 
-def _by_policy(subscriber: Any, name: str) -> GroupState:
+def _by_policy(subscriber: Any, name: str, log_class: str | None) -> GroupState:
     """SubscriptionMode=account-policy: the policy delivers every group it does not name; ship-logs keeps the
     selected ones."""
+    from logship.subscribe.subscriptions import by_policy_detail
+
     problem = subscriber.policy_problem()
     if problem:
         return GroupState(name, "missing", f"{problem}: nothing reaches ship-logs; deploy the stack again")
-    return GroupState(name, "subscribed", f"by account policy {subscriber.config.account_policy}")
+    return GroupState(name, "subscribed", by_policy_detail(subscriber.config.account_policy, log_class))
 
 
 def show_policy(out: Any, subscriber: Any) -> list[str]:

@@ -22,6 +22,7 @@ from logship.core.aws_calls import error_code
 from logship.core.config import BackfillConfig
 from logship.core.timefmt import iso_millis
 from logship.subscribe.delivery import Deliver, deliver_split, subscription_event
+from logship.subscribe.subscriptions import refused_for_log_class
 
 # ``call(operation, **params) -> response``: e.g. call("FilterLogEvents", logGroupName=...). Raises botocore errors.
 Call = Callable[..., dict[str, Any]]
@@ -100,7 +101,7 @@ class BackfillResult:
     """
 
     log_group: str
-    status: str = "done"  # off | done | capped | out_of_time | no_filter | gone | failed
+    status: str = "done"  # off | done | capped | out_of_time | no_filter | gone | log_class | failed
     read: int = 0
     shipped: int = 0
     after_filter: int = 0  # ingested after the filter existed: the filter delivers them
@@ -122,7 +123,7 @@ class BackfillResult:
 
     def settle(self) -> None:
         """The status from what happened, worst first."""
-        if self.status in ("off", "no_filter", "gone"):
+        if self.status in ("off", "no_filter", "gone", "log_class"):
             return
         if self.errors:
             self.status = "failed"
@@ -316,6 +317,11 @@ def _failure(exc: Exception, calls: _Calls, result: BackfillResult) -> None:
     if code == "ResourceNotFoundException" and not result.read:
         result.status = "gone"
         result.problem(f"{calls.last}: the log group was deleted before it could be backfilled")
+        return
+    if refused_for_log_class(exc) and not result.read:  # a class the filter takes but FilterLogEvents does not read
+        result.status = "log_class"
+        result.problem(f"{calls.last}: CloudWatch Logs does not read this group's class back ({message}): nothing "
+                       "from before the filter is shipped; the filter delivers what is ingested from its creation on")
         return
     result.more_unread = result.more_unread or calls.last == "FilterLogEvents"
     result.stopped = result.stopped or "error"

@@ -28,7 +28,7 @@ FIGURES = {
     "failed": "Failed",
     "removed": "Removed",
     "retention_set": "RetentionSet",
-    "log_class": "LogClassSkipped",  # groups of a class that takes no subscription filter: never alarmed
+    "log_class": "LogClassSkipped",  # groups whose class takes no subscription filter: never alarmed
     **BACKFILL_METRICS,  # lines from before a new subscription: read, shipped, left out, failed, ...
 }
 # Outcomes worth one log line per group: what changed, and what needs a person.
@@ -55,7 +55,7 @@ class Tally:
     def record(self, group: str, result: Result, stream: IO[str] | None = None) -> None:
         """Count a group's outcome; print one line for a change or a problem, naming the group."""
         self.add(result.outcome.value)
-        level = _NOTABLE.get(result.outcome)
+        level = _NOTABLE.get(result.outcome) or ("info" if result.answered else None)  # AWS refused the class
         if level is None:
             return
         if level != "info" and len(self.problems) < _MAX_PROBLEMS:

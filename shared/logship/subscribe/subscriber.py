@@ -26,11 +26,11 @@ from logship.subscribe.destinations import Destinations
 from logship.subscribe.function_groups import FunctionGroupFinder
 from logship.subscribe.report import Tally
 from logship.subscribe.subscriptions import (
-    SUBSCRIBABLE_CLASS,
     Outcome,
     Result,
     SubscriptionFilters,
-    log_class_result,
+    by_policy_detail,
+    skipped_for_class,
 )
 
 # Every AWS API the subscription functions call, by service, each paced on its own at the configured rate;
@@ -43,6 +43,10 @@ PACED_APIS = {
 }
 # A member's backfill writes to the central stream as a role of the central account's, which grants this.
 CENTRAL_APIS = {"kinesis": ("PutRecord",)}
+# Classes whose retention CloudWatch Logs fixes (a Delivery group keeps its events a day or two: the API reference
+# and the "Log classes" page differ; PutRetentionPolicy answers "This operation is not supported for Delivery log
+# class"): never asked to change it.
+FIXED_RETENTION_CLASSES = frozenset({"DELIVERY"})
 # Lambda calls (a self-invocation, a destination check) retry until this close to the deadline: the
 # continuation of a sweep is invoked after the other calls have stopped.
 LAMBDA_RESERVE_MS = 3_000
@@ -172,10 +176,10 @@ class Subscriber:
     def _by_policy(self, name: str, log_class: str | None, tally: Tally, stream: IO[str] | None) -> Subscribed:
         """A selected group the account policy delivers: nothing to put; a filter of ours left from per-group
         mode comes off (the policy sends the same lines)."""
-        if log_class and log_class != SUBSCRIBABLE_CLASS:
-            result = log_class_result(log_class)
-            tally.record(name, result, stream)
-            return Subscribed(result)
+        skipped = skipped_for_class(log_class)
+        if skipped is not None:
+            tally.record(name, skipped, stream)
+            return Subscribed(skipped)
         try:
             problem = self.policy_problem()
         except (ClientError, BotoCoreError, OutOfTimeError) as exc:
@@ -188,18 +192,20 @@ class Subscriber:
         removed = self.filters.remove(name, "the account policy delivers the group")
         if removed.outcome in (Outcome.REMOVED, Outcome.FAILED):
             tally.record(name, removed, stream)
-        result = Result(Outcome.ALREADY_SUBSCRIBED, f"by account policy {self.config.account_policy}")
+        result = Result(Outcome.ALREADY_SUBSCRIBED, by_policy_detail(self.config.account_policy, log_class))
         tally.record(name, result, stream)
         return Subscribed(result, policy=self.policy())  # read once this run: no call
 
     def _keep_retention(self, name: str, listed: Mapping[str, Any] | None, tally: Tally,
                         stream: IO[str] | None) -> str:
-        """NewLogGroupRetentionDays on a group without retention (its creator's choice is kept)."""
+        """NewLogGroupRetentionDays on a group without retention (its creator's choice, or its class's, is kept)."""
         days = self.config.retention_days
         try:
             group = listed if listed is not None else self.filters.describe_group(name)
             if group is None:
                 return "gone"
+            if group.get("logGroupClass") in FIXED_RETENTION_CLASSES:
+                return f"fixed by its class ({group['logGroupClass']})"
             if group.get("retentionInDays"):
                 return f"kept {group['retentionInDays']} days"
             self.filters.set_retention(name, days)

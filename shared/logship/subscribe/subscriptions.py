@@ -22,10 +22,12 @@ from logship.subscribe.destinations import Destinations
 # storm of faults can answer it too. "No room" is concluded only when it keeps coming while other filters
 # are present; AWS's number of filters per group (2 in its API reference, 5 in cfn-lint) is never assumed.
 LIMIT_ATTEMPTS = 4
-# The one log class CloudWatch Logs delivers to subscription filters (its "Log classes" page); a group of any
-# other class it lists (INFREQUENT_ACCESS, DELIVERY, ...) is skipped without a call. A class absent from the
-# listing is Standard, and a refusal naming the log class is classified too: right for classes added later.
-SUBSCRIBABLE_CLASS = "STANDARD"
+# The classes CloudWatch Logs documents as taking no subscription filter ("Log classes": "Subscription filters:
+# No" for Infrequent Access): a group of one is skipped without a call. Any other class is tried and AWS's answer
+# decides, a refusal naming the log class being classified (no guessed limits): AWS's own delivery of Lambda logs
+# to S3 or Firehose is a subscription filter on a DELIVERY group, and whether such a group takes one to Lambda is
+# not documented; a class added later (ESSENTIALS) is tried too.
+NO_SUBSCRIPTION_CLASSES = frozenset({"INFREQUENT_ACCESS"})
 
 
 class Outcome(StrEnum):
@@ -47,20 +49,44 @@ class Outcome(StrEnum):
 class Result:
     outcome: Outcome
     detail: str = ""
+    # AWS's answer to a call rather than a decision made without one: a refusal for the log class is logged
+    # (a skip by class is not), so ``logship status`` can tell it from a group the sweep has not reached.
+    answered: bool = False
 
 
-def log_class_result(log_class: str) -> Result:
-    """A group whose class takes no subscription filter: what the user can do about it."""
-    return Result(Outcome.LOG_CLASS, (
-        f"log class {log_class}: CloudWatch Logs sends only Standard-class groups to subscription filters; "
-        "a group's class cannot be changed, so log to a Standard group to ship these lines"))
+_CANNOT_CHANGE = "a group's class cannot be changed, so log to a Standard group to ship these lines"
+
+
+def skipped_for_class(log_class: str | None) -> Result | None:
+    """The outcome for a group of a class documented to take no subscription filter, without a call; None for
+    any other class (or none known): try it."""
+    if log_class not in NO_SUBSCRIPTION_CLASSES:
+        return None
+    return Result(Outcome.LOG_CLASS, f"log class {log_class}: CloudWatch Logs documents no subscription filters for "
+                                     f"it (Standard groups take them); {_CANNOT_CHANGE}")
+
+
+def refused_for_class(exc: BaseException, log_class: str | None) -> Result:
+    """CloudWatch Logs refused logship's filter for the group's class: its words, and what the user can do."""
+    return Result(Outcome.LOG_CLASS, f"log class {log_class or 'other than Standard'}: CloudWatch Logs refused "
+                                     f"logship's filter for it ({error_code(exc)[1]}); {_CANNOT_CHANGE}",
+                  answered=True)
 
 
 def refused_for_log_class(exc: BaseException) -> bool:
-    """PutSubscriptionFilter's answer for a group of a class without subscriptions (``ValidationException:
-    This operation is only supported on the Standard log class.``)."""
+    """An answer refusing a call for the group's class (``ValidationException: This operation is only supported
+    on the Standard log class.``, as moto is taught it; the code and words for a DELIVERY group are undocumented)."""
     code, message = error_code(exc)
     return code in ("ValidationException", "InvalidParameterException") and "log class" in message.lower()
+
+
+def by_policy_detail(policy: str, log_class: str | None) -> str:
+    """A selected group the account policy delivers; for a class other than Standard, what is not known."""
+    detail = f"by account policy {policy}"
+    if log_class and log_class != "STANDARD":
+        detail += (f" (log class {log_class}: whether an account policy delivers such a group is not documented; "
+                   "ship-logs' summary line names each group it receives)")
+    return detail
 
 
 def _names(filters: list[dict[str, Any]]) -> str:
@@ -158,16 +184,17 @@ class SubscriptionFilters:
     def ensure(self, group: str, log_class: str | None = None) -> Result:
         """Our filter on ``group`` with the configured destination and pattern; nothing done if already so.
 
-        ``log_class`` is the group's class when known (a listing, a CreateLogGroup record): one that takes no
-        subscription filter is skipped without a call.
+        ``log_class`` is the group's class when known (a listing, a CreateLogGroup record): one documented to take
+        no subscription filter is skipped without a call; any other is tried, and a refusal for it classified.
         """
-        if log_class and log_class != SUBSCRIBABLE_CLASS:
-            return log_class_result(log_class)
+        skipped = skipped_for_class(log_class)
+        if skipped is not None:
+            return skipped
         try:
             return self._ensure(group)
         except (ClientError, BotoCoreError) as exc:
             if refused_for_log_class(exc):
-                return log_class_result(f"other than {SUBSCRIBABLE_CLASS} ({error_code(exc)[1]})")
+                return refused_for_class(exc, log_class)
             return _failure(exc, "subscribed")
 
     def _ensure(self, group: str) -> Result:
