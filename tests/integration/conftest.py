@@ -22,6 +22,7 @@ from tests.integration import own_policies
 from tests.integration.moto_gaps import (
     teach_account_policies,
     teach_destinations,
+    teach_filter_options,
     teach_log_classes,
     teach_logging_config,
 )
@@ -105,6 +106,7 @@ def aws_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
     teach_logging_config(monkeypatch)
     teach_account_policies(monkeypatch)
     teach_destinations(monkeypatch)
+    teach_filter_options(monkeypatch)
     teach_policy_checks(monkeypatch)
 
 

@@ -19,6 +19,10 @@ answers rather than moto's silence:
   (a second name is refused with ``LimitExceededException``); and a group such a policy delivers (not named in
   its ``LogGroupName NOT IN [...]``) has room for one subscription filter of its own, not two: the policy
   counts toward the limit.
+- **A subscription filter's options** (CloudWatch Logs API reference, PutSubscriptionFilter and
+  SubscriptionFilter: ``applyOnTransformedLogs``, "the subscription filter will be applied on the transformed
+  version of the log events"; moto accepts it and drops it): kept as given, returned by
+  DescribeSubscriptionFilters when set, and replaced with the rest of the filter by the next put of its name.
 - **Cross-account destinations** (CloudWatch Logs, "Cross-account cross-Region subscriptions"; moto keeps
   PutDestination but takes a destination's ARN for a log group's): a filter may send to another account's
   destination of the group's own region when its access policy admits the sender (an account as principal, or
@@ -275,3 +279,26 @@ def teach_destinations(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(logs_models.LogsBackend, "put_subscription_filter", put_subscription_filter)
     monkeypatch.setattr(logs_models.LogStream, "_send_log_events", send_log_events)
+
+
+# PutSubscriptionFilter's optional members moto drops, as the request and DescribeSubscriptionFilters name them.
+FILTER_OPTIONS = ("applyOnTransformedLogs",)
+
+
+def teach_filter_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    put = logs_responses.LogsResponse.put_subscription_filter
+    to_json = logs_models.SubscriptionFilter.to_json
+
+    def put_subscription_filter(self: Any) -> str:
+        answer = put(self)  # refused as moto refuses it; else the filter exists now
+        group = self.logs_backend.groups[self._get_param("logGroupName")]
+        given = {key: self._get_param(key) for key in FILTER_OPTIONS}
+        group.subscription_filters[self._get_param("filterName")].options = {
+            key: value for key, value in given.items() if value is not None}
+        return answer
+
+    def filter_json(self: Any) -> dict[str, Any]:
+        return to_json(self) | getattr(self, "options", {})
+
+    monkeypatch.setattr(logs_responses.LogsResponse, "put_subscription_filter", put_subscription_filter)
+    monkeypatch.setattr(logs_models.SubscriptionFilter, "to_json", filter_json)

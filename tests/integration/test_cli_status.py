@@ -166,6 +166,22 @@ def test_status_shows_each_group_of_another_class_and_check_does_not_call_for_a_
     assert "Standard" in result.output
 
 
+def test_status_calls_a_filter_that_does_not_read_transformed_events_as_asked_outdated(cloud):
+    stack = DeployedStack(cloud["moto"], "logship", ApplyOnTransformedLogs="true")
+    logs = stack.aws("logs")
+    for group, transformed in (("/aws/lambda/orders", True), ("/aws/lambda/billing", False)):
+        logs.create_log_group(logGroupName=group)
+        logs.put_subscription_filter(logGroupName=group, filterName="logship-logship", filterPattern="",
+                                     destinationArn=stack.shipper_arn, applyOnTransformedLogs=transformed)
+
+    result = run()
+
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "/aws/lambda/billing" in line)
+    assert "outdated" in row
+    assert "1 subscribed, 1 outdated, 0 missing" in result.output
+
+
 def test_status_tells_a_delivery_group_aws_refused_from_one_the_sweep_has_not_reached(cloud):
     """A Delivery group is asked for a filter (not skipped by class): only the sweep's report says AWS refused."""
     stack = DeployedStack(cloud["moto"], "logship")

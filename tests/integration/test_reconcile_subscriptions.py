@@ -170,6 +170,54 @@ def test_scheduled_sweep_fixes_stale_filters_and_unsubscribes_newly_excluded_gro
                        "/aws/lambda/taken": "clash"}
 
 
+def transformed(account: Any, group: str) -> bool | None:
+    """What DescribeSubscriptionFilters says of logship's filter on ``group``: None when it leaves the option out."""
+    [found] = account.logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+    return found.get("applyOnTransformedLogs")
+
+
+def test_apply_on_transformed_logs_puts_filters_so_and_a_change_of_the_setting_updates_them(account, capsys,
+                                                                                           monkeypatch):
+    """Described by DescribeSubscriptionFilters as PutSubscriptionFilter was given it (moto taught to keep it,
+    tests/integration/moto_gaps.py): a filter whose applyOnTransformedLogs differs from the setting is outdated."""
+    account.groups("/aws/lambda/orders", "/aws/lambda/billing", *STACK_GROUPS)
+    account.subscribe("/aws/lambda/billing", SHIPPER_ARN)  # from before the setting
+
+    monkeypatch.setenv("APPLY_ON_TRANSFORMED_LOGS", "true")
+    turned_on = reconcile(capsys, SCHEDULED)
+    again = summaries(reconcile(capsys, SCHEDULED))[-1]
+    monkeypatch.setenv("APPLY_ON_TRANSFORMED_LOGS", "false")
+    turned_off = summaries(reconcile(capsys, SCHEDULED))[-1]
+
+    summary = summaries(turned_on)[-1]
+    assert (summary["subscribed"], summary["updated"], summary["failed"]) == (1, 1, 0)
+    [updated] = [line for line in turned_on if line.get("outcome") == "updated"]
+    assert updated["detail"] == ("filter logship: has applyOnTransformedLogs false, not true "
+                                 "(ApplyOnTransformedLogs)")
+    assert (again["already_subscribed"], again["updated"]) == (2, 0)
+    assert (turned_off["updated"], turned_off["failed"]) == (2, 0)
+    assert {transformed(account, group) for group in ("/aws/lambda/orders", "/aws/lambda/billing")} == {None}
+
+
+def test_with_apply_on_transformed_logs_a_group_that_refuses_it_is_failed_with_the_setting_named(account, capsys,
+                                                                                                 monkeypatch):
+    """The API says the option is valid only for groups with a transformer, not what a group without one answers
+    (if anything: the refusal's words here are the test's own): a refusal is reported with the setting to look at."""
+    monkeypatch.setenv("APPLY_ON_TRANSFORMED_LOGS", "true")
+    account.groups("/aws/lambda/orders", *STACK_GROUPS)
+    answer_with(monkeypatch, "PutSubscriptionFilter", "InvalidParameterException",
+                "applyOnTransformedLogs is valid only for log groups that have an active log transformer")
+
+    summary = summaries(reconcile(capsys, SCHEDULED))[-1]
+
+    assert summary["failed"] == 1
+    assert summary["problems"] == [
+        "/aws/lambda/orders: InvalidParameterException: applyOnTransformedLogs is valid only for log groups that "
+        "have an active log transformer; logship puts its filter with applyOnTransformedLogs "
+        "(ApplyOnTransformedLogs=true): if this group cannot take that, add it to ExcludeLogGroups or turn the "
+        "setting off"]
+
+
 def test_a_sweep_skips_infrequent_access_without_a_call_and_asks_for_a_delivery_group(account, capsys, timeline,
                                                                                      monkeypatch):
     """Infrequent Access is documented to take no subscription filter; a Delivery group is what AWS's own delivery of

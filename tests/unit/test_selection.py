@@ -174,6 +174,9 @@ def test_settings_are_read_as_lists():
     ({"SUBSCRIPTION_CALLS_PER_SECOND": "nan"}, "SUBSCRIPTION_CALLS_PER_SECOND=nan must be a positive number"),
     ({"SUBSCRIPTION_CALLS_PER_SECOND": "inf"}, "SUBSCRIPTION_CALLS_PER_SECOND=inf must be a positive number"),
     ({"SUBSCRIPTION_DLQ_URL": "logship-dlq"}, "SUBSCRIPTION_DLQ_URL='logship-dlq' is not an SQS queue URL"),
+    ({"APPLY_ON_TRANSFORMED_LOGS": "yes"}, "APPLY_ON_TRANSFORMED_LOGS='yes' must be true or false"),
+    ({"APPLY_ON_TRANSFORMED_LOGS": "true", "SUBSCRIPTION_MODE": "account-policy", "ACCOUNT_POLICY_NAME": "logship-x"},
+     "APPLY_ON_TRANSFORMED_LOGS=true with SUBSCRIPTION_MODE=account-policy: an account policy has no such setting"),
 ])
 def test_bad_settings_are_explained(env, says):
     with pytest.raises(ConfigError) as error:

@@ -85,6 +85,8 @@ CLOUD_ID = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="
      "ElasticCloudId with OpenSearchAuth=sigv4 cannot work"),
     ({"VpcSubnetIds": "subnet-0a1b2c3d"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
     ({"VpcSecurityGroupIds": "sg-0123456789abcdef0"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
+    ({"SubscriptionMode": "account-policy", "ApplyOnTransformedLogs": "true"},
+     "ApplyOnTransformedLogs=true needs SubscriptionMode=per-group"),
 ])
 def test_mistakes_are_refused_before_anything_is_created(parameters, says):
     assert [message for message in _refused(**parameters) if says in message]

@@ -385,6 +385,16 @@ def _account_policy(env: Mapping[str, str]) -> str:
     return name
 
 
+def _per_group_only(policy: str, **options: bool) -> None:
+    """A filter option an account policy cannot carry is refused rather than ignored: PutAccountPolicy's
+    policyDocument takes DestinationArn, RoleArn, FilterPattern and Distribution only (as AWS::Logs::AccountPolicy)."""
+    asked = [name for name, value in options.items() if value]
+    if policy and asked:
+        raise ConfigError(f"{', '.join(f'{name}=true' for name in asked)} with SUBSCRIPTION_MODE=account-policy: an "
+                          "account policy has no such setting, so its deliveries would not be what you asked for; "
+                          "deploy with SubscriptionMode=per-group, or turn the option off")
+
+
 _DESTINATION_ARN = re.compile(r"^arn:(aws[a-z-]*):logs:([a-z0-9-]+):(\d{12}):destination:[^:*]{1,512}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -464,6 +474,8 @@ class SubscriberConfig:
     central_delivery_role_arn: str = ""
     account_id: str = ""  # a member's own account and partition (elsewhere the shipper's ARN says them)
     partition: str = "aws"
+    # ApplyOnTransformedLogs: filters match and send what a group's log transformer made of each line
+    apply_on_transformed_logs: bool = False
 
     @property
     def member(self) -> bool:
@@ -543,6 +555,8 @@ class SubscriberConfig:
             raise ConfigError(f"RETENTION_DAYS={retention} is not a retention CloudWatch Logs accepts; use one of "
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
         queue_url = _queue_url(env, "SUBSCRIPTION_DLQ_URL", "SubscriptionDeadLetterQueueUrl")
+        transformed = _flag(env, "APPLY_ON_TRANSFORMED_LOGS", False)
+        _per_group_only(policy, APPLY_ON_TRANSFORMED_LOGS=transformed)
         return cls(
             destination_arn="" if member else destination,
             region=region,
@@ -559,6 +573,7 @@ class SubscriberConfig:
             dead_letter_queue_url=queue_url,
             function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
             account_policy=policy,
+            apply_on_transformed_logs=transformed,
             **(member or _stream(env)),
         )
 

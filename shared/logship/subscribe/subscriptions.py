@@ -139,23 +139,43 @@ class SubscriptionFilters:
         return next((f for f in ours if f.get("filterName") == self._config.filter_name), ours[0] if ours else None)
 
     def _current(self, ours: dict[str, Any]) -> bool:
-        config = self._config
-        return ours.get("filterPattern", "") == config.filter_pattern and ours.get("destinationArn") == (
-            config.filter_destination)
+        return not self._differs(ours)
 
     def _differs(self, ours: dict[str, Any]) -> str:
-        """How our filter differs from the settings: its pattern, or its destination (Transport changed)."""
-        if ours.get("destinationArn") != self._config.filter_destination:
-            return f"sent to {ours.get('destinationArn')}, not {self._config.filter_destination}"
-        return f"has pattern {ours.get('filterPattern')!r}, not {self._config.filter_pattern!r}"
+        """How our filter differs from the settings (its destination when Transport changed, its pattern, whether it
+        reads transformed events), or ``""``. DescribeSubscriptionFilters leaves out an option never set: false."""
+        config = self._config
+        if ours.get("destinationArn") != config.filter_destination:
+            return f"sent to {ours.get('destinationArn')}, not {config.filter_destination}"
+        if ours.get("filterPattern", "") != config.filter_pattern:
+            return f"has pattern {ours.get('filterPattern')!r}, not {config.filter_pattern!r}"
+        transformed = bool(ours.get("applyOnTransformedLogs"))
+        if transformed is not config.apply_on_transformed_logs:
+            return (f"has applyOnTransformedLogs {str(transformed).lower()}, not "
+                    f"{str(config.apply_on_transformed_logs).lower()} (ApplyOnTransformedLogs)")
+        return ""
 
     def _put(self, group: str, name: str) -> None:
+        """The whole filter, as the settings say: PutSubscriptionFilter replaces what a filter of that name had."""
         config = self._config
-        params = {"logGroupName": group, "filterName": name, "filterPattern": config.filter_pattern,
-                  "destinationArn": config.filter_destination}
+        params: dict[str, Any] = {"logGroupName": group, "filterName": name, "filterPattern": config.filter_pattern,
+                                  "destinationArn": config.filter_destination}
         if config.filter_role_arn:
             params["roleArn"] = config.filter_role_arn
+        if config.apply_on_transformed_logs:
+            params["applyOnTransformedLogs"] = True
         self._logs.call("PutSubscriptionFilter", params)
+
+    def _failed_put(self, exc: ClientError | BotoCoreError) -> Result:
+        """A failed put; a refusal while the filter carries an option AWS may take only on some groups names it."""
+        result = _failure(exc, "subscribed")
+        options = ["applyOnTransformedLogs (ApplyOnTransformedLogs=true)"] if self._config.apply_on_transformed_logs \
+            else []
+        if options and error_code(exc)[0] in ("InvalidParameterException", "ValidationException"):
+            return Result(result.outcome, f"{result.detail}; logship puts its filter with {' and '.join(options)}: "
+                                          "if this group cannot take that, add it to ExcludeLogGroups or turn the "
+                                          "setting off")
+        return result
 
     def inspect(self, group: str) -> Result:
         """What :meth:`ensure` would find on ``group``, changing nothing: ``already_subscribed``, ``updated`` (our
@@ -195,7 +215,7 @@ class SubscriptionFilters:
         except (ClientError, BotoCoreError) as exc:
             if refused_for_log_class(exc):
                 return refused_for_class(exc, log_class)
-            return _failure(exc, "subscribed")
+            return self._failed_put(exc)
 
     def _ensure(self, group: str) -> Result:
         filters = self._filters(group)
