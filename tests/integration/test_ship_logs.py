@@ -49,7 +49,9 @@ def test_every_event_becomes_one_searchable_document(name, opensearch, osmem_clo
         assert doc.get("event", {}).get("original", doc["message"]) == event["message"].rstrip("\n")
         assert doc["aws"]["cloudwatch"] == {"log_group": payload["logGroup"],
                                             "log_stream": payload["logStream"], "event_id": event["id"]}
-        assert doc["cloud"] == {"provider": "aws", "account": {"id": payload["owner"]}, "region": "eu-west-1"}
+        source = event.get("extractedFields", {})  # a centralized copy names where it was logged
+        assert doc["cloud"] == {"provider": "aws", "account": {"id": source.get("@aws.account", payload["owner"])},
+                                "region": source.get("@aws.region", "eu-west-1")}
 
 
 def test_fields_timestamp_and_function_identity(opensearch, osmem_clone, monkeypatch, capsys):
@@ -75,6 +77,37 @@ def test_function_logging_to_custom_group_is_named_from_its_stream(opensearch, o
     run_shipper(monkeypatch, capsys, osmem_clone.url, load("cwl_json_format"))
 
     assert {doc["faas"]["name"] for doc in search_all(opensearch)} == {"billing"}
+
+
+def test_a_centralized_copy_is_found_under_the_account_and_region_it_was_logged_in(opensearch, osmem_clone,
+                                                                                    monkeypatch, capsys):
+    """A central account's filter put with emitSystemFields (EmitSystemFields=true): each event's extractedFields
+    name its source, the envelope's owner is the central account."""
+    payload = load("cwl_centralized_copy")
+
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    docs = search_all(opensearch, **{"term": {"cloud.account.id": "444455556666"}})
+    assert len(docs) == summary["indexed"] == 5
+    assert {(d["cloud"]["region"], d["faas"]["name"]) for d in docs} == {("us-east-2", "checkout-api")}
+    assert search_all(opensearch, **{"term": {"cloud.account.id": "999988887777"}}) == []
+    assert (summary["account"], summary["region"]) == ("444455556666", "us-east-2")  # `logship status` lists it so
+    [error] = [d for d in docs if d.get("log", {}).get("level") == "ERROR"]
+    assert error["message"] == "Receipt e-mail not sent: SES throttled"
+
+
+def test_a_centralized_delivery_of_several_sources_attributes_each_event_to_its_own(opensearch, osmem_clone,
+                                                                                   monkeypatch, capsys):
+    """One stream holds one source, but nothing in the payload says a delivery cannot mix them (the OTel
+    collector's testdata has two sources in one): each event is where its own extractedFields say."""
+    payload = load("cwl_centralized_copy")
+    payload["logEvents"][1]["extractedFields"] = {"@aws.account": "111122223333", "@aws.region": "ap-southeast-2"}
+
+    run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    found = {d["_id"]: (d["cloud"]["account"]["id"], d["cloud"]["region"]) for d in search_all(opensearch)}
+    ids = [event["id"] for event in payload["logEvents"]]
+    assert found == {**dict.fromkeys(ids, ("444455556666", "us-east-2")), ids[1]: ("111122223333", "ap-southeast-2")}
 
 
 def test_replaying_every_payload_twice_leaves_counts_unchanged(opensearch, osmem_clone, monkeypatch, capsys):

@@ -146,3 +146,34 @@ def test_a_parser_bug_costs_only_its_line():
     assert docs[3].source["logship"] == {"degraded": True, "reason": "parser: KeyError('boom')"}
     assert docs[3].source["message"] == "[INFO]\t2025-11-22T10:00:00.151Z\tabc-1\tboom"
     assert [doc.source for doc in docs[:3] + docs[4:]] == [doc.source for doc in usual[:3] + usual[4:]]
+
+
+def _two_sources() -> dict:
+    """A centralized delivery whose events come from two accounts and regions, and one without extractedFields
+    (the shape of the OTel collector's two_records_different_extracted_fields.json testdata)."""
+    payload = load("cwl_centralized_copy")
+    payload["logEvents"][2]["extractedFields"] = {"@aws.account": "111122223333", "@aws.region": "ap-southeast-2"}
+    payload["logEvents"][3]["extractedFields"] = {"@aws.account": "111122223333"}  # @aws.account alone
+    del payload["logEvents"][4]["extractedFields"]
+    return payload
+
+
+@pytest.mark.parametrize("read", ["whole", "in slices", "event by event"])
+def test_each_event_of_a_centralized_delivery_names_the_account_and_region_it_was_logged_in(read, monkeypatch):
+    from logship.ship import payload as decoding
+
+    delivery = _two_sources()
+    if read == "in slices":
+        monkeypatch.setattr(decoding, "READ_IN_SLICES_ABOVE", 0)
+        monkeypatch.setattr(decoding, "_SLICE_BYTES", 300)
+    if read == "event by event":  # an id sent as a number is not the usual kind: read exactly, by the stdlib
+        delivery["logEvents"][0]["id"] = 17638092000001234567890123456789012345678901234567890001
+
+    documents = DocumentBuilder(region="eu-west-1").build(decoding.read_delivery(encode(delivery)))
+
+    assert [(d.source["cloud"]["account"]["id"], d.source["cloud"]["region"]) for d in documents] == [
+        ("444455556666", "us-east-2"), ("444455556666", "us-east-2"), ("111122223333", "ap-southeast-2"),
+        ("111122223333", "eu-west-1"),  # no @aws.region: the shipper's own, as for any delivery without one
+        ("999988887777", "eu-west-1")]  # no extractedFields: the envelope's owner
+    assert {d.source["cloud"]["provider"] for d in documents} == {"aws"}
+    assert {d.source["faas"]["name"] for d in documents} == {"checkout-api"}

@@ -15,7 +15,7 @@ from logship.core.selection import CAPACITY_PROVIDER_PREFIX, LAMBDA_PREFIX, LAMB
 from logship.core.timefmt import MILLIS_Z, iso_millis, iso_second
 from logship.ship.lines import Fields, LineParser, StackJoiner
 from logship.ship.lines.stacks import OPENS_A_STACK, fields_open_a_stack
-from logship.ship.payload import Delivery, LogBatch, RejectedEvent, id_problem
+from logship.ship.payload import Delivery, LogBatch, Origin, RejectedEvent, id_problem
 from logship.ship.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -258,6 +258,23 @@ class _Batch:
         return tail, fields
 
 
+class _Origins:
+    """A delivery whose events were logged in several accounts or regions: each event encoded with the shared parts
+    of its own origin (by event id), the batch's first one's for the rest. A :class:`_Batch` to its callers, so the
+    usual delivery, of one origin, pays nothing for it."""
+
+    __slots__ = ("_by_id", "_first", "shared")
+
+    def __init__(self, first: _Batch, by_id: dict[str, _Batch]) -> None:
+        self._first, self._by_id, self.shared = first, by_id, first.shared
+
+    def encode(self, timestamp: int, message: str, event_id: str, fields: Fields) -> bytes | None:
+        return self._by_id.get(event_id, self._first).encode(timestamp, message, event_id, fields)
+
+    def source(self, timestamp: int, message: str, event_id: str, fields: Fields) -> dict[str, Any]:
+        return self._by_id.get(event_id, self._first).source(timestamp, message, event_id, fields)
+
+
 _ACTIONS: dict[str, bytes] = {}  # index name -> the start of its create action (index names are few)
 # ASCII escapes keep lone surrogates (a truncated emoji in JSON) encodable; NaN/Infinity are not JSON.
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -353,11 +370,26 @@ class DocumentBuilder:
         self._redactor = redactor if redactor else None
         self._pattern = function_name_pattern
 
-    def _batch(self, batch: Delivery | LogBatch) -> _Batch:
-        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
-        shared: dict[str, Any] = {"cloud": cloud, **source_fields(batch.log_group, batch.log_stream)}
+    def _cloud(self, batch: Delivery | LogBatch, origin: Origin) -> dict[str, Any]:
+        """Where the events were logged: a centralized copy's own account and region, else the envelope's owner and
+        the member filter's region, else this shipper's region."""
+        return {"provider": "aws", "account": {"id": origin.account or batch.owner},
+                "region": origin.region or batch.region or self._region}
+
+    def _batch(self, batch: Delivery | LogBatch, origin: Origin | None = None) -> _Batch:
+        shared: dict[str, Any] = {"cloud": self._cloud(batch, batch.origin if origin is None else origin),
+                                  **source_fields(batch.log_group, batch.log_stream)}
         _merge(shared, naming_fields(shared.get("faas", {}).get("name"), self._pattern))
         return _Batch(batch.log_group, batch.log_stream, shared, self.naming, self._document_ids)
+
+    def _parts(self, batch: Delivery | LogBatch) -> _Batch | _Origins:
+        """What the batch's documents share: one origin's parts, or for events logged in several accounts or regions
+        (a centralized delivery may mix them), each event's origin's."""
+        parts = self._batch(batch)
+        if not batch.origins:
+            return parts
+        others = {origin: self._batch(batch, origin) for origin in set(batch.origins.values())}
+        return _Origins(parts, {event_id: others[origin] for event_id, origin in batch.origins.items()})
 
     def pages(self, delivery: Delivery | LogBatch, metrics: FunctionMetrics | None = None) -> Iterator[Page | Document]:
         """The delivery's documents in order, built as its slices are read, for the sink to send as they come:
@@ -368,7 +400,7 @@ class DocumentBuilder:
         its own: faster, see :meth:`_parsed`). A line that opens no stack while none is open is final at once; the
         lines of an open stack trace are held back until the stack ends (its first line gets the whole trace).
         """
-        parts = self._batch(delivery)
+        parts = self._parts(delivery)
         name = parts.shared.get("faas", {}).get("name")
         function = metrics.function(name) if metrics is not None and name else None
         count = function.add if function is not None else None
@@ -411,7 +443,7 @@ class DocumentBuilder:
                     parsed = [_parsed_or_kept(parse, line) for line in chunk]
                 yield ids[at:at + PARSE_AT_ONCE], timestamps[at:at + PARSE_AT_ONCE], chunk, parsed
 
-    def _release(self, records: list[_Record], out: _Pages, parts: _Batch,
+    def _release(self, records: list[_Record], out: _Pages, parts: _Batch | _Origins,
                  count: Callable[[Fields, str], None] | None) -> list[Page | Document]:
         """Records no later line can change, counted and encoded into pages; returns what to hand on now (full
         pages, and a document orjson cannot write after the page before it)."""
@@ -445,7 +477,8 @@ class DocumentBuilder:
                 built.append(document)
         return built
 
-    def _maker(self, batch: Delivery | LogBatch, parts: _Batch) -> Callable[[str, int, str, bytes], Document]:
+    def _maker(self, batch: Delivery | LogBatch,
+               parts: _Batch | _Origins) -> Callable[[str, int, str, bytes], Document]:
         """A page's document, made when the sink asks for one. Its source, if a fallback asks (rare), is rebuilt
         from its line: all but what stack joining added."""
         parse, index = self._parser.parse, self.naming.index
@@ -462,10 +495,11 @@ class DocumentBuilder:
         return make
 
     def rejected(self, batch: Delivery | LogBatch) -> list[Document]:
-        """The failed-index documents for the batch's events that cannot be indexed as they are."""
+        """The failed-index documents for the batch's events that cannot be indexed as they are (logged where its
+        first event was: an event without a usable id has no origin of its own to look up)."""
         if not batch.rejected:
             return []
-        cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or self._region}
+        cloud = self._cloud(batch, batch.origin)
         source = source_fields(batch.log_group, batch.log_stream)
         return [self._rejected(event, batch, cloud, source) for event in batch.rejected]
 

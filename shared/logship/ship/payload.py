@@ -8,6 +8,10 @@ The usual delivery (every event a short ASCII id, whole milliseconds and text, n
 orjson into three columns. Anything else is read exactly as before, by the stdlib, event by event. A large
 delivery is read in slices, twice: once to check it is the usual kind, once while its documents are sent,
 so the objects of all its events never exist at once (see :class:`Delivery`).
+
+A filter put with ``emitSystemFields`` (CloudWatch Logs centralization) gives each event ``extractedFields``
+naming the account and region it was logged in: read into the delivery's :class:`Origin` (the first event's)
+and, for each event naming another, its own. Only a delivery whose bytes hold the key pays for it.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -52,6 +56,49 @@ class LogEvent:
     id: str
     timestamp: int
     message: str
+
+
+class Origin(NamedTuple):
+    """Where an event was logged, as its ``extractedFields`` name it (``@aws.account``, ``@aws.region``): "" for
+    what they do not give (then the envelope's owner, the filter name's region or the shipper's own stand)."""
+
+    account: str = ""
+    region: str = ""
+
+
+NO_ORIGIN = Origin()
+_EXTRACTED = b'"extractedFields"'  # the key is JSON-encoded as is: a delivery without these bytes has none
+
+
+def _origin(item: Any) -> Origin:
+    fields = item.get("extractedFields") if isinstance(item, dict) else None
+    if not isinstance(fields, dict):
+        return NO_ORIGIN
+    account, region = fields.get("@aws.account"), fields.get("@aws.region")
+    return Origin(account if isinstance(account, str) else "", region if isinstance(region, str) else "")
+
+
+class _Origins:
+    """A delivery's origins as its events are read in order: the first event's, and each event naming another.
+
+    A centralized stream holds one source's events, so the usual delivery has one origin, the batch's."""
+
+    __slots__ = ("first", "others")
+
+    def __init__(self) -> None:
+        self.first: Origin | None = None
+        self.others: dict[str, Origin] = {}
+
+    def add(self, ids: Sequence[str], items: Sequence[Any]) -> None:
+        for event_id, item in zip(ids, items, strict=True):
+            origin = _origin(item)
+            if self.first is None:
+                self.first = origin
+            elif origin != self.first:
+                self.others.setdefault(event_id, origin)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"origin": self.first or NO_ORIGIN, "origins": self.others}
 
 
 class EventSlice(NamedTuple):
@@ -92,11 +139,18 @@ class LogBatch:
     repeats: int = 0  # events repeated verbatim (same id, time and text) in the batch: one document
     repaired: frozenset[str] = frozenset()  # ids of events whose undecodable bytes became U+FFFD
     region: str = ""  # a member account's region, from its filter's name (core.members); "" is the shipper's
+    origin: Origin = NO_ORIGIN  # where its first event was logged (a centralized copy's extractedFields)
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # event id -> origin, for each naming another
 
     @property
     def is_control(self) -> bool:
         """CloudWatch Logs' health checks: acknowledge, index nothing."""
         return self.message_type == "CONTROL_MESSAGE"
+
+    @property
+    def account(self) -> str:
+        """The account its events were logged in: the first event's ``@aws.account``, else the envelope's owner."""
+        return self.origin.account or self.owner
 
     @property
     def size(self) -> int:
@@ -376,22 +430,39 @@ def _exact_batch(raw: bytes) -> LogBatch:
     if undecodable:
         events, repaired = _repaired(events)
     return LogBatch(message_type, owner, log_group, log_stream, tuple(events),
-                    rejections.build(events, undecodable), repeats, repaired, region)
+                    rejections.build(events, undecodable), repeats, repaired, region,
+                    **(_exact_origins(raw_events, events) if _EXTRACTED in raw else {}))
+
+
+def _exact_origins(raw_events: list[Any], events: list[LogEvent]) -> dict[str, Any]:
+    """The origins of the events kept, each by its id (the first event of an id, as :func:`_without_repeats`)."""
+    by_id: dict[str, Any] = {}
+    for item in raw_events:
+        event_id = item.get("id") if isinstance(item, dict) else None
+        if type(event_id) is int:  # as _examine reads an id sent as a number
+            event_id = str(event_id)
+        if isinstance(event_id, str):
+            by_id.setdefault(event_id, item)
+    origins = _Origins()
+    origins.add([event.id for event in events], [by_id.get(event.id) for event in events])
+    return origins.kwargs()
 
 
 class Delivery:
     """One delivery as the shipper reads it: the envelope at once, the usable events in slices (:meth:`slices`,
     once, in order), and what became of the others (``rejected``, ``repeats``, ``repaired``)."""
 
-    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "newest_ms", "owner",
-                 "raw_bytes", "region", "rejected", "repaired", "repeats")
+    __slots__ = ("_batch", "_count", "_slices", "log_group", "log_stream", "message_type", "newest_ms", "origin",
+                 "origins", "owner", "raw_bytes", "region", "rejected", "repaired", "repeats")
 
     def __init__(self, envelope: tuple[str, str, str, str, str], count: int, slices: Iterator[EventSlice], *,
                  rejected: tuple[RejectedEvent, ...] = (), repeats: int = 0,
-                 repaired: frozenset[str] = frozenset(), batch: LogBatch | None = None) -> None:
+                 repaired: frozenset[str] = frozenset(), batch: LogBatch | None = None,
+                 origin: Origin = NO_ORIGIN, origins: Mapping[str, Origin] | None = None) -> None:
         self.message_type, self.owner, self.log_group, self.log_stream, self.region = envelope
         self._count, self._slices, self._batch = count, slices, batch
         self.rejected, self.repeats, self.repaired = rejected, repeats, repaired
+        self.origin, self.origins = origin, origins or {}  # see LogBatch
         self.newest_ms = 0  # the latest event time of the slices read so far: how far behind shipping is
         self.raw_bytes = 0  # its JSON's size once decompressed: what shipping it with others may hold at once
 
@@ -400,11 +471,16 @@ class Delivery:
         return cls((batch.message_type, batch.owner, batch.log_group, batch.log_stream, batch.region),
                    len(batch.events),
                    batch.slices(), rejected=batch.rejected, repeats=batch.repeats, repaired=batch.repaired,
-                   batch=batch)
+                   batch=batch, origin=batch.origin, origins=batch.origins)
 
     @property
     def is_control(self) -> bool:
         return self.message_type == "CONTROL_MESSAGE"
+
+    @property
+    def account(self) -> str:
+        """The account its events were logged in: the first event's ``@aws.account``, else the envelope's owner."""
+        return self.origin.account or self.owner
 
     @property
     def size(self) -> int:
@@ -422,7 +498,7 @@ class Delivery:
         if self._batch is None:
             events = tuple(LogEvent(*event) for part in self._slices for event in zip(*part, strict=True))
             self._batch = LogBatch(self.message_type, self.owner, self.log_group, self.log_stream, events,
-                                   region=self.region)
+                                   region=self.region, origin=self.origin, origins=self.origins)
         return self._batch
 
 
@@ -470,7 +546,10 @@ def _usual_whole(raw: bytes) -> Delivery | None:
     events = _usual(decoded["logEvents"]) if envelope else None
     if events is None or len(set(events.ids)) != len(events.ids):
         return None
-    return Delivery(envelope, len(events.ids), iter((events,)))  # type: ignore[arg-type]
+    origins = _Origins()
+    if _EXTRACTED in raw:
+        origins.add(events.ids, decoded["logEvents"])
+    return Delivery(envelope, len(events.ids), iter((events,)), **origins.kwargs())  # type: ignore[arg-type]
 
 
 def _back_over_space(raw: bytes, index: int) -> int:
@@ -516,24 +595,29 @@ def _usual_in_slices(raw: bytes) -> Delivery | None:
         spans.append((position, cut[0]))
         position = cut[1]
     spans.append((position, end))
+    extracted = _EXTRACTED in raw
+    origins = _Origins()
     try:
         envelope = _usual_envelope(orjson.loads(raw[:layout[0]] + raw[end:]))
         hashes: set[int] = set()
         count = 0
         for span in spans:
-            events = _usual(orjson.loads(_slice_text(raw, span)))
+            items = orjson.loads(_slice_text(raw, span))
+            events = _usual(items)
             if events is None:
                 return None
             hashes.update(map(hash, events.ids))
             count += len(events.ids)
             if len(hashes) != count:
                 return None
+            if extracted:
+                origins.add(events.ids, items)
     except orjson.JSONDecodeError:
         return None
     if envelope is None:
         return None
     slices = (_usual(orjson.loads(_slice_text(raw, span))) for span in spans)
-    return Delivery(envelope, count, slices)  # type: ignore[arg-type]
+    return Delivery(envelope, count, slices, **origins.kwargs())  # type: ignore[arg-type]
 
 
 def read_delivery(event: Any) -> Delivery:

@@ -155,10 +155,11 @@ class Shipper:
         return summary
 
     def _described(self, delivery: Delivery, left_out: str) -> dict[str, Any]:
-        """Where one payload came from, and how far behind its newest event was when shipped."""
+        """Where one payload came from (for a centralized copy, where its first event was logged), and how far behind
+        its newest event was when shipped."""
         described: dict[str, Any] = {
             "log_group": delivery.log_group, "log_stream": delivery.log_stream, "message_type": delivery.message_type,
-            "account": delivery.owner, "region": delivery.region or self.config.region}
+            "account": delivery.account, "region": delivery.origin.region or delivery.region or self.config.region}
         if delivery.newest_ms:
             described["lag_ms"] = max(0, int(time.time() * 1000) - delivery.newest_ms)
         if left_out:
