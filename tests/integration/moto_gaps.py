@@ -21,7 +21,8 @@ answers rather than moto's silence:
   counts toward the limit.
 - **A subscription filter's options** (CloudWatch Logs API reference, PutSubscriptionFilter and
   SubscriptionFilter: ``applyOnTransformedLogs``, "the subscription filter will be applied on the transformed
-  version of the log events"; moto accepts it and drops it): kept as given, returned by
+  version of the log events", and ``emitSystemFields``, "Returns the emitSystemFields value if it was specified
+  when the subscription filter was created"; moto accepts both and drops them): kept as given, returned by
   DescribeSubscriptionFilters when set, and replaced with the rest of the filter by the next put of its name.
 - **Cross-account destinations** (CloudWatch Logs, "Cross-account cross-Region subscriptions"; moto keeps
   PutDestination but takes a destination's ARN for a log group's): a filter may send to another account's
@@ -282,7 +283,7 @@ def teach_destinations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # PutSubscriptionFilter's optional members moto drops, as the request and DescribeSubscriptionFilters name them.
-FILTER_OPTIONS = ("applyOnTransformedLogs",)
+FILTER_OPTIONS = ("applyOnTransformedLogs", "emitSystemFields")
 
 
 def teach_filter_options(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -199,6 +199,27 @@ def test_apply_on_transformed_logs_puts_filters_so_and_a_change_of_the_setting_u
     assert {transformed(account, group) for group in ("/aws/lambda/orders", "/aws/lambda/billing")} == {None}
 
 
+def test_emit_system_fields_puts_filters_naming_the_source_and_a_filter_without_them_is_updated(account, capsys,
+                                                                                               monkeypatch):
+    """For a central account of a CloudWatch Logs centralization: each event a filter sends then names the account
+    and region it was logged in (moto taught to keep and describe emitSystemFields, as the API reference does)."""
+    account.groups("/aws/lambda/orders", "/aws/lambda/billing", *STACK_GROUPS)
+    account.subscribe("/aws/lambda/billing", SHIPPER_ARN)  # from before the setting
+    monkeypatch.setenv("EMIT_SYSTEM_FIELDS", "true")
+
+    lines = reconcile(capsys, SCHEDULED)
+
+    summary = summaries(lines)[-1]
+    assert (summary["subscribed"], summary["updated"], summary["failed"]) == (1, 1, 0)
+    [updated] = [line for line in lines if line.get("outcome") == "updated"]
+    assert updated["detail"] == "filter logship: emits system fields none, not @aws.account, @aws.region " \
+                                "(EmitSystemFields)"
+    for group in ("/aws/lambda/orders", "/aws/lambda/billing"):
+        [found] = account.logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+        assert found["emitSystemFields"] == ["@aws.account", "@aws.region"]
+    assert summaries(reconcile(capsys, SCHEDULED))[-1]["already_subscribed"] == 2
+
+
 def test_with_apply_on_transformed_logs_a_group_that_refuses_it_is_failed_with_the_setting_named(account, capsys,
                                                                                                  monkeypatch):
     """The API says the option is valid only for groups with a transformer, not what a group without one answers

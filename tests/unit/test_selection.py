@@ -177,6 +177,8 @@ def test_settings_are_read_as_lists():
     ({"APPLY_ON_TRANSFORMED_LOGS": "yes"}, "APPLY_ON_TRANSFORMED_LOGS='yes' must be true or false"),
     ({"APPLY_ON_TRANSFORMED_LOGS": "true", "SUBSCRIPTION_MODE": "account-policy", "ACCOUNT_POLICY_NAME": "logship-x"},
      "APPLY_ON_TRANSFORMED_LOGS=true with SUBSCRIPTION_MODE=account-policy: an account policy has no such setting"),
+    ({"EMIT_SYSTEM_FIELDS": "true", "SUBSCRIPTION_MODE": "account-policy", "ACCOUNT_POLICY_NAME": "logship-x"},
+     "EMIT_SYSTEM_FIELDS=true with SUBSCRIPTION_MODE=account-policy: an account policy has no such setting"),
 ])
 def test_bad_settings_are_explained(env, says):
     with pytest.raises(ConfigError) as error:

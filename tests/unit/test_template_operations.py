@@ -87,6 +87,8 @@ CLOUD_ID = "logs-prod:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRlczEyMyRrYjQ1Ng=="
     ({"VpcSecurityGroupIds": "sg-0123456789abcdef0"}, "Set VpcSubnetIds and VpcSecurityGroupIds together"),
     ({"SubscriptionMode": "account-policy", "ApplyOnTransformedLogs": "true"},
      "ApplyOnTransformedLogs=true needs SubscriptionMode=per-group"),
+    ({"SubscriptionMode": "account-policy", "EmitSystemFields": "true"},
+     "EmitSystemFields=true needs SubscriptionMode=per-group"),
 ])
 def test_mistakes_are_refused_before_anything_is_created(parameters, says):
     assert [message for message in _refused(**parameters) if says in message]

@@ -385,6 +385,11 @@ def _account_policy(env: Mapping[str, str]) -> str:
     return name
 
 
+# The system fields EmitSystemFields asks of each filter: where a centralized event was logged (PutSubscriptionFilter
+# takes @aws.account, @aws.region and @source.log; ship-logs reads the first two into cloud.account.id, cloud.region).
+SOURCE_FIELDS = ("@aws.account", "@aws.region")
+
+
 def _per_group_only(policy: str, **options: bool) -> None:
     """A filter option an account policy cannot carry is refused rather than ignored: PutAccountPolicy's
     policyDocument takes DestinationArn, RoleArn, FilterPattern and Distribution only (as AWS::Logs::AccountPolicy)."""
@@ -476,6 +481,8 @@ class SubscriberConfig:
     partition: str = "aws"
     # ApplyOnTransformedLogs: filters match and send what a group's log transformer made of each line
     apply_on_transformed_logs: bool = False
+    # EmitSystemFields: each event a filter sends names the account and region it was logged in (centralization)
+    emit_system_fields: tuple[str, ...] = ()
 
     @property
     def member(self) -> bool:
@@ -556,7 +563,8 @@ class SubscriberConfig:
                               f"{', '.join(map(str, RETENTION_DAYS))}, or leave it empty to keep groups as created")
         queue_url = _queue_url(env, "SUBSCRIPTION_DLQ_URL", "SubscriptionDeadLetterQueueUrl")
         transformed = _flag(env, "APPLY_ON_TRANSFORMED_LOGS", False)
-        _per_group_only(policy, APPLY_ON_TRANSFORMED_LOGS=transformed)
+        sources = _flag(env, "EMIT_SYSTEM_FIELDS", False)
+        _per_group_only(policy, APPLY_ON_TRANSFORMED_LOGS=transformed, EMIT_SYSTEM_FIELDS=sources)
         return cls(
             destination_arn="" if member else destination,
             region=region,
@@ -574,6 +582,7 @@ class SubscriberConfig:
             function_log_groups=_flag(env, "FUNCTION_LOG_GROUPS", True),
             account_policy=policy,
             apply_on_transformed_logs=transformed,
+            emit_system_fields=SOURCE_FIELDS if sources else (),
             **(member or _stream(env)),
         )
 

@@ -143,7 +143,8 @@ class SubscriptionFilters:
 
     def _differs(self, ours: dict[str, Any]) -> str:
         """How our filter differs from the settings (its destination when Transport changed, its pattern, whether it
-        reads transformed events), or ``""``. DescribeSubscriptionFilters leaves out an option never set: false."""
+        reads transformed events, the system fields it emits), or ``""``. DescribeSubscriptionFilters leaves out an
+        option never set: false, none."""
         config = self._config
         if ours.get("destinationArn") != config.filter_destination:
             return f"sent to {ours.get('destinationArn')}, not {config.filter_destination}"
@@ -153,6 +154,10 @@ class SubscriptionFilters:
         if transformed is not config.apply_on_transformed_logs:
             return (f"has applyOnTransformedLogs {str(transformed).lower()}, not "
                     f"{str(config.apply_on_transformed_logs).lower()} (ApplyOnTransformedLogs)")
+        emitted = sorted(ours.get("emitSystemFields") or [])
+        if emitted != sorted(config.emit_system_fields):
+            return (f"emits system fields {', '.join(emitted) or 'none'}, not "
+                    f"{', '.join(sorted(config.emit_system_fields)) or 'none'} (EmitSystemFields)")
         return ""
 
     def _put(self, group: str, name: str) -> None:
@@ -164,13 +169,17 @@ class SubscriptionFilters:
             params["roleArn"] = config.filter_role_arn
         if config.apply_on_transformed_logs:
             params["applyOnTransformedLogs"] = True
+        if config.emit_system_fields:
+            params["emitSystemFields"] = list(config.emit_system_fields)
         self._logs.call("PutSubscriptionFilter", params)
 
     def _failed_put(self, exc: ClientError | BotoCoreError) -> Result:
         """A failed put; a refusal while the filter carries an option AWS may take only on some groups names it."""
         result = _failure(exc, "subscribed")
-        options = ["applyOnTransformedLogs (ApplyOnTransformedLogs=true)"] if self._config.apply_on_transformed_logs \
-            else []
+        config = self._config
+        options = [option for option, asked in (
+            ("applyOnTransformedLogs (ApplyOnTransformedLogs=true)", config.apply_on_transformed_logs),
+            ("emitSystemFields (EmitSystemFields=true)", config.emit_system_fields)) if asked]
         if options and error_code(exc)[0] in ("InvalidParameterException", "ValidationException"):
             return Result(result.outcome, f"{result.detail}; logship puts its filter with {' and '.join(options)}: "
                                           "if this group cannot take that, add it to ExcludeLogGroups or turn the "
