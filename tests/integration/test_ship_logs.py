@@ -110,6 +110,54 @@ def test_a_centralized_delivery_of_several_sources_attributes_each_event_to_its_
     assert found == {**dict.fromkeys(ids, ("444455556666", "us-east-2")), ids[1]: ("111122223333", "ap-southeast-2")}
 
 
+def test_transformed_events_are_found_by_the_keys_the_transformer_gave_them(opensearch, osmem_clone, monkeypatch,
+                                                                             capsys):
+    """A filter put with applyOnTransformedLogs (ApplyOnTransformedLogs=true) delivers what a grok transformer made
+    of each line: a JSON object, read as a JSON line. The line as logged is not in the delivery."""
+    payload = load("cwl_transformed_grok")
+
+    summary = run_shipper(monkeypatch, capsys, osmem_clone.url, payload)
+
+    assert summary["indexed"] == len(search_all(opensearch)) == 3
+    [failed] = search_all(opensearch, query_string={"query": "json.status:FAILED"})
+    assert failed["json"] == {"version": "293752", "hostname": "server-02.internal-network.local",
+                              "status": "FAILED", "logMsg": "[Thread-002] token rejected"}
+    assert failed["event"]["original"] == failed["message"] == payload["logEvents"][2]["message"]  # no message key
+    assert failed["faas"]["name"] == "token-service"
+    assert len(search_all(opensearch, query_string={"query": "json.hostname:server-01.internal-network.local"})) == 2
+
+
+def _kept_in_raw(payload: dict) -> dict:
+    """The events a transformer that keeps the line delivers: a first grok %{GREEDYDATA:raw} (the whole line into
+    raw), then addKeys team=payments (both processors as CloudWatch Logs' processor reference documents them)."""
+    for event in payload["logEvents"]:
+        event["message"] = json.dumps({"raw": event["message"], "team": "payments"})
+    return payload
+
+
+def test_with_the_key_a_transformer_keeps_the_line_in_each_document_is_read_from_the_line(opensearch, osmem_clone,
+                                                                                          monkeypatch, capsys):
+    original = load("cwl_python_runtime")
+    payload = _kept_in_raw(load("cwl_python_runtime"))
+
+    records = invoke(monkeypatch, capsys, osmem_clone.url, payload, TRANSFORMED_ORIGINAL_KEY="raw")
+
+    docs = {doc["_id"]: doc for doc in search_all(opensearch)}
+    for event in original["logEvents"]:
+        doc = docs[event["id"]]
+        assert doc["event"]["original"] == event["message"].rstrip("\n")  # the line as logged
+        assert doc["json"]["team"] == "payments"  # and what the transformer added
+        assert "raw" not in doc["json"]
+    warning = docs[original["logEvents"][3]["id"]]
+    assert (warning["message"], warning["log"]["level"]) == ("Inventory low for sku=AB-12", "WARN")
+    assert warning["faas"]["execution"] == "3f1c2a9e-6b1d-4f7a-9a7e-2d5b8c1e0f42"
+    report = docs[original["logEvents"][-1]["id"]]
+    assert report["lambda"]["duration_ms"] == 21.84
+    # the function's metrics come from its lines as before (without the key, transformed events count nothing)
+    [metrics] = [r for r in records if r.get("FunctionName") == "orders-api"]
+    assert (metrics["Invocations"], metrics["ColdStarts"], metrics["Errors"]) == (1, 1, 1)
+
+
 def test_replaying_every_payload_twice_leaves_counts_unchanged(opensearch, osmem_clone, monkeypatch, capsys):
     names = subscription_names()
     for name in names:

@@ -39,6 +39,7 @@ def test_defaults():
     ({"REDACT_PATTERNS": "[broken"}, "REDACT_PATTERNS looks like a JSON array but is not valid JSON"),
     ({"REDACT_PATTERNS": '["(unclosed"]'}, "REDACT_PATTERNS: '(unclosed' is not a valid regular expression"),
     ({"REDACT_PATTERNS": "ok=\\d+\n[a-"}, "REDACT_PATTERNS: '[a-' is not a valid regular expression"),
+    ({"TRANSFORMED_ORIGINAL_KEY": "line.raw"}, "TRANSFORMED_ORIGINAL_KEY='line.raw' must be a top-level key"),
 ])
 def test_bad_settings_are_explained(env, says):
     base = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200"} if "OPENSEARCH_ENDPOINT" not in env and env else {}

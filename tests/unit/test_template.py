@@ -389,7 +389,8 @@ def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
     from logship.core.config import ShipperConfig
 
     stack = Stack(OpenSearchEndpoint="https://search-logs-abc.eu-west-1.es.amazonaws.com", RedactBuiltins="email,card",
-                  RedactPatterns='["sku=\\\\w+"]', FunctionNamePattern="(?P<service>[^-]+)-.+")
+                  RedactPatterns='["sku=\\\\w+"]', FunctionNamePattern="(?P<service>[^-]+)-.+",
+                  TransformedOriginalKey="raw")
     config = ShipperConfig.from_env(stack.environment("ShipLogsFunction") | {"AWS_REGION": "eu-west-1"})
 
     assert (config.auth, config.index_prefix, config.function_metrics_namespace) == ("sigv4", "cwl", "logship/functions")
@@ -401,6 +402,7 @@ def test_shipper_settings_from_the_template_parse_and_match_the_parameters():
     # the installer validates the shipper's parsing settings at deploy: the same values, the same checks
     assert (installer.redact_patterns, installer.function_name_pattern) == (config.redact_patterns,
                                                                             config.function_name_pattern)
+    assert config.transformed_original_key == installer.transformed_original_key == "raw"
 
 
 def test_issue_twelve_settings_reach_both_functions_and_parse():

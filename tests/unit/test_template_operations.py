@@ -123,6 +123,8 @@ def test_sound_settings_pass_the_rules(parameters):
     ("RedactBuiltins", "phone", False),
     ("RedactKeys", "session_id,X-Api-Key,db.password", True),
     ("RedactKeys", "pass word", False),
+    ("TransformedOriginalKey", "raw", True),
+    ("TransformedOriginalKey", "line.raw", False),  # processors read a dot as a path: a top-level key only
 ])
 def test_parameters_refuse_what_cannot_work(parameter, value, accepted):
     import re

@@ -278,6 +278,8 @@ class ShipperConfig:
     # Transport=kinesis: where a record no retry can read is kept (Lambda's own on-failure record is the
     # event source mapping's, which holds no data)
     dead_letter_queue_url: str = ""
+    # TransformedOriginalKey: the key a CloudWatch Logs transformer keeps the line as logged in ("" for none)
+    transformed_original_key: str = ""
 
     @property
     def serverless(self) -> bool:
@@ -338,7 +340,21 @@ class ShipperConfig:
             document_ids=_flag(env, "DOCUMENT_IDS", True),
             selection=_policy_selection(env),
             dead_letter_queue_url=_queue_url(env, "DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl"),
+            transformed_original_key=_original_key(env),
         )
+
+
+_ORIGINAL_KEY = re.compile(r"^[A-Za-z0-9_@-]{1,128}$")
+
+
+def _original_key(env: Mapping[str, str]) -> str:
+    """A top-level key of the transformed event (a grok capture's name): no dots, which processors read as a path."""
+    key = env.get("TRANSFORMED_ORIGINAL_KEY", "").strip()
+    if key and not _ORIGINAL_KEY.match(key):
+        raise ConfigError(f"TRANSFORMED_ORIGINAL_KEY={key!r} must be a top-level key of the transformed event: 1 to "
+                          "128 letters, digits, '_', '-' or '@' (the name your grok pattern gives the line, e.g. raw "
+                          "for %{GREEDYDATA:raw}), or empty")
+    return key
 
 
 def _queue_url(env: Mapping[str, str], name: str, output: str) -> str:

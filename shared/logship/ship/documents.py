@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -30,6 +30,12 @@ INVALID_EVENT = "invalid_event"
 # Rejections a document survives by dropping its structured fields: mapping conflicts, and the above.
 DEGRADE_ON = frozenset({"mapper_parsing_exception", "document_parsing_exception",
                         "strict_dynamic_mapping_exception", "illegal_argument_exception", UNENCODABLE})
+
+
+class Parser(Protocol):
+    """What reads one line: :class:`LineParser`, or a transformer's events read as the line they kept."""
+
+    def parse(self, line: str) -> tuple[str, Fields]: ...
 
 
 class Document:
@@ -359,7 +365,7 @@ class _Stacks:
 class DocumentBuilder:
     """Turns batches into documents with one configuration; build once per cold start."""
 
-    def __init__(self, *, index_prefix: str = "cwl", region: str, parser: LineParser | None = None,
+    def __init__(self, *, index_prefix: str = "cwl", region: str, parser: Parser | None = None,
                  redactor: Redactor | None = None, function_name_pattern: re.Pattern[str] | None = None,
                  naming: IndexNaming | None = None, document_ids: bool = True) -> None:
         self.naming = naming or IndexNaming(index_prefix)

@@ -21,6 +21,7 @@ from logship.ship.payload import Delivery, read_delivery
 from logship.ship.redaction import Redactor
 from logship.ship.report import shipper_summary
 from logship.ship.sink import BulkSink, Deadline, Ledger, MisconfiguredError, WriteStoppedError
+from logship.ship.transformed import OriginalInKey
 
 
 class ShipError(RuntimeError):
@@ -49,9 +50,11 @@ class Shipper:
                  refresh_credentials: Callable[[], None] | None = None) -> None:
         self.config = config
         naming = config.naming  # daily indices, or the data stream (and its failed twin)
+        parser = LineParser(config.correlation_keys)
         self.builder = DocumentBuilder(
             region=config.region, naming=naming,
-            parser=LineParser(config.correlation_keys),
+            parser=OriginalInKey(parser, config.transformed_original_key) if config.transformed_original_key
+            else parser,
             redactor=Redactor(config.redact_builtins, config.redact_patterns, config.redact_keys),
             function_name_pattern=config.function_name_pattern, document_ids=config.document_ids)
 
