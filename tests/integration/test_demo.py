@@ -33,7 +33,7 @@ def test_demo_runs_the_whole_flow():
     assert re.search(r"/aws/lambda/legacy-report\s+\(not subscribed\)", out)
     assert re.search(r"\n\s+checkout\s+13 documents\n", out)
     assert re.search(r"\n\s+image-resize\s+11 documents\n", out)
-    assert re.search(r"index cwl-2025\.11\.22\s+52 documents\n\s+index cwl-2025\.11\.23\s+3 documents", out)
+    assert re.search(r"index cwl-2025\.11\.22\s+60 documents\n\s+index cwl-2025\.11\.23\s+3 documents", out)
     queries = example_queries()
     assert out.count("$ logship search '") == len(queries)
     for query in queries.values():  # each README query, through the command, finds what the README promises

@@ -21,7 +21,8 @@ from logship_cli.render import advance, console, line, progress, table
 from logship_cli.timespec import Since
 
 HELP = """How a deployed stack is doing: which log groups are subscribed, missing, excluded (and why),
-blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter; which
+blocked by AWS's limit of filters per group, or of a log class that takes no subscription filter (Infrequent
+Access, or a class CloudWatch Logs refused logship's filter for, as last reported); which
 function logs to which group, and those whose group is not shipped; the index template and retention as
 last installed (the cluster, the policy, the indices it reached); both dead-letter queues (depth, oldest
 message); the stack's alarms; and the last errors each function logged. Read-only.

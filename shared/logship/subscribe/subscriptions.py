@@ -173,8 +173,9 @@ class SubscriptionFilters:
             params["emitSystemFields"] = list(config.emit_system_fields)
         self._logs.call("PutSubscriptionFilter", params)
 
-    def _failed_put(self, exc: ClientError | BotoCoreError) -> Result:
-        """A failed put; a refusal while the filter carries an option AWS may take only on some groups names it."""
+    def _not_subscribed(self, exc: ClientError | BotoCoreError) -> Result:
+        """The group could not be subscribed; a refusal while the filter carries an option AWS may take only on some
+        groups names the option and its setting."""
         result = _failure(exc, "subscribed")
         config = self._config
         options = [option for option, asked in (
@@ -224,7 +225,7 @@ class SubscriptionFilters:
         except (ClientError, BotoCoreError) as exc:
             if refused_for_log_class(exc):
                 return refused_for_class(exc, log_class)
-            return self._failed_put(exc)
+            return self._not_subscribed(exc)
 
     def _ensure(self, group: str) -> Result:
         filters = self._filters(group)
