@@ -438,17 +438,17 @@ class Network:
     routes: tuple[Route, ...] = ()  # every route of those tables
     why: str = ""  # what could not be read
 
-    def routes_to(self, cidrs: tuple[str, ...]) -> list[Route | None]:
-        """For each of the subnets' tables, the route traffic to ``cidrs`` takes (the most specific one holding them
-        all, as VPC routing picks), or None where the table has none."""
+    def routes_to(self, cidr: str) -> list[Route | None]:
+        """For each of the subnets' tables, the route traffic to ``cidr`` takes (the most specific one holding it, as
+        VPC routing picks), or None where the table has none."""
         import ipaddress
 
-        wanted = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+        wanted = ipaddress.ip_network(cidr, strict=False)
         chosen: list[Route | None] = []
         for table in self.route_tables:
-            holding = [(ipaddress.ip_network(r.destination, strict=False), r) for r in self.routes if r.table == table]
-            holding = [(net, r) for net, r in holding if all(w.version == net.version and w.subnet_of(net)  # type: ignore[arg-type]
-                                                              for w in wanted)]
+            holding = [(network, r) for r in self.routes if r.table == table
+                       for network in [ipaddress.ip_network(r.destination, strict=False)]
+                       if network.version == wanted.version and wanted.subnet_of(network)]  # type: ignore[arg-type]
             chosen.append(max(holding, key=lambda pair: pair[0].prefixlen)[1] if holding else None)
         return chosen
 

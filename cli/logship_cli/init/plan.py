@@ -215,28 +215,29 @@ def _network(plan: Plan, answers: Answers, facts: Facts) -> None:
         return
     groups = ",".join(answers.security_groups)
     if net.admitted is False and domain:
-        plan.before.append(ingress_fix(domain.security_groups, answers.security_groups))
+        plan.before.append("{}: {}".format(*ingress_fix(domain.security_groups, answers.security_groups)))
     if net.egress is False:
         plan.before.append(f"the security groups {groups} let no HTTPS (TCP 443) out: allow it to the domain")
     reads_secret = answers.auth in ("basic", "apikey")
     _endpoint_needs(plan, net, facts.region, reads_secret)
 
 
-def ingress_fix(domain_groups: tuple[str, ...], groups: tuple[str, ...]) -> str:
-    return (f"the domain's security groups ({','.join(domain_groups)}) admit no HTTPS from {','.join(groups)}: aws ec2 "
-            f"authorize-security-group-ingress --group-id {domain_groups[0]} --protocol tcp --port 443 "
+def ingress_fix(domain_groups: tuple[str, ...], groups: tuple[str, ...]) -> tuple[str, str]:
+    """What the network lacks, and the command that adds it (here and in the three below)."""
+    return (f"the domain's security groups ({','.join(domain_groups)}) admit no HTTPS from {','.join(groups)}",
+            f"aws ec2 authorize-security-group-ingress --group-id {domain_groups[0]} --protocol tcp --port 443 "
             f"--source-group {groups[0]}")
 
 
-def s3_endpoint_fix(net: Network, region: str) -> str:
+def s3_endpoint_fix(net: Network, region: str) -> tuple[str, str]:
     return ("the subnets have no NAT gateway and the VPC no S3 gateway endpoint: the installer could not answer "
-            "CloudFormation (the stack would wait an hour, then fail). aws ec2 create-vpc-endpoint --vpc-id "
+            "CloudFormation (the stack would wait an hour, then fail)", f"aws ec2 create-vpc-endpoint --vpc-id "
             f"{net.vpc_id} --service-name com.amazonaws.{region}.s3 --route-table-ids "
             f"{' '.join(net.route_tables) or '<the subnets route tables>'}")
 
 
-def secret_endpoint_fix(net: Network, region: str) -> str:
-    return ("the functions read the secret, and the VPC has no Secrets Manager endpoint: aws ec2 create-vpc-endpoint "
+def secret_endpoint_fix(net: Network, region: str) -> tuple[str, str]:
+    return ("the functions read the secret, and the VPC has no Secrets Manager endpoint", "aws ec2 create-vpc-endpoint "
             f"--vpc-id {net.vpc_id} --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.secretsmanager "
             "--private-dns-enabled --subnet-ids ... --security-group-ids ...")
 
@@ -251,9 +252,9 @@ def _endpoint_needs(plan: Plan, net: Network, region: str, reads_secret: bool) -
         plan.notes.append("the subnets route to the internet through a NAT gateway: the functions reach AWS's APIs")
         return
     if "s3" not in net.endpoints:
-        plan.before.append(s3_endpoint_fix(net, region))
+        plan.before.append("{}. {}".format(*s3_endpoint_fix(net, region)))
     if reads_secret and "secretsmanager" not in net.endpoints:
-        plan.before.append(secret_endpoint_fix(net, region))
+        plan.before.append("{}: {}".format(*secret_endpoint_fix(net, region)))
     if "sqs" not in net.endpoints:
         plan.notes.append(SQS_ENDPOINT_NOTE)
 
