@@ -8,6 +8,7 @@ import click
 
 from logship_cli.commands.backfill import backfill
 from logship_cli.commands.dashboards import dashboards
+from logship_cli.commands.doctor import doctor
 from logship_cli.commands.init import init
 from logship_cli.commands.redrive import redrive
 from logship_cli.commands.replay import replay
@@ -16,12 +17,14 @@ from logship_cli.commands.setup_index import setup_index
 from logship_cli.commands.status import status
 from logship_cli.errors import explain
 
-HELP = """One tool for the people who run logship: search what was shipped, replay payloads, empty the
-dead-letter queue, subscribe and backfill log groups, check a deployed stack, install the index
-template and the dashboards.
+HELP = """One tool for the people who run logship: prepare a deploy and check what it needs, search what was
+shipped, replay payloads, empty the dead-letter queue, subscribe and backfill log groups, check a deployed
+stack, install the index template and the dashboards.
 
 \b
 Examples:
+  logship init                                    # the parameters of a first deploy
+  logship doctor                                  # what the deploy needs, before it or after it
   logship status                                  # the stack in samconfig.toml
   logship search 'log.level:ERROR' --since 1h
   logship redrive --dry-run
@@ -63,7 +66,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.meta["logship.debug"] = debug
 
 
-for command in (init, search, replay, redrive, backfill, status, setup_index, dashboards):
+for command in (init, doctor, search, replay, redrive, backfill, status, setup_index, dashboards):
     main.add_command(command)
 
 

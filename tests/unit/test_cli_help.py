@@ -25,7 +25,8 @@ def commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tupl
 
 def test_every_command_is_there():
     assert sorted(commands()) == [("backfill",), ("dashboards",), ("dashboards", "export"), ("dashboards", "import"),
-                                  ("init",), ("redrive",), ("replay",), ("search",), ("setup-index",), ("status",)]
+                                  ("doctor",), ("init",), ("redrive",), ("replay",), ("search",), ("setup-index",),
+                                  ("status",)]
 
 
 @pytest.mark.parametrize("command", commands(), ids=" ".join)
