@@ -397,8 +397,8 @@ def test_reserved_concurrency_beyond_what_the_account_has_unreserved_fails(cloud
 
 
 def test_kinesis_shards_beyond_the_accounts_room_fail(cloud, here, opensearch, resolve, concurrency):
-    """moto answers DescribeLimits with a ShardLimit of 50 (AWS's default in most regions, its documentation says
-    500 or 200); the test asks for more than whatever it answers."""
+    """moto answers DescribeLimits with fixed figures; the test asks for one shard more than it says is free, whatever
+    the figures (the command reads them, never a number of its own)."""
     import boto3
 
     limits = boto3.client("kinesis", region_name=REGION).describe_limits()
