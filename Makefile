@@ -1,5 +1,6 @@
 # logship: every target sets up what it needs (a .venv from requirements-dev.txt) on a fresh machine.
-.PHONY: help install test test-load lint validate checkov unit integration demo bench build size deploy publish delete clean \
+.PHONY: help install test test-load lint validate checkov unit integration demo bench build size doctor deploy publish \
+	delete clean \
 	lock dashboards index-template redrive engine-types
 
 PYTHON ?= python3
@@ -109,8 +110,18 @@ redrive: $(VENV)/.installed  ## replay the dead-letter queue: make redrive [DRY_
 dashboards:  ## rewrite the Dashboards/Kibana NDJSON from their definition (cli/logship_cli/dashboards)
 	PYTHONPATH=shared:cli $(PY) -m logship_cli.dashboards
 
-deploy: build  ## sam deploy --guided (asks for the parameters the first time)
-	$(SAM) deploy --guided
+# A deploy takes its parameters from the config environment `logship init` wrote (one per stage: CONFIG_ENV=prod);
+# GUIDED=1 asks for every parameter instead (sam deploy --guided), and saves the answers there.
+CONFIG_ENV ?= default
+
+doctor: $(VENV)/.installed  ## check what a deploy needs, before or after it: make doctor [CONFIG_ENV=prod]
+	$(LOGSHIP) doctor --config-env $(CONFIG_ENV) $(STACK_OPTS)
+
+deploy: build  ## sam deploy of logship init's config environment: make deploy [CONFIG_ENV=prod] [GUIDED=1]
+	@$(if $(GUIDED),true,$(PY) -c "import sys; from logship_cli.init.samconfig import read; sys.exit(0 if \
+		read('$(CONFIG_ENV)').overrides else 'samconfig.toml has no parameters in [$(CONFIG_ENV).deploy.parameters]: \
+		run .venv/bin/logship init --config-env $(CONFIG_ENV) first (or make deploy GUIDED=1)')")
+	$(SAM) deploy --config-env $(CONFIG_ENV) $(if $(GUIDED),--guided)
 
 publish: build  ## package and publish to the Serverless Application Repository: make publish BUCKET=<S3 bucket> [REGION=r]
 	@test -n "$(BUCKET)" || { echo "usage: make publish BUCKET=<an S3 bucket in the region, readable by serverlessrepo.amazonaws.com> [REGION=<region>]"; exit 2; }
