@@ -547,3 +547,32 @@ def test_a_stack_whose_first_deploy_rolled_back_says_to_delete_it(cloud, here, o
     assert result.exit_code == 1
     assert rows(result)["stack"] == ["fail stack logship: ROLLBACK_COMPLETE, its first deploy failed and nothing of it "
                                      "is left"]
+
+
+def test_a_member_stack_reaches_no_cluster_and_is_checked_for_what_it_does(cloud, here, concurrency):
+    trail()
+    destination = f"arn:aws:logs:{REGION}:210987654321:destination:logship-central"
+    DeployedStack(cloud["moto"], "logship", Role="member", CentralDestinationArn=destination)
+
+    result = doctor()
+
+    assert result.exit_code == 0, result.output
+    found = rows(result)
+    assert found["cluster"] == [f"ok cluster none to reach: Role=member sends to the central account's destination "
+                                f"{destination}"]
+    assert not {"answers", "network", "index template", "retention", "access", "concurrency"} & found.keys()
+    assert found["CloudTrail"][0].startswith("ok CloudTrail trail management logs write management events")
+
+
+def test_a_reserved_concurrency_that_is_no_number_is_said_once(cloud, here, opensearch, resolve, concurrency):
+    status = domain()
+    resolve[urlsplit(endpoint_of(status)).hostname] = opensearch.url
+    trail()
+    (here / "samconfig.toml").write_text(GIVEN.format(endpoint=endpoint_of(status), extra="ShipperReservedConcurrency=a"))
+
+    result = doctor()
+
+    assert result.exit_code == 1
+    assert rows(result)["parameters"] == ["fail parameters ShipperReservedConcurrency='a' is not a number"]
+    assert "concurrency" not in rows(result)
+    assert "Traceback" not in result.output

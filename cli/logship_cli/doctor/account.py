@@ -193,7 +193,9 @@ def concurrency(run: Run) -> None:
                     "your credentials need lambda:GetAccountSettings and GetFunctionConcurrency")
         return
     total, free = int(limits["ConcurrentExecutions"]), int(limits["UnreservedConcurrentExecutions"])
-    wanted = int(setup["ShipperReservedConcurrency"] or -1)
+    wanted = _number(setup["ShipperReservedConcurrency"], -1)
+    if wanted is None:
+        return  # not a number: the parameters' check said so
     if wanted < 0:
         report.ok("concurrency", f"ship-logs shares the account's {free} unreserved concurrent executions (of "
                   f"{total}) with its other functions", "if ship-logs-throttled fires, raise the account's "
@@ -209,6 +211,13 @@ def concurrency(run: Run) -> None:
         report.ok("concurrency", f"ship-logs reserves {wanted} of the account's {free + current} unreserved "
                   f"concurrent executions (of {total}); Lambda keeps some unreserved, and says so at deploy if "
                   "this takes too many")
+
+
+def _number(text: str, default: int) -> int | None:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return None
 
 
 def shards(run: Run) -> None:
@@ -229,7 +238,9 @@ def shards(run: Run) -> None:
         report.warn("Kinesis", "could not read the account's limits ({}: {})".format(*error_code(exc)),
                     "your credentials need kinesis:DescribeLimits")
         return
-    wanted = int(setup["KinesisShardCount"] or 0)
+    wanted = _number(setup["KinesisShardCount"], 0)
+    if wanted is None:
+        return
     if wanted:
         free = int(limits["ShardLimit"]) - int(limits["OpenShardCount"])
         if wanted > free:

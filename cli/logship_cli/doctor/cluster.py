@@ -27,6 +27,10 @@ def identify(run: Run) -> None:
     """The domain or collection the endpoint names (DescribeDomains, BatchGetCollection), and the ARN the roles'
     grants name (OpenSearchDomainArn, OpenSearchCollectionArn)."""
     setup, report = run.setup, run.report
+    if not setup.ships:
+        report.ok("cluster", f"none to reach: Role={setup['Role']} sends to the central account's destination "
+                  f"{setup['CentralDestinationArn'] or setup['CentralStreamArn'] or '(not given)'}")
+        return
     if setup.cloud_id:
         from logship.core.config import ConfigError, cloud_endpoint
 
