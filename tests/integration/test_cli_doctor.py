@@ -576,3 +576,22 @@ def test_a_reserved_concurrency_that_is_no_number_is_said_once(cloud, here, open
     assert rows(result)["parameters"] == ["fail parameters ShipperReservedConcurrency='a' is not a number"]
     assert "concurrency" not in rows(result)
     assert "Traceback" not in result.output
+
+
+def test_before_an_update_the_config_environment_is_checked_over_the_deployed_stack(cloud, here, opensearch,
+                                                                                     concurrency):
+    DeployedStack(cloud["moto"], "logship", opensearch.url)
+    trail()
+    (here / "samconfig.toml").write_text(
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "logship"\nregion = "eu-west-1"\n'
+        'parameter_overrides = "IndexRetentionDays=90 ShipperReservedConcurrency=5000"\n')
+
+    deployed = doctor()
+    result = doctor("--before-deploy")
+
+    assert "as deployed (CREATE_COMPLETE)" in deployed.stdout
+    assert "stack logship in eu-west-1 (CREATE_COMPLETE), as samconfig.toml [default] would update it" in result.stdout
+    assert rows(result)["parameters"] == ["ok parameters 2 in samconfig.toml [default], each one the template takes"]
+    assert rows(result)["answers"] == ["ok answers OpenSearch 2.13.0, with none [from this machine]"]  # the stack's
+    assert rows(result)["concurrency"][0].startswith("fail concurrency ShipperReservedConcurrency=5000")
+    assert result.exit_code == 1

@@ -37,6 +37,7 @@ class Setup:
     others: list[facts.Stack] | str = field(default_factory=list)  # the region's other logship stacks, or why not
     given: dict[str, str] = field(default_factory=dict)  # the config environment's parameter_overrides (before)
     known: dict[str, Parameter] = field(default_factory=dict)  # the template's parameters
+    updates: str = ""  # with --before-deploy, the deployed stack's state the config environment would update
 
     def __getitem__(self, name: str) -> str:
         return self.parameters.get(name, "")
@@ -78,6 +79,9 @@ class Setup:
     def described(self) -> str:
         if self.deployed:
             return f"stack {self.stack} in {self.region}, as deployed ({self.deployed.status})"
+        if self.updates:
+            return (f"stack {self.stack} in {self.region} ({self.updates}), as samconfig.toml [{self.config_env}] "
+                    "would update it")
         return f"stack {self.stack} in {self.region}, as samconfig.toml [{self.config_env}] says (not deployed yet)"
 
 
@@ -116,7 +120,7 @@ def read(aws: Aws, config_env: str, path: Path, template: Path, planned: bool = 
                        "--config-env, --stack, --region)", USAGE)
     values = defaults | (own.parameters if own else {}) | given
     return Setup(aws.stack, aws.region, config_env, values, settings_of(values, aws.region), None, others, given,
-                 known)
+                 known, own.status if own else "")
 
 
 def _deployed_settings(aws: Aws, own: facts.Stack, values: dict[str, str]) -> dict[str, str]:
