@@ -203,11 +203,6 @@ def _json_object(raw: bytes) -> tuple[dict[str, Any], bool]:
     return decoded, undecodable
 
 
-def decode_data(data: Any) -> dict[str, Any]:
-    """Turn ``awslogs.data`` into the decoded JSON object, with an error that says which layer failed."""
-    return _json_object(_decompress(data))[0]
-
-
 def _repair(text: str) -> str:
     return _UNDECODABLE.sub("\ufffd", text)
 

@@ -28,7 +28,7 @@ _NUMERIC_LEVELS = {10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR"
 # Node's plain "Error: boom" too.
 EXCEPTION = re.compile(
     r"((?:[A-Za-z_$][\w$.]*)?(?:Error|Exception|Exit|Timeout|Interrupt|Throwable)\w*)(?:: ?(.*))?$")
-_TRACEBACK = "Traceback (most recent call last):"
+TRACEBACK = "Traceback (most recent call last):"  # how Python starts a printed stack
 # A line that starts a stack trace inside one multi-line event: the exception line, then a frame.
 _STACK_START = re.compile(
     r"^([A-Za-z_$][\w$.]*(?:Error|Exception|Throwable)\w*)(?::[ \t]*([^\n]*))?\n(?=[ \t]*(?:at |---> |\.\.\. \d))",
@@ -105,7 +105,7 @@ def error_from_text(body: str, fields: Fields) -> None:
     if not rest and (":" not in first or ("Error" not in first and "Exception" not in first)):
         return  # one line that cannot be "SomeError: message" (nor "...Exception: ..."): nothing to find
     match = EXCEPTION.match(first)
-    traceback_at = body.find(_TRACEBACK) if rest else -1
+    traceback_at = body.find(TRACEBACK) if rest else -1
     if traceback_at >= 0:
         stack = body[traceback_at:]
         last = stack.rstrip().rsplit("\n", 1)[-1]

@@ -18,7 +18,6 @@ _BOOTSTRAP = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d,\d{3} \[([A
 _OLD_UNCAUGHT = re.compile(r"([^\n]*?): ([A-Za-z_][\w.$]*(?:Error|Exception|Exit|Interrupt|Timeout|Throwable)\w*)\n"
                            r"\s*((?:Traceback \(most recent call last\):|[A-Za-z_][\w.$]*: |at ).*)", re.S)
 _ERROR_LEVELS = frozenset(("ERROR", "CRITICAL"))
-TRACEBACK = "Traceback (most recent call last):"
 # "Unable to import module 'lambda_function': No module named 'x'": python2.7/3.6 and old Node runtimes.
 IMPORT_ERROR = "Unable to import module "
 # python3.12 and later say this, at WARNING, just before the unhandled exception's own event ("[ERROR] Type:

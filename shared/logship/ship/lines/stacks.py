@@ -17,7 +17,7 @@ Plain lines carry no request id, so a stack printed one line per event can only 
 from __future__ import annotations
 
 from logship.ship.lines import python
-from logship.ship.lines.common import EXCEPTION, Fields
+from logship.ship.lines.common import EXCEPTION, TRACEBACK, Fields
 from logship.ship.lines.table import FAMILIES
 
 # How the lines of a stack printed one event per line start (each family's, and any indented line), or look.
@@ -25,7 +25,7 @@ _CONTINUATION = (*(start for family in FAMILIES for start in family.continues), 
 _FRAMES = tuple(family.frames for family in FAMILIES if family.frames is not None)
 _SEVERE = frozenset(("WARN", "ERROR", "FATAL"))
 # The one way a line without fields starts a stack (every other head has fields): a caller may skip the rest.
-OPENS_A_STACK = python.TRACEBACK
+OPENS_A_STACK = TRACEBACK
 
 
 def fields_open_a_stack(fields: Fields) -> bool:
