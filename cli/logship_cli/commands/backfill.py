@@ -17,6 +17,7 @@ import click
 from logship_cli.commands.status import judge
 from logship_cli.context import Aws, Cluster, aws_options, cluster_options
 from logship_cli.errors import FAILED, CliError
+from logship_cli.log_groups import every_listed_group
 from logship_cli.render import JsonLines, advance, console, line, progress
 from logship_cli.timespec import Since
 
@@ -54,15 +55,7 @@ def _listed_groups(subscriber: Any, names: tuple[str, ...], totals: Totals) -> l
             else:
                 found.append(group)
         return found
-    groups: list[dict[str, Any]] = []
-    for prefix in subscriber.selection.listing_prefixes():
-        token = None
-        while True:
-            page, token = subscriber.filters.list_groups(prefix, token)
-            groups += page
-            if not token:
-                break
-    return groups
+    return every_listed_group(subscriber)
 
 
 def _describe_record(record: dict[str, Any]) -> str | None:

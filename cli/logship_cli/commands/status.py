@@ -17,6 +17,7 @@ import click
 
 from logship_cli.context import Aws, aws_options
 from logship_cli.errors import FAILED, CliError
+from logship_cli.log_groups import every_listed_group
 from logship_cli.render import advance, console, line, progress, table
 from logship_cli.timespec import Since
 
@@ -204,15 +205,8 @@ def group_states(aws: Aws, subscriber: Any, functions: Any, since_ms: int, out: 
     """Every group under the prefixes, then the custom groups ``functions`` (a listing) log to, judged."""
     where = [g for g in aws.outputs().get("SubscriptionLogGroups", "").split(",") if g]
     reported = last_reported(aws, where, since_ms)
+    listed = every_listed_group(subscriber)
     prefixes = subscriber.selection.listing_prefixes()
-    listed: list[dict[str, Any]] = []
-    for prefix in prefixes:
-        token = None
-        while True:
-            groups, token = subscriber.filters.list_groups(prefix, token)
-            listed += groups
-            if not token:
-                break
     custom = [name for name in functions.custom() if not name.startswith(prefixes)]
     states = []
     with progress(out, "log groups", len(listed) + len(custom)) as bar:
