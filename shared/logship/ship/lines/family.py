@@ -11,9 +11,9 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-Fields = dict[str, Any]
+from logship.ship.lines.common import Fields
 
 
 class Lines(Protocol):
